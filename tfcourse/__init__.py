@@ -1,0 +1,26 @@
+"""tfcourse — the small shared helper behind every lesson of tf-course-companion.
+
+Import it before TensorFlow; it imports TensorFlow for you without the C++ start-up noise:
+
+    import tfcourse  # quiet TensorFlow import, shared flags, MNIST, downloads
+    import tensorflow as tf
+
+What lives here (and only here): MNIST loading (`load_mnist`), downloads (`download`),
+the shared command-line flags and device set-up (`make_parser`, `setup`, `run_main`),
+plots saved as PNG (`save_figure`) and the lesson map (`python -m tfcourse lessons`).
+"""
+from tfcourse._quiet import quiet_stderr
+
+with quiet_stderr():
+    import tensorflow as tf  # noqa: F401  (imported here so the start-up lines stay hidden)
+
+from tfcourse.errors import CourseError  # noqa: E402
+from tfcourse.cli import make_parser, setup, run_main, Run  # noqa: E402
+from tfcourse.mnist import load_mnist, MNIST  # noqa: E402
+from tfcourse.download import download, extract_tar, DownloadError  # noqa: E402
+from tfcourse.plots import save_figure  # noqa: E402
+
+__all__ = [
+    "CourseError", "DownloadError", "MNIST", "Run", "download", "extract_tar", "load_mnist",
+    "make_parser", "quiet_stderr", "run_main", "save_figure", "setup",
+]

@@ -1,0 +1,34 @@
+"""Run a lesson script inside the test process (TensorFlow is imported once, not per test)."""
+import contextlib
+import io
+import runpy
+import sys
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_lesson(script, *args):
+    """Run `script` (path relative to the project root) as __main__ with `args`.
+
+    Returns (exit code, stdout text, stderr text). A CourseError shows as exit code and stderr,
+    exactly as a learner would see it.
+    """
+    path = PROJECT_ROOT / script
+    stdout, stderr = io.StringIO(), io.StringIO()
+    old_argv = sys.argv
+    sys.argv = [str(path)] + [str(a) for a in args]
+    code = 0
+    try:
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            try:
+                runpy.run_path(str(path), run_name="__main__")
+            except SystemExit as done:
+                code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+                if isinstance(done.code, str):
+                    print(done.code, file=sys.stderr)
+    finally:
+        sys.argv = old_argv
+        import matplotlib.pyplot as plt
+        plt.close("all")
+    return code, stdout.getvalue(), stderr.getvalue()
