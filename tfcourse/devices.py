@@ -22,6 +22,9 @@ def add_device_flags(parser):
                        help="cap the memory this run may use on each visible GPU")
     group.add_argument("--threads", type=int, default=None, metavar="N",
                        help="CPU threads for TensorFlow's ops (default: all cores)")
+    group.add_argument("--logical-cpus", type=int, default=None, metavar="N",
+                       help="split the CPU into N logical devices, e.g. to try MirroredStrategy "
+                            "with N replicas on a machine without GPUs")
 
 
 def _device_list(devices):
@@ -44,6 +47,7 @@ def apply_device_flags(args):
     growth = getattr(args, "memory_growth", False)
     limit = getattr(args, "memory_limit", None)
     threads = getattr(args, "threads", None)
+    logical_cpus = getattr(args, "logical_cpus", None)
 
     with quiet_stderr():  # the first device query prints CUDA driver lines on CPU-only machines
         physical_gpus = tf.config.list_physical_devices("GPU")
@@ -62,6 +66,8 @@ def apply_device_flags(args):
         raise CourseError(f"--memory-limit must be a positive number of MB, not {limit}.", exit_code=2)
     if threads is not None and threads <= 0:
         raise CourseError(f"--threads must be a positive number, not {threads}.", exit_code=2)
+    if logical_cpus is not None and logical_cpus <= 0:
+        raise CourseError(f"--logical-cpus must be a positive number, not {logical_cpus}.", exit_code=2)
 
     chosen = physical_gpus
     if gpus_flag:
@@ -83,7 +89,7 @@ def apply_device_flags(args):
     if _runtime_started():
         # Devices already exist (a second lesson run in the same Python process, as the tests do):
         # only settings that need no re-configuration can be honoured.
-        if threads or growth or limit or gpus_flag or (device == "cpu" and physical_gpus):
+        if threads or growth or limit or gpus_flag or logical_cpus or (device == "cpu" and physical_gpus):
             raise CourseError("Device flags must be applied before TensorFlow starts; "
                               "run this lesson in a fresh Python process.", exit_code=2)
         return _describe()
@@ -98,6 +104,10 @@ def apply_device_flags(args):
                     gpu, [tf.config.LogicalDeviceConfiguration(memory_limit=limit)])
     elif growth or limit:
         print("Note: --memory-growth/--memory-limit only apply to GPUs; none is present, so they are ignored.")
+    if logical_cpus and logical_cpus > 1:
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        tf.config.set_logical_device_configuration(
+            cpu, [tf.config.LogicalDeviceConfiguration() for _ in range(logical_cpus)])
     if threads:
         tf.config.threading.set_intra_op_parallelism_threads(threads)
         tf.config.threading.set_inter_op_parallelism_threads(min(threads, 2))
@@ -107,4 +117,7 @@ def apply_device_flags(args):
 def _describe():
     with quiet_stderr():
         gpus = tf.config.list_logical_devices("GPU")
-    return ("GPU: " + ", ".join(g.name.replace("/device:", "") for g in gpus)) if gpus else "CPU"
+    if gpus:
+        return "GPU: " + ", ".join(g.name.replace("/device:", "") for g in gpus)
+    cpus = tf.config.list_logical_devices("CPU")
+    return "CPU" if len(cpus) == 1 else f"CPU split into {len(cpus)} logical devices"
