@@ -268,15 +268,15 @@ def load_mnist(args=None, *, data=None, data_dir=None, mirror=None, seed=None, q
         x_all, y_all = synthetic_digits(n_validation + n_train + n_test, seed=seed)
         x_train, y_train = x_all[:n_validation + n_train], y_all[:n_validation + n_train]
         x_test, y_test = x_all[n_validation + n_train:], y_all[n_validation + n_train:]
-        source, synthetic = "SYNTHETIC stand-in digits (not MNIST)", True
+        source, synthetic, split = "SYNTHETIC stand-in digits (not MNIST)", True, n_validation
     elif data == "mnist":
         (x_train, y_train, x_test, y_test), source = _raw_arrays(data_dir, mirror)
-        synthetic = False
+        synthetic, split = False, validation_size
     else:
         raise CourseError(f"--data must be 'mnist' or 'synthetic', not {data!r}.")
 
-    x_validation, y_validation = x_train[:validation_size], y_train[:validation_size]
-    x_train, y_train = x_train[validation_size:], y_train[validation_size:]
+    x_validation, y_validation = x_train[:split], y_train[:split]
+    x_train, y_train = x_train[split:], y_train[split:]
     if quick and not synthetic:
         n_train, n_validation, n_test = QUICK_SIZES
         x_train, y_train = x_train[:n_train], y_train[:n_train]
