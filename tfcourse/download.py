@@ -92,9 +92,12 @@ def _fetch_once(url, part, timeout, name, quiet):
         expected = have + int(length) if length is not None else None
         progress = _Progress(name, expected, have, quiet)
         with open(part, "ab" if have else "wb") as handle:
-            for block in response.iter_content(CHUNK):
-                handle.write(block)
-                progress.update(len(block))
+            try:
+                for block in response.iter_content(CHUNK):
+                    handle.write(block)
+                    progress.update(len(block))
+            except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ConnectionError):
+                pass  # a cut connection: reported below in plain words, resumed on the next try
         progress.update(0, final=True)
     got = part.stat().st_size
     if expected is not None and got < expected:

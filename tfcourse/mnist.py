@@ -38,6 +38,7 @@ IDX_FILES = {
 }
 VALIDATION_SIZE = 5000  # the course's input_data: the first 5000 training images are validation
 QUICK_SIZES = (5000, 500, 1000)  # train, validation, test in --quick mode
+DOWNLOAD_BACKOFF = 1.0  # seconds before a retry (times the attempt number)
 
 
 @dataclasses.dataclass
@@ -129,13 +130,11 @@ def read_npz(path):
     try:
         with np.load(path, allow_pickle=False) as npz:  # never unpickle what came from the network
             missing = {"x_train", "y_train", "x_test", "y_test"} - set(npz.files)
-            if missing:
-                raise ValueError(f"{Path(path).name} lacks {', '.join(sorted(missing))}")
-            arrays = npz["x_train"], npz["y_train"], npz["x_test"], npz["y_test"]
-    except ValueError:
-        raise
-    except Exception as error:  # zipfile.BadZipFile, OSError, EOFError...
+            arrays = None if missing else (npz["x_train"], npz["y_train"], npz["x_test"], npz["y_test"])
+    except Exception as error:  # zipfile.BadZipFile, OSError, EOFError, ValueError (pickled objects)
         raise ValueError(f"{Path(path).name} is not a readable mnist.npz ({error})") from None
+    if missing:
+        raise ValueError(f"{Path(path).name} lacks {', '.join(sorted(missing))}")
     x_train, y_train, x_test, y_test = arrays
     if x_train.shape[1:] != (28, 28) or x_test.shape[1:] != (28, 28) or \
             len(x_train) != len(y_train) or len(x_test) != len(y_test):
@@ -211,11 +210,12 @@ def _download(cache, mirror, quiet=False):
         try:
             if kind == "npz":
                 path = download(urls, cache / NPZ_NAME, sha256=NPZ_SHA256, what="MNIST (mnist.npz)",
-                                retries=2, quiet=quiet)
+                                retries=2, backoff=DOWNLOAD_BACKOFF, quiet=quiet)
                 return read_npz(path), f"MNIST ({path})"
             for stem in IDX_FILES:
                 download([u + stem + ".gz" for u in urls], cache / "mnist" / (stem + ".gz"),
-                         verify=_verify_idx_gz, what=f"MNIST ({stem}.gz)", retries=2, quiet=quiet)
+                         verify=_verify_idx_gz, what=f"MNIST ({stem}.gz)", retries=2,
+                         backoff=DOWNLOAD_BACKOFF, quiet=quiet)
             return read_idx_folder(cache / "mnist"), f"MNIST (IDX files in {cache / 'mnist'})"
         except DownloadError as error:
             failures.append(str(error).split("\nRemedy:")[0])
