@@ -9,16 +9,21 @@ What lives here (and only here): MNIST loading (`load_mnist`), downloads (`downl
 the shared command-line flags and device set-up (`make_parser`, `setup`, `run_main`),
 plots saved as PNG (`save_figure`) and the lesson map (`python -m tfcourse lessons`).
 """
+import sys
+
 from tfcourse._quiet import quiet_stderr
+from tfcourse.errors import CourseError
 
-with quiet_stderr():
-    import tensorflow as tf  # noqa: F401  (imported here so the start-up lines stay hidden)
+# `python -m tfcourse lessons` only reads files: skip the TensorFlow import (seconds) there.
+# While `-m` locates the package, Python sets sys.argv[0] to "-m".
+if sys.argv[:1] != ["-m"]:
+    with quiet_stderr():
+        import tensorflow as tf  # noqa: F401  (imported here so the start-up lines stay hidden)
 
-from tfcourse.errors import CourseError  # noqa: E402
-from tfcourse.cli import make_parser, setup, run_main, Run  # noqa: E402
-from tfcourse.mnist import load_mnist, MNIST  # noqa: E402
-from tfcourse.download import download, extract_tar, DownloadError  # noqa: E402
-from tfcourse.plots import save_figure  # noqa: E402
+    from tfcourse.cli import make_parser, setup, run_main, Run  # noqa: E402
+    from tfcourse.mnist import load_mnist, MNIST  # noqa: E402
+    from tfcourse.download import download, extract_tar, DownloadError  # noqa: E402
+    from tfcourse.plots import save_figure  # noqa: E402
 
 __all__ = [
     "CourseError", "DownloadError", "MNIST", "Run", "download", "extract_tar", "load_mnist",

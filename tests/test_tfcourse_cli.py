@@ -1,0 +1,78 @@
+"""Shared flags, device errors, the quiet start, and the lesson map against the README."""
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from tfcourse.lessons import lessons
+from tfcourse.testing import PROJECT_ROOT, run_lesson
+
+LESSON = "week03_regression/3_2_mnist_simple.py"
+
+
+def test_help_names_the_lesson_and_shared_flags():
+    code, out, _ = run_lesson(LESSON, "--help")
+    assert code == 0
+    assert "Lesson 3-2" in out and "Differences from the course code" in out
+    for flag in ("--epochs", "--batch-size", "--lr", "--seed", "--quick", "--out", "--show", "--data",
+                 "--data-dir", "--mirror", "--device", "--gpus", "--memory-growth", "--memory-limit",
+                 "--threads"):
+        assert flag in out
+
+
+def test_asking_for_a_missing_gpu_lists_devices_and_exits_2():
+    code, out, err = run_lesson(LESSON, "--device", "gpu", "--quick", "--data", "synthetic")
+    assert code == 2
+    assert "sees none" in err and "CPU:0" in err and "Remedy" in err
+    assert "Iter" not in out  # stopped before training
+
+
+def test_gpu_index_and_bad_values_are_rejected():
+    assert run_lesson(LESSON, "--gpus", "1", "--quick")[0] == 2
+    code, _, err = run_lesson(LESSON, "--memory-limit", "-5", "--device", "cpu", "--quick")
+    assert code == 2 and "--memory-limit" in err
+    code, _, err = run_lesson(LESSON, "--threads", "0", "--quick")
+    assert code == 2 and "--threads" in err
+
+
+def test_bad_data_dir_is_one_clear_message(tmp_path):
+    code, out, err = run_lesson(LESSON, "--data-dir", tmp_path / "missing", "--quick")
+    assert code == 1
+    assert "Traceback" not in err and "no such folder" in err
+
+
+def test_fresh_process_is_quiet_and_honours_threads(tmp_path):
+    """What a learner sees in a terminal: no CUDA/oneDNN lines, the device flags applied."""
+    result = subprocess.run(
+        [sys.executable, str(PROJECT_ROOT / LESSON), "--quick", "--data", "synthetic", "--epochs", "1",
+         "--device", "cpu", "--threads", "1", "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Iter 0,Testing Accuracy" in result.stdout
+    for noise in ("oneDNN", "cuda", "cuInit", "absl::InitializeLog"):
+        assert noise not in result.stderr
+
+
+def test_lesson_map_lists_every_script_and_matches_the_readme():
+    scripts = sorted(p.relative_to(PROJECT_ROOT).as_posix() for p in PROJECT_ROOT.glob("week[0-9][0-9]_*/*.py")
+                     if not p.name.startswith("_"))
+    mapped = lessons()
+    assert sorted(path for _, path, _, _ in mapped) == scripts
+    numbers = [number for number, _, _, _ in mapped]
+    assert len(numbers) == len(set(numbers)), "two scripts claim the same lesson number"
+
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| (\d+-[\w-]+) \| ([^|]+?) \| `python ([^`]+?\.py)`", readme, re.M)
+    assert sorted((n, p) for n, _, p in rows) == sorted((n, p) for n, p, _, _ in mapped)
+    titles = {n: t for n, _, t, _ in mapped}
+    for number, title, _ in rows:
+        assert title.strip() == titles[number], f"README title of {number} differs from the script's"
+
+
+def test_python_m_tfcourse_lessons_prints_tab_separated_map():
+    result = subprocess.run([sys.executable, "-m", "tfcourse", "lessons"], capture_output=True, text=True,
+                            timeout=120, cwd=Path("/"))
+    assert result.returncode == 0
+    lines = [line.split("\t") for line in result.stdout.splitlines()]
+    assert ["3-2", LESSON, "MNIST数据集分类简单版本"] in lines
+    assert all(len(parts) == 3 and (PROJECT_ROOT / parts[1]).exists() for parts in lines)

@@ -1,0 +1,51 @@
+"""Lesson 2-1 创建图，启动图 — create a graph, launch it in a session.
+
+Two constant matrices and their product: [[3, 3]] x [[2], [3]] = [[15]]. The lesson's point is
+TensorFlow 1.x's two phases: first build a graph of ops (nothing is computed), then run it in a
+Session. We show that way through `tf.compat.v1`, and the TensorFlow 2 way beside it: ops run at
+once (eager), and `tf.function` traces Python into a graph when you want one.
+
+Run:
+    python week02_basics/2_1_graph_session.py
+
+Differences from the course code:
+  - `tf.Session()` is `tf.compat.v1.Session()` and needs a graph of its own (`tf.Graph()`),
+    because TF2 runs eagerly by default.
+"""
+import tfcourse  # quiet TensorFlow import, shared flags
+import tensorflow as tf
+
+parser = tfcourse.make_parser(__doc__)
+
+
+def main(argv=None):
+    args = parser.parse_args(argv)
+    tfcourse.setup(args, __file__)
+
+    print("## TF1: build a graph, then run it in a Session (tf.compat.v1)")
+    graph = tf.Graph()
+    with graph.as_default():
+        m1 = tf.constant([[3, 3]])      # a 1x2 matrix
+        m2 = tf.constant([[2], [3]])    # a 2x1 matrix
+        product = tf.matmul(m1, m2)     # an op in the graph: nothing computed yet
+        print(product)                  # Tensor("MatMul:0", shape=(1, 1), dtype=int32)
+    with tf.compat.v1.Session(graph=graph) as sess:
+        result = sess.run(product)      # now the graph runs
+        print(result)                   # [[15]]
+
+    print("## TF2: eager, the value is there at once")
+    m1 = tf.constant([[3, 3]])
+    m2 = tf.constant([[2], [3]])
+    product = tf.matmul(m1, m2)
+    print(product.numpy())              # [[15]]
+
+    print("## TF2: tf.function turns Python into a graph (the TF1 graph, without the Session)")
+    matmul_graph = tf.function(lambda a, b: tf.matmul(a, b))
+    print(matmul_graph(m1, m2).numpy())
+    ops = [op.type for op in matmul_graph.get_concrete_function(m1, m2).graph.get_operations()]
+    print("ops in the traced graph:", ops)
+    return 0
+
+
+if __name__ == "__main__":
+    tfcourse.run_main(main)

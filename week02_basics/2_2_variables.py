@@ -1,0 +1,64 @@
+"""Lesson 2-2 变量 — variables.
+
+x = [1, 2] is a variable, a = [3, 3] a constant: x - a = [-2 -1], x + a = [-1 1]. Then a counter
+variable that an `assign` op increments five times, printing 0, 1, 2, 3, 4, 5.
+TF1 way (graph, Session, `global_variables_initializer`, `tf.assign`) through `tf.compat.v1`,
+and the TF2 way beside it (`tf.Variable` is ready at once; `assign_add`).
+
+Run:
+    python week02_basics/2_2_variables.py
+
+Differences from the course code:
+  - `tf.assign(state, new_value)` is `tf.compat.v1.assign`; in TF2 it is `state.assign(...)`.
+  - In TF2 variables need no initializer op: they hold their value from creation.
+"""
+import tfcourse  # quiet TensorFlow import, shared flags
+import tensorflow as tf
+
+parser = tfcourse.make_parser(__doc__)
+
+
+def main(argv=None):
+    args = parser.parse_args(argv)
+    tfcourse.setup(args, __file__)
+
+    print("## TF1: variables live in the graph and must be initialised in the Session")
+    with tf.Graph().as_default():
+        x = tf.Variable([1, 2])
+        a = tf.constant([3, 3])
+        sub = tf.subtract(x, a)
+        add = tf.add(x, sub)
+        init = tf.compat.v1.global_variables_initializer()
+        with tf.compat.v1.Session() as sess:
+            sess.run(init)
+            print(sess.run(sub))         # [-2 -1]
+            print(sess.run(add))         # [-1  1]
+
+    with tf.Graph().as_default():
+        state = tf.Variable(0, name="counter")
+        new_value = tf.add(state, 1)
+        update = tf.compat.v1.assign(state, new_value)  # the course's tf.assign
+        init = tf.compat.v1.global_variables_initializer()
+        with tf.compat.v1.Session() as sess:
+            sess.run(init)
+            print(sess.run(state))       # 0
+            for _ in range(5):
+                sess.run(update)
+                print(sess.run(state))   # 1 2 3 4 5
+
+    print("## TF2: a Variable holds its value at once; assign_add changes it")
+    x = tf.Variable([1, 2])
+    a = tf.constant([3, 3])
+    sub = x - a
+    print(sub.numpy())                   # [-2 -1]
+    print((x + sub).numpy())             # [-1  1]
+    state = tf.Variable(0, name="counter")
+    print(state.numpy())
+    for _ in range(5):
+        state.assign_add(1)
+        print(state.numpy())
+    return 0
+
+
+if __name__ == "__main__":
+    tfcourse.run_main(main)

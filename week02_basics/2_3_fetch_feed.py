@@ -1,0 +1,58 @@
+"""Lesson 2-3 Fetch和Feed — fetch several results at once, feed values into placeholders.
+
+Fetch: run two ops in one `sess.run([mul, add])` -> [21.0, 7.0] (input1=3, input2=2, input3=5:
+add = 2 + 5 = 7, mul = 3 * 7 = 21). Feed: placeholders get their values only when the graph runs:
+`sess.run(output, feed_dict={input1: [8.], input2: [2.]})` -> [16.].
+TF1 way through `tf.compat.v1`, and the TF2 way beside it: a Python function returns several
+values (fetch), and its arguments are the placeholders (feed).
+
+Run:
+    python week02_basics/2_3_fetch_feed.py
+
+Differences from the course code:
+  - `tf.placeholder` is `tf.compat.v1.placeholder` (graph mode only); `tf.mul` became `tf.multiply`.
+"""
+import tfcourse  # quiet TensorFlow import, shared flags
+import tensorflow as tf
+
+parser = tfcourse.make_parser(__doc__)
+
+
+def main(argv=None):
+    args = parser.parse_args(argv)
+    tfcourse.setup(args, __file__)
+
+    print("## TF1 fetch: several ops in one sess.run")
+    with tf.Graph().as_default():
+        input1 = tf.constant(3.0)
+        input2 = tf.constant(2.0)
+        input3 = tf.constant(5.0)
+        add = tf.add(input2, input3)
+        mul = tf.multiply(input1, add)
+        with tf.compat.v1.Session() as sess:
+            result = sess.run([mul, add])
+            print([float(v) for v in result])  # [21.0, 7.0]
+
+    print("## TF1 feed: placeholders get their values at run time")
+    with tf.Graph().as_default():
+        input1 = tf.compat.v1.placeholder(tf.float32)
+        input2 = tf.compat.v1.placeholder(tf.float32)
+        output = tf.multiply(input1, input2)
+        with tf.compat.v1.Session() as sess:
+            print(sess.run(output, feed_dict={input1: [8.], input2: [2.]}))  # [16.]
+
+    print("## TF2: a function's return values are the fetch, its arguments the feed")
+
+    @tf.function
+    def mul_and_add(input1, input2, input3):
+        add = input2 + input3
+        return input1 * add, add
+
+    mul, add = mul_and_add(tf.constant(3.0), tf.constant(2.0), tf.constant(5.0))
+    print([float(mul), float(add)])                            # [21.0, 7.0]
+    print(tf.multiply(tf.constant([8.]), tf.constant([2.])).numpy())  # [16.]
+    return 0
+
+
+if __name__ == "__main__":
+    tfcourse.run_main(main)

@@ -1,0 +1,89 @@
+"""Lesson 2-4 TensorFlow简单示例 — fit a straight line with gradient descent.
+
+100 random points on y = 0.1 x + 0.2; a model y = k x + b starting from k = b = 0; quadratic loss,
+gradient descent with learning rate 0.2, 201 steps; every 20 steps it prints `step [k, b]`
+as in the video, e.g. `0 [0.052266765, 0.099572934]` ... `200 [0.10001322, 0.19999304]`
+(the exact numbers depend on the random points; k ends near 0.1 and b near 0.2).
+TF1 way (graph, `GradientDescentOptimizer.minimize`, Session) through `tf.compat.v1`; then the
+TF2 way (GradientTape in a `tf.function`, a Keras SGD optimizer) on the same points.
+
+Run:
+    python week02_basics/2_4_simple_example.py [--steps 201] [--lr 0.2] [--seed 0]
+
+Differences from the course code:
+  - The points come from a seeded generator (`--seed`), so two runs print the same numbers.
+  - Also draws the points and both fitted lines: `runs/week02_basics/2_4_simple_example/fit.png`.
+"""
+import tfcourse  # quiet TensorFlow import, shared flags
+import matplotlib.pyplot as plt
+import numpy as np
+import tensorflow as tf
+
+parser = tfcourse.make_parser(__doc__, lr=0.2)
+parser.add_argument("--steps", type=int, default=201, help="training steps (lesson: 201)")
+
+
+def as_list(values):
+    """[0.052266765, 0.099572934], as TF1 printed float32 lists (numpy 2 would add np.float32(...))."""
+    return "[" + ", ".join(str(v) for v in values) + "]"
+
+
+def main(argv=None):
+    args = parser.parse_args(argv)
+    run = tfcourse.setup(args, __file__)
+    steps = 41 if args.quick else args.steps
+
+    # ## Data: 100 points on y = 0.1 x + 0.2
+    x_data = np.random.default_rng(args.seed).random(100).astype(np.float32)
+    y_data = x_data * 0.1 + 0.2
+
+    print("## TF1: graph + GradientDescentOptimizer + Session (tf.compat.v1)")
+    with tf.Graph().as_default():
+        b = tf.Variable(0.)
+        k = tf.Variable(0.)
+        y = k * x_data + b
+        loss = tf.reduce_mean(tf.square(y_data - y))
+        optimizer = tf.compat.v1.train.GradientDescentOptimizer(args.lr)
+        train = optimizer.minimize(loss)
+        init = tf.compat.v1.global_variables_initializer()
+        with tf.compat.v1.Session() as sess:
+            sess.run(init)
+            for step in range(steps):
+                sess.run(train)
+                if step % 20 == 0:
+                    print(step, as_list(sess.run([k, b])))
+            k_tf1, b_tf1 = sess.run([k, b])
+
+    print("## TF2: GradientTape in a tf.function, Keras SGD")
+    k = tf.Variable(0.)
+    b = tf.Variable(0.)
+    optimizer = tf.keras.optimizers.SGD(learning_rate=args.lr)
+
+    @tf.function
+    def train_step():
+        with tf.GradientTape() as tape:
+            y = k * x_data + b
+            loss = tf.reduce_mean(tf.square(y_data - y))
+        optimizer.apply_gradients(zip(tape.gradient(loss, [k, b]), [k, b]))
+        return loss
+
+    for step in range(steps):
+        loss = train_step()
+        if step % 20 == 0:
+            print(step, as_list([k.numpy(), b.numpy()]))
+    print(f"TF1 fit k={k_tf1:.5f} b={b_tf1:.5f}; TF2 fit k={k.numpy():.5f} b={b.numpy():.5f}; "
+          f"true k=0.1 b=0.2; final loss {float(loss):.2e}")
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.scatter(x_data, y_data, s=12, label="data: y = 0.1x + 0.2")
+    line = np.array([0.0, 1.0])
+    ax.plot(line, k_tf1 * line + b_tf1, "r-", label=f"TF1 fit: y = {k_tf1:.4f}x + {b_tf1:.4f}")
+    ax.plot(line, k.numpy() * line + b.numpy(), "g--", label=f"TF2 fit: y = {k.numpy():.4f}x + {b.numpy():.4f}")
+    ax.set(xlabel="x", ylabel="y", title=f"Lesson 2-4: linear fit after {steps} steps")
+    ax.legend()
+    tfcourse.save_figure(fig, run.path("fit.png"), show=args.show)
+    return 0
+
+
+if __name__ == "__main__":
+    tfcourse.run_main(main)
