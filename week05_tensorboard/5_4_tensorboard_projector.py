@@ -27,8 +27,8 @@ Differences from the course code (TensorFlow 1.x):
     relative to the run folder, so the folder can be moved. The embedding never changes, so it
     is saved before training: the projector works while the network trains.
   - The teacher traced every step (`RunOptions(trace_level=FULL_TRACE)` + `add_run_metadata`);
-    that slowed each step many times over and is left out. Summaries are written inside the
-    `tf.function` that runs 100 steps at a time.
+    that slowed each step many times over and is left out. Each step is one `tf.function`
+    call that trains and writes that step's summaries.
   - As in the course, the projector shows the raw pixels, not anything the network learned.
   - The course fed softmax output into `softmax_cross_entropy_with_logits` (softmax twice); here
     the loss takes the logits x W + b, so the first steps learn much faster than the teacher's.
@@ -129,56 +129,50 @@ def main(argv=None):
             b = tf.Variable(tf.zeros([10]), name="b")
     optimizer = tf.keras.optimizers.SGD(learning_rate=args.lr)
 
-    def model(x):
+    def model(x, step=None):
         with tf.name_scope("layer"):
+            if step is not None:  # while training: log W and b inside the scopes that hold them
+                with tf.name_scope("weights"):
+                    variable_summaries(W, step)
+                with tf.name_scope("biases"):
+                    variable_summaries(b, step)
             with tf.name_scope("xw_plus_b"):
                 wx_plus_b = tf.matmul(x, W) + b  # (batch, 784) @ (784, 10) -> (batch, 10)
             with tf.name_scope("softmax"):
                 prediction = tf.nn.softmax(wx_plus_b)
         return wx_plus_b, prediction
 
-    # ## Training: one tf.function call runs n steps and writes every step's summaries
+    # ## Training step: one graph that also writes this step's summaries (teacher: merged)
     @tf.function
-    def train_steps(iterator, n):
-        for _ in tf.range(n):
-            x, y = next(iterator)
-            step = tf.identity(optimizer.iterations)  # the teacher's i: 0, 1, 2, ...
-            with tf.GradientTape() as tape:
-                wx_plus_b, prediction = model(x)
-                with tf.name_scope("loss"):
-                    loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(labels=y, logits=wx_plus_b))
-            with tf.name_scope("train"):
-                optimizer.apply_gradients(zip(tape.gradient(loss, [W, b]), [W, b]))
-            with tf.name_scope("accuracy"):
-                correct_prediction = tf.equal(tf.argmax(y, 1), tf.argmax(prediction, 1))
-                tf.summary.scalar("accuracy", tf.reduce_mean(tf.cast(correct_prediction, tf.float32)), step=step)
+    def train_step(x, y, step):
+        with tf.GradientTape() as tape:
+            wx_plus_b, prediction = model(x, step)
             with tf.name_scope("loss"):
+                loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(labels=y, logits=wx_plus_b))
                 tf.summary.scalar("loss", loss, step=step)
-            with tf.name_scope("layer"):
-                with tf.name_scope("weights"):
-                    variable_summaries(W, step)
-                with tf.name_scope("biases"):
-                    variable_summaries(b, step)
+        with tf.name_scope("train"):
+            optimizer.apply_gradients(zip(tape.gradient(loss, [W, b]), [W, b]))
+        with tf.name_scope("accuracy"):
+            correct_prediction = tf.equal(tf.argmax(y, 1), tf.argmax(prediction, 1))
+            tf.summary.scalar("accuracy", tf.reduce_mean(tf.cast(correct_prediction, tf.float32)), step=step)
 
     @tf.function
     def accuracy(x, y):
         correct_prediction = tf.equal(tf.argmax(y, 1), tf.argmax(model(x)[1], 1))
         return tf.reduce_mean(tf.cast(correct_prediction, tf.float32))
 
+    # ## Training loop: the teacher's `for i in range(max_steps)`, summaries at every step
     writer = tf.summary.create_file_writer(str(logdir))
     with writer.as_default():
         with tf.name_scope("input_reshape"):  # IMAGES: ten inputs, as the teacher's summary.image
             tf.summary.image("input", tf.reshape(mnist.x_train[:10], [-1, 28, 28, 1]), step=0, max_outputs=10)
-        done = 0
-        while done < steps:
-            next_print = math.ceil(done / 100) * 100  # print after steps 0, 100, 200, ...
-            n = min(next_print, steps - 1) - done + 1
-            train_steps(train_data, tf.constant(n))
-            done += n
-            if (done - 1) % 100 == 0:
+        for i in range(steps):
+            x, y = next(train_data)
+            train_step(x, y, tf.constant(i, dtype=tf.int64))  # a tensor step: traced only once
+            if i % 100 == 0:
                 acc = float(accuracy(mnist.x_test, mnist.y_test))
-                tf.summary.scalar("accuracy/test_accuracy", acc, step=done - 1)
-                print("Iter " + str(done - 1) + ", Testing Accuracy= " + str(round(acc, 4)))
+                tf.summary.scalar("accuracy/test_accuracy", acc, step=i)
+                print("Iter " + str(i) + ", Testing Accuracy= " + str(round(acc, 4)))
                 writer.flush()
     writer.close()
 

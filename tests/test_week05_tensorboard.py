@@ -1,0 +1,230 @@
+"""Week 5: TensorBoard. The lessons run in --quick mode on synthetic digits (once, shared by the
+tests), the event files are read back, and one test starts the real `tensorboard` on the run
+folders and asks its HTTP API what a learner's browser would ask."""
+import glob
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from PIL import Image
+from tensorflow.core.protobuf import config_pb2
+
+import tfcourse
+from tfcourse.testing import run_lesson
+
+LESSON_5_2 = "week05_tensorboard/5_2_tensorboard_graph.py"
+LESSON_5_3 = "week05_tensorboard/5_3_tensorboard_running.py"
+LESSON_5_4 = "week05_tensorboard/5_4_tensorboard_projector.py"
+LESSON_SCOPES = ["input/x-input", "input/y-input", "layer/weights/W", "layer/biases/b",
+                 "layer/xw_plus_b/", "layer/softmax/", "loss/", "train/", "accuracy/"]
+VARIABLE_SUMMARIES = [f"layer/{part}/summaries/{name}"
+                      for part in ("weights", "biases") for name in ("mean", "stddev", "max", "min")]
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """Each lesson run once, --quick on synthetic digits, into its own folder under one root."""
+    root = tmp_path_factory.mktemp("week05")
+    results = {}
+    for name, script in (("5_2", LESSON_5_2), ("5_3", LESSON_5_3), ("5_4", LESSON_5_4)):
+        code, out, err = run_lesson(script, "--quick", "--data", "synthetic", "--out", root / name)
+        assert code == 0, err
+        results[name] = (root / name, out)
+    results["root"] = root
+    return results
+
+
+def events(folder):
+    """{tag: [(step, value or bytes)]} and the GraphDefs found in the one event file in `folder`."""
+    files = glob.glob(os.path.join(folder, "events.out.tfevents.*"))
+    assert len(files) == 1, f"expected one event file in {folder}, found {files}"
+    values, graphs = {}, []
+    for event in tf.compat.v1.train.summary_iterator(files[0]):
+        if event.graph_def:
+            graphs.append(tf.compat.v1.GraphDef.FromString(event.graph_def))
+        for value in event.summary.value:
+            tensor = tf.make_ndarray(value.tensor) if value.HasField("tensor") else value.simple_value
+            values.setdefault(value.tag, []).append((event.step, tensor))
+            if value.metadata.plugin_data.plugin_name == "graph_run_metadata_graph":
+                run_metadata = config_pb2.RunMetadata.FromString(tensor.item())
+                graphs.extend(g.pre_optimization_graph for g in run_metadata.function_graphs)
+    return values, graphs
+
+
+def has_lesson_scopes(graph):
+    names = [node.name for node in graph.node]
+    return all(any(name.startswith(scope) for name in names) for scope in LESSON_SCOPES)
+
+
+def iter_lines(out, pattern):
+    return [(int(i), float(acc)) for i, acc in re.findall(pattern, out)]
+
+
+# ---------------------------------------------------------------- 5-2: the graph, both ways
+
+def test_5_2_learns_and_writes_the_graph_both_ways(runs):
+    folder, out = runs["5_2"]
+    (epoch, acc), = iter_lines(out, r"^Iter (\d+),Testing Accuracy ([\d.]+)$".replace("^", "(?m)^", 1))
+    assert epoch == 0 and acc > 0.5  # chance is 0.1
+    assert out.strip().splitlines()[-1] == f"tensorboard --logdir {folder} --host 127.0.0.1"
+
+    _, tf1_graphs = events(folder / "logs" / "tf1")  # FileWriter(logdir, sess.graph)
+    assert len(tf1_graphs) == 1 and has_lesson_scopes(tf1_graphs[0])
+    assert any(n.op == "Placeholder" and n.name == "input/x-input" for n in tf1_graphs[0].node)
+
+    values, tf2_graphs = events(folder / "logs" / "tf2")  # trace_on / trace_export
+    assert "train_step" in values
+    assert len(tf2_graphs) == 1 and has_lesson_scopes(tf2_graphs[0])
+
+
+def test_5_2_rerun_replaces_its_event_files(runs):
+    folder, _ = runs["5_2"]
+    code, _, err = run_lesson(LESSON_5_2, "--quick", "--data", "synthetic", "--out", folder)  # again
+    assert code == 0, err
+    for run in ("tf1", "tf2"):  # one event file each, not one per run
+        _, graphs = events(folder / "logs" / run)
+        assert len(graphs) == 1
+
+
+# ---------------------------------------------------------------- 5-3: summaries while training
+
+def test_5_3_writes_variable_summaries_loss_and_accuracy_per_epoch(runs):
+    folder, out = runs["5_3"]
+    printed = iter_lines(out, r"(?m)^Iter (\d+),Testing Accuracy ([\d.]+)$")
+    assert [epoch for epoch, _ in printed] == [0, 1]  # --quick: 2 epochs
+    assert printed[-1][1] > 0.5
+
+    values, graphs = events(folder / "logs")
+    for tag in VARIABLE_SUMMARIES + ["loss/loss", "accuracy/accuracy", "accuracy/train_accuracy",
+                                     "layer/weights/summaries/histogram", "layer/biases/summaries/histogram"]:
+        assert [step for step, _ in values[tag]] == [0, 1], tag
+    # the accuracy panel holds the numbers the script printed
+    logged = [round(float(v), 4) for _, v in values["accuracy/accuracy"]]
+    assert logged == [acc for _, acc in printed]
+    # W starts at zero and spreads out as it learns; the loss falls
+    stddev = [float(v) for _, v in values["layer/weights/summaries/stddev"]]
+    assert 0 < stddev[0] < stddev[1]
+    loss = [float(v) for _, v in values["loss/loss"]]
+    assert loss[1] < loss[0]
+    # a histogram is (buckets, 3): left edge, right edge, count over all 7840 weights
+    histogram = values["layer/weights/summaries/histogram"][-1][1]
+    assert histogram.shape[1] == 3 and histogram[:, 2].sum() == pytest.approx(784 * 10)
+    assert len(graphs) == 1 and has_lesson_scopes(graphs[0])
+
+
+# ---------------------------------------------------------------- 5-4: the projector
+
+def test_5_4_writes_what_the_projector_reads(runs):
+    folder, out = runs["5_4"]
+    printed = iter_lines(out, r"(?m)^Iter (\d+), Testing Accuracy= ([\d.]+)$")
+    assert [i for i, _ in printed] == [0, 100]  # --quick: 101 steps, printed every 100
+    assert printed[-1][1] > 0.5
+
+    logdir = folder / "projector"
+    data = tfcourse.load_mnist(data="synthetic", quick=True, seed=0, one_hot=False, verbose=False)
+    n = len(data.x_test)  # a --quick run embeds all 1000 of its test images
+    labels = (logdir / "metadata.tsv").read_text().splitlines()
+    assert labels == [str(label) for label in data.y_test[:n]]
+
+    embedding = tf.train.load_checkpoint(str(logdir)).get_tensor("embedding/.ATTRIBUTES/VARIABLE_VALUE")
+    np.testing.assert_array_equal(embedding, data.x_test[:n])
+
+    sprite = np.asarray(Image.open(logdir / "sprite.png"))
+    side = int(np.ceil(np.sqrt(n)))
+    assert sprite.shape == (side * 28, side * 28) and sprite.dtype == np.uint8
+    for i in (0, 1, n - 1):  # thumbnail i, row by row, is image i with dark ink on white
+        row, col = divmod(i, side)
+        thumb = sprite[row * 28:(row + 1) * 28, col * 28:(col + 1) * 28] / 255.0
+        np.testing.assert_allclose(thumb, 1.0 - data.x_test[i].reshape(28, 28), atol=1 / 255)
+    assert (sprite[-28:, -28:] == 255).all()  # unused cells stay white
+
+    from google.protobuf import text_format
+    from tensorboard.plugins import projector
+    config = text_format.Parse((logdir / "projector_config.pbtxt").read_text(), projector.ProjectorConfig())
+    (embed,) = config.embeddings
+    assert (embed.metadata_path, embed.sprite.image_path) == ("metadata.tsv", "sprite.png")
+    assert list(embed.sprite.single_image_dim) == [28, 28]
+
+    values, _ = events(logdir)
+    assert [step for step, _ in values["loss/loss"]] == list(range(101))
+    assert [step for step, _ in values["accuracy/test_accuracy"]] == [0, 100]
+    assert len(values["input_reshape/input"]) == 1
+
+
+def test_5_4_bad_steps_is_a_clear_error(tmp_path):
+    code, _, err = run_lesson(LESSON_5_4, "--steps", "0", "--data", "synthetic", "--out", tmp_path)
+    assert code != 0 and "--steps" in err and "Remedy" in err
+
+
+# ---------------------------------------------------------------- the real TensorBoard
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _get(url, timeout=5):
+    with urllib.request.urlopen(url, timeout=timeout) as response:
+        return response.read()
+
+
+def test_real_tensorboard_serves_scalars_graphs_and_projector(runs, tmp_path):
+    """Start `tensorboard` on the three run folders, ask its HTTP API, stop it by its PID."""
+    root, port = runs["root"], _free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = open(tmp_path / "tensorboard.log", "wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tensorboard.main", "--logdir", str(root), "--host", "127.0.0.1",
+         "--port", str(port), "--load_fast", "false"], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 90  # it starts in about 10 s; never hang the suite
+        scalar_tags = {}
+        while time.monotonic() < deadline:
+            assert process.poll() is None, (tmp_path / "tensorboard.log").read_text()
+            try:
+                scalar_tags = json.loads(_get(base + "/data/plugin/scalars/tags"))
+                projector_runs = json.loads(_get(base + "/data/plugin/projector/runs"))
+                if "5_3/logs" in scalar_tags and "5_4/projector" in projector_runs:
+                    break
+            except (urllib.error.URLError, ConnectionError, OSError):
+                pass
+            time.sleep(0.5)
+        else:
+            pytest.fail("tensorboard did not answer in 90 s:\n" + (tmp_path / "tensorboard.log").read_text())
+
+        assert set(VARIABLE_SUMMARIES + ["loss/loss", "accuracy/accuracy"]) <= set(scalar_tags["5_3/logs"])
+        assert "loss/loss" in scalar_tags["5_4/projector"]
+        histogram_tags = json.loads(_get(base + "/data/plugin/histograms/tags"))
+        assert "layer/weights/summaries/histogram" in histogram_tags["5_3/logs"]
+        graph_runs = json.loads(_get(base + "/data/plugin/graphs/info"))
+        assert {"5_2/logs/tf1", "5_2/logs/tf2"} <= set(graph_runs)
+
+        info = json.loads(_get(base + "/data/plugin/projector/info?run=5_4/projector"))
+        (embed,) = [e for e in info["embeddings"] if e["tensorName"].startswith("embedding/")]
+        assert embed["tensorShape"] == [1000, 784]
+        assert embed["sprite"]["singleImageDim"] == [28, 28]
+        name = urllib.request.quote(embed["tensorName"])
+        metadata = _get(f"{base}/data/plugin/projector/metadata?run=5_4/projector&name={name}").decode()
+        assert metadata.splitlines() == (root / "5_4" / "projector" / "metadata.tsv").read_text().splitlines()
+        sprite = _get(f"{base}/data/plugin/projector/sprite_image?run=5_4/projector&name={name}")
+        assert sprite[:8] == b"\x89PNG\r\n\x1a\n"
+    finally:
+        os.kill(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.kill(process.pid, signal.SIGKILL)
+            process.wait(timeout=15)
+        log.close()
