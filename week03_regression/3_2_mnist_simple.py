@@ -14,9 +14,9 @@ Run:
 Differences from the course code (TensorFlow 1.x):
   - `tensorflow.examples.tutorials.mnist.input_data` is gone: `tfcourse.load_mnist` gives the
     same 55000/5000/10000 split, downloads with checksums, and reads the course's MNIST_data/.
-  - No placeholder/Session: the weights are `tf.Variable`s and a whole epoch runs inside one
-    `tf.function` over a `tf.data` pipeline, which is faster than the course's feed_dict loop
-    (`python bench/bench_week03_mnist_simple.py` measures both).
+  - No placeholder/Session: the weights are `tf.Variable`s and a whole epoch (550 shuffled
+    batches) runs inside one graph (`tfcourse.epoch_runner`), faster than the course's feed_dict
+    loop (`python bench/bench_week03_mnist_simple.py` measures both).
   - Same model, loss, optimizer and schedule, so the numbers land close to the teacher's.
 """
 import tfcourse  # quiet TensorFlow import, shared flags, MNIST
@@ -33,10 +33,6 @@ def main(argv=None):
     # ## Data: images as 784-vectors in [0, 1], labels one-hot (as input_data's one_hot=True)
     mnist = tfcourse.load_mnist(args, one_hot=True)
     n_batch = len(mnist.x_train) // args.batch_size  # 550 batches per epoch, like the course
-    train_data = (tf.data.Dataset.from_tensor_slices((mnist.x_train, mnist.y_train))
-                  .shuffle(len(mnist.x_train), seed=args.seed)  # next_batch shuffled every epoch too
-                  .batch(args.batch_size, drop_remainder=True)
-                  .prefetch(tf.data.AUTOTUNE))
 
     # ## Model: a single softmax layer, zero-initialised as in the lesson
     W = tf.Variable(tf.zeros([784, 10]), name="W")
@@ -47,14 +43,15 @@ def main(argv=None):
 
     optimizer = tf.keras.optimizers.SGD(learning_rate=args.lr)
 
-    # ## Training: one tf.function runs a whole epoch (550 steps) without returning to Python
-    @tf.function
-    def train_epoch(dataset):
-        for x, y in dataset:
-            with tf.GradientTape() as tape:
-                prediction = model(x)
-                loss = tf.reduce_mean(tf.square(y - prediction))  # the lesson's quadratic loss
-            optimizer.apply_gradients(zip(tape.gradient(loss, [W, b]), [W, b]))
+    def train_step(x, y):
+        with tf.GradientTape() as tape:
+            prediction = model(x)
+            loss = tf.reduce_mean(tf.square(y - prediction))  # the lesson's quadratic loss
+        optimizer.apply_gradients(zip(tape.gradient(loss, [W, b]), [W, b]))
+        return loss
+
+    # ## Training: one graph runs a whole epoch (550 shuffled batches) without returning to Python
+    train_epoch = tfcourse.epoch_runner(train_step, mnist.x_train, mnist.y_train, args.batch_size)
 
     @tf.function
     def accuracy(x, y):
@@ -63,7 +60,7 @@ def main(argv=None):
 
     history = []
     for epoch in range(epochs):
-        train_epoch(train_data)
+        train_epoch()
         acc = float(accuracy(mnist.x_test, mnist.y_test))
         history.append(acc)
         print("Iter " + str(epoch) + ",Testing Accuracy " + str(round(acc, 4)))
