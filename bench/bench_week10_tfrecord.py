@@ -1,0 +1,108 @@
+"""Bench week 10: images per second, TFRecord + tf.data pipeline vs decoding JPEG files one by one.
+
+Both produce the same thing 10-3 trains on: batches of 25 pictures, 224x224 grayscale, scaled to
+[-1, 1]. The one-by-one way opens each captcha JPEG with Pillow, converts, resizes and scales it
+in a Python loop (the course's 10-2 code path); a second one-by-one line does the same with eager
+TensorFlow ops (tf.io.read_file + decode_jpeg + resize). The pipeline reads 10-2's TFRecord with
+parallel parsing, batching and prefetching. Repetitions are interleaved (the machine is shared
+and noisy) and the median of each is reported.
+
+    python bench/bench_week10_tfrecord.py            # 1000 captchas, 3 rounds
+    python bench/bench_week10_tfrecord.py --count 300 --rounds 2
+"""
+import argparse
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import tfcourse  # noqa: F401  (quiet TensorFlow import)
+import tensorflow as tf
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "week10_captcha_tfrecord"))
+import _captcha  # noqa: E402
+
+BATCH = 25
+
+
+def one_by_one_pillow(files):
+    from PIL import Image
+    n = 0
+    for start in range(0, len(files), BATCH):
+        batch = []
+        for path in files[start:start + BATCH]:
+            with Image.open(path) as image:
+                pixels = np.asarray(image.convert("L").resize((224, 224)), dtype=np.float32)
+            batch.append((pixels / 255.0 - 0.5) * 2.0)
+        n += len(np.stack(batch))
+    return n
+
+
+def one_by_one_tf(files):
+    n = 0
+    for start in range(0, len(files), BATCH):
+        batch = []
+        for path in files[start:start + BATCH]:
+            image = tf.io.decode_jpeg(tf.io.read_file(str(path)), channels=1)
+            image = tf.image.resize(image, (224, 224))
+            batch.append((image / 255.0 - 0.5) * 2.0)
+        n += int(tf.stack(batch).shape[0])
+    return n
+
+
+def pipeline(record_file):
+    n = 0
+    for x, _ in _captcha.dataset(record_file, (224, 224), BATCH):
+        n += int(x.shape[0])
+    return n
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=1000, help="captchas to generate (default 1000)")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved repetitions (default 3)")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="bench_week10_") as tmp:
+        tmp = Path(tmp)
+        random.seed(0)
+        from captcha.image import ImageCaptcha
+        generator = ImageCaptcha()
+        files = []
+        for n in random.sample(range(10000), args.count):
+            path = tmp / f"{n:04d}.jpg"
+            _captcha.captcha_image(f"{n:04d}", generator).save(path, format="JPEG")
+            files.append(path)
+        record_file = tmp / "bench.tfrecords"
+        with tf.io.TFRecordWriter(str(record_file)) as writer:
+            for path in files:
+                pixels = _captcha.image_to_pixels(_captcha.read_picture(path))
+                writer.write(_captcha.make_example(pixels, path.stem).SerializeToString())
+        pipeline(record_file)  # warm up: tracing of the parse function, page cache
+        one_by_one_tf(files[:BATCH])
+
+        ways = {"JPEG one by one, Pillow (course)": lambda: one_by_one_pillow(files),
+                "JPEG one by one, eager tf.io": lambda: one_by_one_tf(files),
+                "TFRecord + tf.data pipeline": lambda: pipeline(record_file)}
+        rates = {name: [] for name in ways}
+        for _ in range(args.rounds):
+            for name, way in ways.items():
+                started = time.perf_counter()
+                n = way()
+                rates[name].append(n / (time.perf_counter() - started))
+
+    print(f"{args.count} captchas -> batches of {BATCH} x 224x224 in [-1, 1]; median of {args.rounds} "
+          f"interleaved rounds (tf threads: all cores)")
+    median = {name: statistics.median(r) for name, r in rates.items()}
+    for name, rate in median.items():
+        print(f"  {name:34s} {rate:8.0f} images/s   (rounds: {', '.join(f'{r:.0f}' for r in rates[name])})")
+    fast = median["TFRecord + tf.data pipeline"]
+    print(f"ratio TFRecord pipeline / JPEG one by one (Pillow): {fast / median['JPEG one by one, Pillow (course)']:.1f}x")
+    print(f"ratio TFRecord pipeline / JPEG one by one (eager tf.io): {fast / median['JPEG one by one, eager tf.io']:.1f}x")
+
+
+if __name__ == "__main__":
+    main()

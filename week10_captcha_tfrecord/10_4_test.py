@@ -1,0 +1,136 @@
+"""Lesson 10-4 验证码识别（测试） — Test the captcha reader.
+
+Restores the network 10-3 trained, reads test.tfrecords, and for the first few captchas prints
+the true digits and the network's reading as in the video:
+
+    label: [5] [1] [3] [7]
+    predict: [5] [0] [3] [7]
+
+then the accuracy per character and for whole captchas (all four digits right) on the test file,
+and, with --fresh N, on N captchas drawn just now (never seen in training). A PNG of the samples
+with their readings goes to the run folder. `--image FILE` reads one picture of yours instead.
+
+Run:
+    python week10_captcha_tfrecord/10_4_test.py                      # 10-3's model, 10-2's test file
+    python week10_captcha_tfrecord/10_4_test.py --fresh 1000         # + 1000 new captchas
+    python week10_captcha_tfrecord/10_4_test.py --image 1234.jpg     # read one picture
+
+Differences from the course code:
+  - tf.train.Checkpoint restore instead of Saver + rebuilding the graph; the network's kind and
+    input size are read from model.json beside the checkpoints, so --model need not be repeated.
+  - The teacher looked at 10 captchas one by one (7 fully right); here the whole test file is
+    scored, per character and per captcha, and --fresh adds captchas generated for the test.
+  - A picture of any size is resized to the network's input (a note says so), not rejected.
+"""
+import tfcourse  # quiet TensorFlow import, shared flags
+import tensorflow as tf
+
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+if HERE not in sys.path:
+    sys.path.insert(0, HERE)  # this week's shared helpers live beside the lessons, in _captcha.py
+import _captcha  # noqa: E402
+
+parser = tfcourse.make_parser(__doc__)
+parser.add_argument("--train-dir", type=Path, default=_captcha.DEFAULT_TRAIN, metavar="DIR",
+                    help="10-3's run folder (model.json + checkpoints/)")
+parser.add_argument("--records", type=Path, default=_captcha.DEFAULT_RECORDS, metavar="DIR",
+                    help="folder with test.tfrecords (default: 10-2's output)")
+parser.add_argument("--samples", type=int, default=10, help="captchas printed as label/predict (lesson: 10)")
+parser.add_argument("--fresh", type=int, default=0, metavar="N", help="also score N newly generated captchas")
+parser.add_argument("--fresh-seed", type=int, default=2026, help="seed of the --fresh captchas")
+parser.add_argument("--image", type=Path, default=None, metavar="FILE", help="read one captcha picture")
+
+
+def scores(hits):
+    """hits (n, 4) bool -> (accuracy per character (4,), whole-captcha accuracy)."""
+    return hits.mean(axis=0), hits.all(axis=1).mean()
+
+
+def main(argv=None):
+    args = parser.parse_args(argv)
+    run = tfcourse.setup(args, __file__)
+
+    # ## Restore the trained network
+    config = _captcha.load_config(args.train_dir)
+    input_size = tuple(config["input_size"])
+    model = _captcha.build_model(config["model"], config["head"], input_size)
+    latest = tf.train.latest_checkpoint(args.train_dir / "checkpoints")
+    if latest is None:
+        raise tfcourse.CourseError(f"No checkpoint in {args.train_dir / 'checkpoints'}.\n"
+                                   "Remedy: train with 10_3_train.py first.")
+    tf.train.Checkpoint(model=model).restore(latest).expect_partial()
+    print(f"restored {model.name} from {latest}")
+
+    @tf.function
+    def predict(x):
+        return tf.argmax(model(x, training=False), -1, output_type=tf.int32)  # (batch, 4) digits
+
+    def read_pictures(pictures):
+        pixels = np.stack([_captcha.image_to_pixels(p) for p in pictures])  # -> (n, 224, 224)
+        return predict(_captcha.to_input(pixels, input_size)).numpy()
+
+    # ## One picture of your own
+    if args.image is not None:
+        picture = _captcha.read_picture(args.image)
+        if picture.size != (160, 60):
+            print(f"note: {args.image.name} is {picture.size[0]}x{picture.size[1]}, not 160x60; resized")
+        digits = read_pictures([picture])[0]
+        print(f"{args.image}: predict: {_captcha.text_of(digits)} -> {''.join(map(str, digits))}")
+        return 0
+
+    # ## The test file: label/predict for the first few, then the scores
+    test_file = args.records / "test.tfrecords"
+    n_test = _captcha.check_records(test_file)
+    images, labels, predicted = [], [], []
+    try:
+        for image, y in tf.data.TFRecordDataset(str(test_file)).map(_captcha.parse_record).batch(100):
+            images.append(image.numpy()[: max(0, args.samples - sum(len(b) for b in images))])
+            labels.append(y.numpy())
+            predicted.append(predict(_captcha.to_input(image, input_size)).numpy())
+    except tf.errors.DataLossError as error:
+        raise _captcha.corrupt_record_error(test_file, error) from None
+    images, labels, predicted = np.concatenate(images), np.concatenate(labels), np.concatenate(predicted)
+    for label, prediction in zip(labels[: args.samples], predicted[: args.samples]):
+        print("label:", _captcha.text_of(label))
+        print("predict:", _captcha.text_of(prediction))
+    per_char, whole = scores(labels == predicted)
+    print(f"test.tfrecords ({n_test} captchas): accuracy per character "
+          + ",".join(f"{a:.3f}" for a in per_char) + f"; whole captcha {whole:.3f}")
+
+    if args.fresh:
+        pairs = _captcha.fresh_captchas(args.fresh, args.fresh_seed)
+        fresh_pred = np.concatenate([read_pictures([p for p, _ in pairs[i:i + 100]])
+                                     for i in range(0, len(pairs), 100)])
+        fresh_true = np.array([[int(c) for c in text] for _, text in pairs])
+        per_char, whole = scores(fresh_true == fresh_pred)
+        print(f"{args.fresh} fresh captchas (seed {args.fresh_seed}): accuracy per character "
+              + ",".join(f"{a:.3f}" for a in per_char) + f"; whole captcha {whole:.3f}")
+
+    # ## A picture of the samples with the network's reading (green: all four right)
+    import matplotlib.pyplot as plt
+    shown = len(images)
+    if shown:
+        cols = min(5, shown)
+        rows = (shown + cols - 1) // cols
+        fig, axes = plt.subplots(rows, cols, figsize=(2.6 * cols, 2.4 * rows), squeeze=False)
+        for ax in axes.flat:
+            ax.axis("off")
+        for ax, image, label, prediction in zip(axes.flat, images, labels, predicted):
+            ax.imshow(image, cmap="gray")
+            right = bool((label == prediction).all())
+            ax.set_title(f"label {''.join(map(str, label))}\npredict {''.join(map(str, prediction))}",
+                         color="green" if right else "red", fontsize=10)
+        fig.tight_layout()
+        fig.suptitle("10-4: test captchas as stored in the TFRecord (224x224 grayscale)", y=1.04)
+        tfcourse.save_figure(fig, run.path("predictions.png"), show=args.show)
+    return 0
+
+
+if __name__ == "__main__":
+    tfcourse.run_main(main)
