@@ -1,0 +1,167 @@
+"""Shared by the week-9 lessons: a folder of class sub-folders -> the images in it, bad files reported.
+
+`retrain` (9-retrain) and the TFRecord converter (9-2) both read `data/train/<class>/*.jpg`, and
+both must treat a learner's real folder the same way: class names are the folder names (spaces and
+Chinese are fine), JPEG/PNG/GIF/BMP are recognised by their first bytes (not by the extension),
+anything else is skipped and reported, a class folder without images is reported and left out,
+and fewer than two classes is an error that says what to do. `draw_shapes` makes a small data set
+of coloured shapes (the tests' data, and `--data shapes` for a run without pictures).
+"""
+import os
+import random
+from pathlib import Path
+
+import tfcourse
+
+IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".gif", ".bmp"}
+MAGIC = {b"\xff\xd8\xff": "jpeg", b"\x89PNG": "png", b"GIF8": "gif", b"BM": "bmp"}
+
+
+def image_format(data):
+    """'jpeg', 'png', 'gif' or 'bmp' from the file's first bytes; None for anything else."""
+    for magic, name in MAGIC.items():
+        if data.startswith(magic):
+            return name
+    return None
+
+
+def read_image(path, head_only=False):
+    """(bytes, format) of an image file; raises ValueError with the reason when it is not one.
+
+    head_only: read just the first bytes (enough to know the format) when scanning a big folder.
+    """
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(16) if head_only else handle.read()
+    except OSError as error:
+        raise ValueError(f"cannot be read ({error.strerror})") from None
+    if not data:
+        raise ValueError("is empty")
+    kind = image_format(data)
+    if kind is None:
+        raise ValueError("is not a JPEG, PNG, GIF or BMP image")
+    return data, kind
+
+
+class ImageFolder:
+    """The classes and images under `root` (one sub-folder per class), and what was skipped."""
+
+    def __init__(self, root, max_per_class=None):
+        self.root = Path(root)
+        if not self.root.is_dir():
+            raise tfcourse.CourseError(
+                f"The image folder {self.root} does not exist.\n"
+                "Remedy: make one sub-folder per class holding its pictures (e.g. data/train/flower/*.jpg) "
+                "and pass its parent with --image-dir, or try --data shapes (drawn shapes, no pictures needed).")
+        self.images = {}    # class name -> sorted [Path]
+        self.skipped = []   # [(Path, reason)]
+        self.empty = []     # class folders with no images
+        for folder in sorted(p for p in self.root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+            found = []
+            for path in sorted(folder.rglob("*")):
+                if path.is_dir() or path.name.startswith("."):
+                    continue
+                if path.suffix.lower() not in IMAGE_EXTENSIONS:
+                    self.skipped.append((path, f"not an image file ({path.suffix or 'no extension'})"))
+                    continue
+                try:
+                    read_image(path, head_only=True)
+                except ValueError as error:
+                    self.skipped.append((path, str(error)))
+                    continue
+                found.append(path)
+            if max_per_class:
+                found = found[:max_per_class]
+            if found:
+                self.images[folder.name] = found
+            else:
+                self.empty.append(folder.name)
+        if len(self.images) < 2:
+            have = ", ".join(f"'{name}'" for name in self.images) or "none"
+            raise tfcourse.CourseError(
+                f"{self.root} has {len(self.images)} class folder(s) with images ({have}); a classifier "
+                "needs at least two.\n"
+                + (f"Empty class folders: {', '.join(self.empty)}.\n" if self.empty else "")
+                + "Remedy: put each class's pictures in its own sub-folder, e.g. "
+                  f"{self.root / 'flower'}/*.jpg and {self.root / 'guitar'}/*.jpg.")
+
+    @property
+    def class_names(self):
+        return sorted(self.images)
+
+    def all_images(self):
+        """[(path, class index)] over every class, in a fixed order."""
+        return [(path, index) for index, name in enumerate(self.class_names) for path in self.images[name]]
+
+    def report(self, print_fn=print, limit=5):
+        """Print the classes found and everything left out (so nothing is dropped silently)."""
+        counts = ", ".join(f"{name} {len(self.images[name])}" for name in self.class_names)
+        print_fn(f"Found {sum(map(len, self.images.values()))} images in {len(self.images)} classes "
+                 f"under {self.root}: {counts}")
+        for name in self.empty:
+            print_fn(f"WARNING: no images found in class folder '{name}'; it is left out.")
+        if self.skipped:
+            print_fn(f"Skipped {len(self.skipped)} file(s) that are not usable images:")
+            for path, reason in self.skipped[:limit]:
+                print_fn(f"  {path.relative_to(self.root)}: {reason}")
+            if len(self.skipped) > limit:
+                print_fn(f"  ... and {len(self.skipped) - limit} more")
+
+
+SHAPE_CLASSES = ("red circle", "green square", "blue triangle", "黄色 星形")
+
+
+def draw_shapes(root, per_class=20, size=96, seed=0, classes=SHAPE_CLASSES):
+    """Draw `per_class` JPEGs of each class (shape and colour, random place, size and background).
+
+    Returns `root`. Existing files are kept (the same seed draws the same pictures).
+    """
+    from PIL import Image, ImageDraw
+    colours = {"red": (220, 40, 40), "green": (40, 180, 60), "blue": (50, 80, 220), "黄色": (230, 200, 30)}
+    rng = random.Random(seed)
+    root = Path(root)
+    for name in classes:
+        colour_name, shape = name.split(" ", 1)
+        folder = root / name
+        folder.mkdir(parents=True, exist_ok=True)
+        for i in range(per_class):
+            background = tuple(rng.randint(0, 90) for _ in range(3))
+            image = Image.new("RGB", (size, size), background)
+            draw = ImageDraw.Draw(image)
+            r = rng.uniform(0.2, 0.4) * size
+            cx, cy = rng.uniform(r, size - r), rng.uniform(r, size - r)
+            jitter = tuple(max(0, min(255, c + rng.randint(-30, 30))) for c in colours[colour_name])
+            if shape == "circle":
+                draw.ellipse([cx - r, cy - r, cx + r, cy + r], fill=jitter)
+            elif shape == "square":
+                draw.rectangle([cx - r, cy - r, cx + r, cy + r], fill=jitter)
+            elif shape == "triangle":
+                draw.polygon([(cx, cy - r), (cx - r, cy + r), (cx + r, cy + r)], fill=jitter)
+            else:  # a five-pointed star
+                import math
+                points = [(cx + (r if k % 2 == 0 else r / 2.5) * math.sin(k * math.pi / 5),
+                           cy - (r if k % 2 == 0 else r / 2.5) * math.cos(k * math.pi / 5)) for k in range(10)]
+                draw.polygon(points, fill=jitter)
+            target = folder / f"{i:04d}.jpg"
+            if not target.exists():
+                tmp = target.with_name(target.name + ".tmp")
+                image.save(tmp, format="JPEG", quality=90)
+                os.replace(tmp, target)
+    return root
+
+
+def use_cjk_font():
+    """Let matplotlib draw Chinese class names: add an installed CJK font as a fallback, if any.
+
+    Without one (common on Linux servers) the names show as boxes; the missing-glyph warnings are
+    silenced, since the PNG is still useful.
+    """
+    import warnings
+    import matplotlib
+    from matplotlib import font_manager
+    installed = {font.name for font in font_manager.fontManager.ttflist}
+    wanted = ["Microsoft YaHei", "SimHei", "PingFang SC", "Noto Sans CJK SC", "Source Han Sans SC",
+              "WenQuanYi Zen Hei", "Arial Unicode MS"]
+    found = [name for name in wanted if name in installed]
+    matplotlib.rcParams["font.sans-serif"] = ["DejaVu Sans", *found]
+    warnings.filterwarnings("ignore", message="Glyph .* missing from font")
