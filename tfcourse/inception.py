@@ -168,6 +168,64 @@ def ensure_inception(dest_dir=None, url=None, archive=None, quiet=False):
     return extracted
 
 
+def add_model_flags(parser):
+    """The flags that locate the model, shared by lessons 8-3, 8-4 and week 9."""
+    group = parser.add_argument_group("Inception-v3 (the 2015 frozen graph)")
+    group.add_argument("--model-dir", type=Path, default=None, metavar="DIR",
+                       help=f"folder for {ARCHIVE_NAME} and its extracted files (default: "
+                            f"$KERAS_HOME/models or ~/.keras/models); the course's inception_model/ "
+                            f"with the extracted files works too")
+    group.add_argument("--inception-url", default=os.environ.get(ENV_URL), metavar="URL",
+                       help=f"a mirror to try before Google's URL: the .tgz itself or a folder URL "
+                            f"ending in / (also the {ENV_URL} environment variable)")
+    group.add_argument("--archive", type=Path, default=None, metavar="FILE",
+                       help=f"the {ARCHIVE_NAME} you downloaded by hand; nothing is downloaded then")
+    return group
+
+
+def ensure_from_args(args, quiet=False):
+    """`ensure_inception` with the values of `add_model_flags`."""
+    return ensure_inception(args.model_dir, url=args.inception_url, archive=args.archive, quiet=quiet)
+
+
+# Keras's InceptionV3 (the modern model beside the frozen graph): its 1000 class names
+KERAS_CLASS_INDEX_URL = "https://storage.googleapis.com/download.tensorflow.org/data/imagenet_class_index.json"
+KERAS_CLASS_INDEX_MD5 = "c2c37ea517e94d9795004a39431a14cb"   # the hash Keras itself checks
+
+
+KERAS_WEIGHTS_URL = ("https://storage.googleapis.com/tensorflow/keras-applications/inception_v3/"
+                     "inception_v3_weights_tf_dim_ordering_tf_kernels.h5")
+KERAS_WEIGHTS_MD5 = "9a0d58056eeedaa3f26cb7ebd46da564"      # the hash Keras itself checks
+
+
+def keras_weights():
+    """Path of Keras's InceptionV3 ImageNet weights (about 92 MB), downloaded once with resume.
+
+    Kept where Keras keeps them ($KERAS_HOME/models/), under Keras's file name.
+    """
+    path = default_dir() / KERAS_WEIGHTS_URL.rsplit("/", 1)[1]
+    try:
+        return download([KERAS_WEIGHTS_URL], path, md5=KERAS_WEIGHTS_MD5, what="Keras's InceptionV3 weights")
+    except DownloadError as error:
+        raise DownloadError(f"{error}\n(Keras would download the same file to the same place.)") from None
+
+
+def keras_class_names():
+    """[(wnid, name)] for the 1000 outputs of tf.keras.applications models, in output order.
+
+    The file is kept where Keras keeps it ($KERAS_HOME/models/imagenet_class_index.json), so a
+    copy Keras downloaded is reused, and one we download is reused by Keras.
+    """
+    import json
+    path = default_dir() / "imagenet_class_index.json"
+    download([KERAS_CLASS_INDEX_URL], path, md5=KERAS_CLASS_INDEX_MD5, what="Keras's ImageNet class names")
+    try:
+        index = json.loads(path.read_text(encoding="utf-8"))
+        return [tuple(index[str(i)]) for i in range(len(index))]
+    except (ValueError, KeyError, TypeError) as error:
+        raise CourseError(f"{path} is not Keras's class index ({error}).\nRemedy: delete it and run again.") from None
+
+
 def load_graph_def(pb_path):
     """Read a frozen GraphDef (the TF1 way: `tf.compat.v1.GraphDef().ParseFromString(...)`)."""
     import tensorflow as tf
@@ -258,18 +316,20 @@ def jpeg_bytes(path):
     Raises ValueError (with the reason) for a file that is not a readable image.
     """
     data = Path(path).read_bytes()
-    if data[:3] == JPEG_MAGIC:
-        return data
     try:
         from PIL import Image
         with Image.open(io.BytesIO(data)) as image:
-            image.load()
+            image.load()  # decodes every pixel: a damaged or truncated file fails here
+            if data[:3] == JPEG_MAGIC and image.format == "JPEG":
+                return data  # fed as it is, like the course
             if image.mode != "RGB":  # palette, grey, RGBA (alpha dropped), CMYK...
                 image = image.convert("RGB")
             out = io.BytesIO()
             image.save(out, format="JPEG", quality=95)
             return out.getvalue()
     except Exception as error:  # PIL raises UnidentifiedImageError, OSError, SyntaxError...
+        if type(error).__name__ == "UnidentifiedImageError":
+            raise ValueError("not an image (no image format recognises its contents)") from None
         raise ValueError(f"not a readable image ({type(error).__name__}: {error})") from None
 
 

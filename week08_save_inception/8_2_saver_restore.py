@@ -46,8 +46,15 @@ parser.add_argument("--from", dest="source", type=Path, default=None, metavar="D
 
 def find_checkpoint(args, source):
     """The newest checkpoint 8-1 wrote for --api, or a CourseError that says how to make one."""
-    path = tf.train.latest_checkpoint(str(source / FOLDERS[args.api]))
+    folder = source / FOLDERS[args.api]
+    path = tf.train.latest_checkpoint(str(folder))
     if path is not None:
+        # The index file may hold the absolute path of where 8-1 ran; the run folder may have moved.
+        path = str(folder / Path(path).name)
+        if not Path(path + ".index").is_file():
+            raise tfcourse.CourseError(f"{folder / 'checkpoint'} names {Path(path).name}, but "
+                                       f"{Path(path).name}.index is not in {folder}: the checkpoint is incomplete.\n"
+                                       f"Remedy: run lesson 8-1 again (python {LESSON_8_1} --api {args.api}).")
         return path
     command = f"python {LESSON_8_1} --api {args.api}"
     command += f" --out {source}" if args.source else ""
@@ -67,7 +74,7 @@ def check_variables(path):
         listed = tf.train.list_variables(path)
     except (tf.errors.OpError, ValueError) as error:
         raise tfcourse.CourseError(f"The checkpoint {path} cannot be read: it is incomplete or damaged "
-                                   f"({getattr(error, 'message', error)}).\n"
+                                   f"({short_reason(error)}).\n"
                                    f"Remedy: run lesson 8-1 again (python {LESSON_8_1}).") from None
     found = {}
     for name, shape in listed:  # v2 keys look like "W/.ATTRIBUTES/VARIABLE_VALUE"
@@ -86,9 +93,17 @@ def check_variables(path):
             f"or pass that run's folder with --from DIR.")
 
 
+def short_reason(error):
+    """The one informative line of a TensorFlow error (its message also lists graph nodes)."""
+    lines = [line.strip() for line in str(getattr(error, "message", error)).splitlines()]
+    useful = [line for line in lines if line and not line.startswith(
+        ("Graph execution error", "Detected at", "File ", "Node:", "[[", "{{"))]
+    return useful[0] if useful else type(error).__name__
+
+
 def restore_failed(path, error):
     return tfcourse.CourseError(f"Restoring {path} failed: the checkpoint is incomplete or damaged "
-                                f"({getattr(error, 'message', error)}).\n"
+                                f"({short_reason(error)}).\n"
                                 f"Remedy: run lesson 8-1 again (python {LESSON_8_1}).")
 
 
@@ -113,7 +128,7 @@ def restore_v1(path, mnist):
         print(f"Restoring parameters from {path}")
         try:
             saver.restore(sess, path)
-        except (tf.errors.OpError, ValueError) as error:
+        except Exception as error:  # OpError, or IndexError/ValueError from a cut file
             raise restore_failed(path, error) from None
         after = float(sess.run(accuracy, feed_dict=feed))
         print(round(after, 4))
@@ -135,7 +150,7 @@ def restore_v2(path, mnist):
     print(f"Restoring parameters from {path}")
     try:
         tf.train.Checkpoint(W=W, b=b).restore(path).assert_existing_objects_matched()
-    except (tf.errors.OpError, ValueError, AssertionError) as error:
+    except Exception as error:  # OpError, AssertionError, or IndexError from a cut file
         raise restore_failed(path, error) from None
     after = float(accuracy(mnist.x_test, mnist.y_test))
     print(round(after, 4))
