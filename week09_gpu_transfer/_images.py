@@ -142,7 +142,7 @@ def draw_shapes(root, per_class=20, size=96, seed=0, classes=SHAPE_CLASSES):
                 points = [(cx + (r if k % 2 == 0 else r / 2.5) * math.sin(k * math.pi / 5),
                            cy - (r if k % 2 == 0 else r / 2.5) * math.cos(k * math.pi / 5)) for k in range(10)]
                 draw.polygon(points, fill=jitter)
-            target = folder / f"{i:04d}.jpg"
+            target = folder / f"{name} {i:03d}.jpg"  # unique names: the split hashes the file name
             if not target.exists():
                 tmp = target.with_name(target.name + ".tmp")
                 image.save(tmp, format="JPEG", quality=90)
