@@ -34,6 +34,7 @@ import shlex
 
 import tfcourse  # quiet TensorFlow import, shared flags, MNIST
 import tensorflow as tf
+from tensorflow.python.eager import context as tf_context  # only for the fix after trace_export
 
 parser = tfcourse.make_parser(__doc__, epochs=1, batch_size=100, lr=0.2, mnist=True)
 
@@ -149,6 +150,10 @@ def main(argv=None):
                 train_step(x, y)
                 with writer.as_default():
                     tf.summary.trace_export(name="train_step", step=0)
+                # TF 2.21's trace_export/trace_off leave graph collection on, so every later
+                # function would keep its graph in memory and a second trace in this process
+                # would export them all; switch it off (no public API does it)
+                tf_context.context().disable_graph_collection()
                 traced = True
             else:
                 train_step(x, y)

@@ -23,12 +23,13 @@ Differences from the course code (TensorFlow 1.x):
     write at once (TF2 summaries are ops that run, not nodes to fetch). The tags keep the lesson's
     name scopes, so the panels are named as in the video.
   - The teacher ran the merged summaries on EVERY batch but wrote only the last one of each
-    epoch. Here a whole epoch runs inside one `tf.function` with no summaries in it, and the
-    summaries are written once per epoch: the same points on the plots, much less work
+    epoch. Here a whole epoch runs in one graph (`tfcourse.epoch_runner`: shuffled batches
+    sliced on the device) with no summaries in it, and the summaries are written once per
+    epoch: the same points on the plots, much less work
     (`python bench/bench_week05_tensorboard.py` times both loops).
   - loss/loss is the mean training loss over the epoch (the teacher's was the last batch's),
     accuracy/accuracy is the test accuracy that is printed (the teacher's was the last training
-    batch's), and accuracy/train_accuracy is the epoch's training accuracy.
+    batch's), and accuracy/train_accuracy is the accuracy on all training images after the epoch.
   - The course fed softmax output into `softmax_cross_entropy_with_logits` (softmax twice); here
     the loss takes the logits x W + b, as that function expects. It learns faster at first, so
     the early epochs are above the teacher's; softmax still gives `prediction`.
@@ -72,10 +73,6 @@ def main(argv=None):
 
     # ## Data: images as 784-vectors in [0, 1], labels one-hot
     mnist = tfcourse.load_mnist(args, one_hot=True)
-    train_data = (tf.data.Dataset.from_tensor_slices((mnist.x_train, mnist.y_train))
-                  .shuffle(len(mnist.x_train), seed=args.seed)
-                  .batch(args.batch_size, drop_remainder=True)  # 550 batches of 100
-                  .prefetch(tf.data.AUTOTUNE))
 
     # ## Model: 784 -> 10 softmax, zero-initialised, in the lesson's name scopes
     with tf.name_scope("layer"):
@@ -107,23 +104,19 @@ def main(argv=None):
                 loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(labels=y, logits=logits))
         with tf.name_scope("train"):
             optimizer.apply_gradients(zip(tape.gradient(loss, [W, b]), [W, b]))
-        with tf.name_scope("accuracy"):
-            correct_prediction = tf.equal(tf.argmax(y, 1), tf.argmax(prediction, 1))
-            return loss, tf.reduce_sum(tf.cast(correct_prediction, tf.float32))
+        return loss
 
-    # ## Training: one tf.function runs a whole epoch; it returns the epoch's mean loss and accuracy
-    @tf.function
-    def train_epoch(dataset):
-        loss_sum, correct, steps = tf.constant(0.0), tf.constant(0.0), tf.constant(0.0)
-        for x, y in dataset:
-            loss, n_correct = train_step(x, y)
-            loss_sum, correct, steps = loss_sum + loss, correct + n_correct, steps + 1.0
-        return loss_sum / steps, correct / (steps * args.batch_size)
+    # ## Training: one graph runs a whole epoch (550 shuffled batches) and returns its mean loss;
+    # no summaries inside it, so nothing slows the 550 steps down
+    train_epoch = tfcourse.epoch_runner(train_step, mnist.x_train, mnist.y_train, args.batch_size)
 
     @tf.function
     def accuracy(x, y):
-        correct_prediction = tf.equal(tf.argmax(y, 1), tf.argmax(model(x)[1], 1))
-        return tf.reduce_mean(tf.cast(correct_prediction, tf.float32))
+        with tf.name_scope("accuracy"):
+            with tf.name_scope("correct_prediction"):
+                correct_prediction = tf.equal(tf.argmax(y, 1), tf.argmax(model(x)[1], 1))
+            with tf.name_scope("accuracy"):
+                return tf.reduce_mean(tf.cast(correct_prediction, tf.float32))
 
     writer = tf.summary.create_file_writer(str(logdir))
     with writer.as_default():
@@ -132,8 +125,9 @@ def main(argv=None):
         tf.summary.graph(tf.function(train_step).get_concrete_function(*spec).graph)
 
         for epoch in range(epochs):
-            train_loss, train_acc = train_epoch(train_data)
+            train_loss = train_epoch()
             acc = float(accuracy(mnist.x_test, mnist.y_test))
+            train_acc = accuracy(mnist.x_train, mnist.y_train)  # all 55000 images, after the epoch
             print("Iter " + str(epoch) + ",Testing Accuracy " + str(round(acc, 4)))
             # one point per epoch on every panel, as the teacher's add_summary(summary, epoch)
             with tf.name_scope("layer"):
