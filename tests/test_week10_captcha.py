@@ -74,14 +74,14 @@ def test_train_learns_and_test_prints_label_predict(week10, tmp_path):
     losses = [float(line[1]) for line in lines]
     assert np.mean(losses[-3:]) < losses[0] - 0.5
     per_char = [float(a) for a in re.search(r"per character ([\d.]+),([\d.]+),([\d.]+),([\d.]+)", out).groups()]
-    assert np.mean(per_char) > 0.3, out   # chance is 0.1
+    assert np.mean(per_char) > 0.25, out   # chance is 0.1; 201 steps on 240 captchas
     assert list((train_dir / "checkpoints").glob("ckpt-*.index"))
 
     # resumes from the checkpoint instead of starting over
-    code, out2, err = run_lesson(f"{WEEK}/10_3_train.py", "--quick", "--steps", "321",
+    code, out2, err = run_lesson(f"{WEEK}/10_3_train.py", "--quick", "--steps", "221",
                                  "--records", week10["records"], "--out", train_dir)
     assert code == 0, err
-    assert "resumed from" in out2 and "Iter:300" not in out2 and "Iter:320" in out2
+    assert "resumed from" in out2 and "Iter:200" not in out2 and "Iter:220" in out2
 
     code, out, err = run_lesson(f"{WEEK}/10_4_test.py", "--train-dir", train_dir, "--records",
                                 week10["records"], "--out", tmp_path / "test")
@@ -104,7 +104,7 @@ def test_train_learns_and_test_prints_label_predict(week10, tmp_path):
 def test_damaged_tfrecord_is_one_clear_message(week10, tmp_path, damage):
     data = bytearray((week10["records"] / "train.tfrecords").read_bytes())
     if damage == "truncate":
-        data = data[: len(data) // 2]
+        data = data[: len(data) // 2 + 1000]  # in the middle of a record
     else:
         data[len(data) // 3] ^= 0xFF
     (tmp_path / "train.tfrecords").write_bytes(bytes(data))

@@ -126,18 +126,25 @@ def dataset(path, input_size, batch_size, shuffle=0, repeat=False, seed=0):
     return data.prefetch(tf.data.AUTOTUNE)
 
 
-def _where(message):
-    found = re.search(r"at (\d+)", message)
-    return f"byte {int(found.group(1)):,}" if found else "an unknown position"
+def good_records_before_error(path):
+    """How many records of a damaged file can be read before the damage."""
+    count = 0
+    try:
+        for _ in tf.data.TFRecordDataset(str(path)):
+            count += 1
+    except tf.errors.DataLossError:
+        pass
+    return count
 
 
-def corrupt_record_error(path, error, records_read=None):
-    """A CourseError naming the file and roughly where a DataLossError happened."""
-    message = str(getattr(error, "message", error)).strip().splitlines()[0]
-    where = _where(message)
-    after = f", after {records_read:,} good records" if records_read is not None else ""
+def corrupt_record_error(path, error):
+    """A CourseError naming the file and where a DataLossError ('corrupted record at N') happened."""
+    message = str(getattr(error, "message", error))
+    found = re.search(r"(\w+) record at (\d+)", message)
+    what, where = (found.group(1), f"byte {int(found.group(2)):,}") if found else ("damaged", "an unknown position")
     return tfcourse.CourseError(
-        f"The TFRecord file {path} is damaged near {where}{after} ({message}).\n"
+        f"The TFRecord file {path} is damaged near {where} ({what} record, after "
+        f"{good_records_before_error(path):,} good records).\n"
         "Remedy: write it again with 10_2_tfrecord.py (an interrupted copy or download cuts a "
         "file short).")
 
@@ -152,15 +159,23 @@ def check_records(path):
     if not path.is_file():
         raise tfcourse.CourseError(f"The TFRecord file {path} does not exist.\n"
                                    "Remedy: run 10_2_tfrecord.py first, or pass --records DIR.")
-    count = 0
+    count, framed = 0, 0  # records, bytes they fill (each: 8 length + 4 CRC + data + 4 CRC)
     first = None
     try:
         for record in tf.data.TFRecordDataset(str(path), buffer_size=8 << 20).batch(256):
             if first is None and len(record):
                 first = record[0]
             count += int(record.shape[0])
+            framed += int(tf.reduce_sum(tf.strings.length(record))) + 16 * int(record.shape[0])
     except tf.errors.DataLossError as error:
-        raise corrupt_record_error(path, error, count) from None
+        raise corrupt_record_error(path, error) from None
+    size = path.stat().st_size
+    if framed != size:  # TFRecordDataset quietly drops a record cut short at the end of the file
+        raise tfcourse.CourseError(
+            f"The TFRecord file {path} is truncated near byte {framed:,} of {size:,}: record "
+            f"{count + 1:,} is cut short, after {count:,} good records.\n"
+            "Remedy: write it again with 10_2_tfrecord.py (an interrupted copy or download cuts a "
+            "file short).")
     if count == 0:
         raise tfcourse.CourseError(f"The TFRecord file {path} holds no records.\n"
                                    "Remedy: write it again with 10_2_tfrecord.py.")
