@@ -1,0 +1,61 @@
+"""Bench for lesson 8-4: what building NodeLookup once (ours) saves over once per image (course).
+
+The course's loop created `NodeLookup()` inside the per-image loop, re-reading the 21,842-line
+synset file every time. This times both loops in one run, interleaved, over the same images,
+with the real label files (from --labels DIR, default ../shared/data/inception) and a session on
+`tfcourse.inception.tiny_graph_def()` (the real 95 MB graph is not available offline, so the
+network's own time, the same in both loops, is left out: the figure is the per-image overhead).
+
+    python bench/bench_week08_inception.py [--images 20] [--repeats 5]
+"""
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+
+import tfcourse  # noqa: F401  (quiet TensorFlow import)
+import tensorflow as tf
+from tfcourse import inception
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--labels", type=Path,
+                        default=Path(__file__).resolve().parents[2] / "shared" / "data" / "inception")
+    parser.add_argument("--images", type=int, default=20)
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+
+    rng = np.random.default_rng(0)
+    jpegs = [tf.io.encode_jpeg(rng.integers(0, 256, (240, 320, 3), dtype=np.uint8)).numpy()
+             for _ in range(args.images)]
+    graph = inception.import_graph(inception.tiny_graph_def(num_classes=1008))
+    sess = tf.compat.v1.Session(graph=graph)
+    softmax = graph.get_tensor_by_name(inception.SOFTMAX)
+
+    def loop(lookup_per_image):
+        lookup = None if lookup_per_image else inception.NodeLookup.from_folder(args.labels)
+        for image_data in jpegs:
+            predictions = np.squeeze(sess.run(softmax, {inception.JPEG_INPUT: image_data}))
+            if lookup_per_image:
+                lookup = inception.NodeLookup.from_folder(args.labels)  # the course's place for it
+            [lookup.id_to_string(i) for i in predictions.argsort()[-5:][::-1]]
+
+    loop(False)  # warm-up: session, file cache
+    times = {"course (lookup per image)": [], "ours (lookup once)": []}
+    for _ in range(args.repeats):  # interleaved: the machine is shared and noisy
+        for name, per_image in (("course (lookup per image)", True), ("ours (lookup once)", False)):
+            start = time.perf_counter()
+            loop(per_image)
+            times[name].append((time.perf_counter() - start) / args.images)
+    for name, values in times.items():
+        print(f"{name:<28} median {1000 * np.median(values):7.2f} ms/image  (min {1000 * min(values):.2f})")
+    course, ours = (np.median(v) for v in times.values())
+    print(f"ratio course/ours: {course / ours:.1f}x  ({args.images} images, {args.repeats} repeats, "
+          f"tiny stand-in graph; the real graph adds the same network time to both)")
+    sess.close()
+
+
+if __name__ == "__main__":
+    main()
