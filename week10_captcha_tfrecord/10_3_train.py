@@ -55,7 +55,7 @@ if HERE not in sys.path:
 import _captcha  # noqa: E402
 
 parser = tfcourse.make_parser(__doc__, batch_size=25, lr=0.003)
-parser.add_argument("--steps", type=int, default=None, help="training steps (lesson: 6001; --quick: 201)")
+parser.add_argument("--steps", type=int, default=None, help="training steps (lesson: 6001; --quick: 151)")
 parser.add_argument("--decay-every", type=int, default=2000, help="divide the rate by 3 this often (lesson: 2000)")
 parser.add_argument("--model", choices=["cnn", "alexnet_v2"], default="cnn",
                     help="cnn: small CNN, fast on a CPU (default); alexnet_v2: the lesson's network")
@@ -84,7 +84,7 @@ def parse_size(text, model):
 def main(argv=None):
     args = parser.parse_args(argv)
     run = tfcourse.setup(args, __file__)
-    steps = args.steps or (201 if args.quick else 6001)
+    steps = args.steps or (151 if args.quick else 6001)
     input_size = parse_size(args.input_size, args.model)
     config = {"model": args.model, "head": args.head, "input_size": list(input_size)}
 
