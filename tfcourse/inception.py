@@ -57,11 +57,11 @@ def _has_model(folder):
 def mirror_urls(url=None):
     """The URLs to try, in order: the learner's (argument, then environment), then Google's."""
     urls = []
-    for candidate in (url, os.environ.get(ENV_URL)):
+    for candidate in (url, os.environ.get(ENV_URL), URL):
         if candidate:
-            urls.append(candidate + ARCHIVE_NAME if candidate.endswith("/") else candidate)
-    if URL not in urls:
-        urls.append(URL)
+            candidate = candidate + ARCHIVE_NAME if candidate.endswith("/") else candidate
+            if candidate not in urls:
+                urls.append(candidate)
     return urls
 
 
