@@ -54,6 +54,18 @@ def _has_model(folder):
     return all((Path(folder) / name).is_file() for name in NEEDED_FILES)
 
 
+def _find_model(folder):
+    """`folder` or its one subfolder (some repacked archives add one) holding the files, or None."""
+    folder = Path(folder)
+    if _has_model(folder):
+        return folder
+    if folder.is_dir():
+        for sub in sorted(folder.iterdir()):
+            if sub.is_dir() and _has_model(sub):
+                return sub
+    return None
+
+
 def mirror_urls(url=None):
     """The URLs to try, in order: the learner's (argument, then environment), then Google's."""
     urls = []
@@ -130,8 +142,8 @@ def ensure_inception(dest_dir=None, url=None, archive=None, quiet=False):
     if _has_model(dest_dir):
         return dest_dir
     folder = dest_dir / FOLDER_NAME
-    if _has_model(folder) and archive is None:
-        return folder
+    if archive is None and _find_model(folder):
+        return _find_model(folder)
     if archive is not None:
         archive = Path(archive)
         if not archive.is_file():
@@ -153,19 +165,17 @@ def ensure_inception(dest_dir=None, url=None, archive=None, quiet=False):
                     f"{error}\n"
                     f"  - or name a mirror: --inception-url URL (or {ENV_URL}=URL)\n"
                     f"  - or pass the file you downloaded: --archive PATH/{ARCHIVE_NAME}\n"
-                    f"  - or extract it yourself into {folder} (the course's inception_model/ works too)"
+                    f"  - or extract it yourself into {folder}, or pass --model-dir DIR for a folder holding the "
+                    f"extracted files (the course's inception_model/)"
                 ) from None
             _check_recorded_sha256(archive)
     if not quiet:
         print("finish: ", ARCHIVE_NAME)
-    extracted = extract_tar(archive, folder)
-    if not _has_model(extracted):  # the files sit one folder down in some repacked archives
-        for sub in extracted.iterdir():
-            if sub.is_dir() and _has_model(sub):
-                return sub
-        raise CourseError(f"{archive} was extracted to {extracted} but {GRAPH_FILE} and the label "
+    found = _find_model(extract_tar(archive, folder))
+    if found is None:
+        raise CourseError(f"{archive} was extracted to {folder} but {GRAPH_FILE} and the label "
                           f"files are not there.\nRemedy: download {URL} again.")
-    return extracted
+    return found
 
 
 def add_model_flags(parser):

@@ -132,7 +132,7 @@ def show_each(results):
 def main(argv=None):
     args = parser.parse_args(argv)
     run = tfcourse.setup(args, __file__)
-    files = image_files(args.images)
+    files = image_files(args.images)[:2] if args.quick else image_files(args.images)
     classify, close = graph_classifier(args) if args.model == "graph" else keras_classifier(args)
 
     results, failed = [], []
