@@ -104,7 +104,7 @@ def test_retrain_with_the_2015_graph_learns_recomputes_changed_images_and_9_1_cl
     from PIL import Image
     images = colour_pictures(tmp_path / "图片 train", per_class=10)
     model_dir = tiny_inception(tmp_path)
-    args = ["--image-dir", images, "--graph", "--inception-dir", model_dir, "--testing-percentage", "25",
+    args = ["--image-dir", images, "--graph", "--model-dir", model_dir, "--testing-percentage", "25",
             "--out", tmp_path / "run"]
     code, out, err = run_lesson(f"{WEEK}/9_1_retrain.py", *args)
     assert code == 0, err

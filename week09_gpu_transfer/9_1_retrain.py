@@ -24,6 +24,7 @@ graph instead (week 8's `classify_image_graph_def.pb`, tensor `pool_3/_reshape:0
 Run:
     python week09_gpu_transfer/9_1_retrain.py --image-dir data/train
     python week09_gpu_transfer/9_1_retrain.py --image-dir data/train --graph   # the 2015 graph
+    python week09_gpu_transfer/9_1_retrain.py --graph --model-dir inception_model  # the course's folder
     python week09_gpu_transfer/9_1_retrain.py --data shapes --quick            # drawn shapes, no pictures
 
 Differences from the course code (TensorFlow 1.x retrain.py):
@@ -72,11 +73,7 @@ parser.add_argument("--validation-percentage", type=float, default=10, help="les
 parser.add_argument("--testing-percentage", type=float, default=10, help="lesson: 10")
 parser.add_argument("--graph", action="store_true",
                     help="use the lesson's 2015 frozen graph (pool_3/_reshape:0) instead of Keras's InceptionV3")
-parser.add_argument("--inception-dir", type=Path, default=None,
-                    help="with --graph: folder holding classify_image_graph_def.pb (the course's inception_model/)")
-parser.add_argument("--inception-url", default=None, help="with --graph: a mirror of inception-2015-12-05.tgz")
-parser.add_argument("--archive", type=Path, default=None,
-                    help="with --graph: the inception-2015-12-05.tgz you downloaded by hand")
+inception.add_model_flags(parser)  # --model-dir, --inception-url, --archive (used with --graph)
 parser.add_argument("--random-base", action="store_true", help=argparse.SUPPRESS)  # tests: weights=None
 
 WEIGHTS_URL = ("https://storage.googleapis.com/tensorflow/keras-applications/inception_v3/"
@@ -135,7 +132,7 @@ class Retrained(tf.Module):
 def make_base(args):
     """(name for the cache, Keras base or None, pruned graph function or None)."""
     if args.graph:
-        folder = inception.ensure_inception(args.inception_dir, url=args.inception_url, archive=args.archive)
+        folder = inception.ensure_from_args(args)
         graph_def = inception.load_graph_def(folder / inception.GRAPH_FILE)
         # TF2 way to run a TF1 GraphDef: import it inside a wrapped function, prune input -> output
         wrapped = tf.compat.v1.wrap_function(lambda: tf.compat.v1.import_graph_def(graph_def, name=""), [])
@@ -147,8 +144,7 @@ def make_base(args):
         return "pool_3_2015", None, graph_fn
     weights = None
     if not args.random_base:
-        home = Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras")
-        weights = str(tfcourse.download(WEIGHTS_URL, home / "models" / Path(WEIGHTS_URL).name,
+        weights = str(tfcourse.download(WEIGHTS_URL, inception.default_dir() / Path(WEIGHTS_URL).name,
                                         md5=WEIGHTS_MD5, what="Inception-v3 ImageNet weights (83 MB)"))
     base = tf.keras.applications.InceptionV3(include_top=False, pooling="avg", weights=weights,
                                              input_shape=(299, 299, 3))  # -> (2048,)
