@@ -25,8 +25,12 @@ Rankings depend on these choices; change them with --lr-<name>, e.g. --lr-adagra
 
 Differences from the course code (TensorFlow 1.x):
   - `tf.train.AdamOptimizer` and friends are `tf.keras.optimizers.*` (NAG = SGD(nesterov=True)).
-  - Loss on the logits, not after a second softmax (see 4-1 --double-softmax).
-  - A whole epoch runs inside one `tf.function` over `tf.data`.
+  - Loss on the logits, not after a second softmax (see 4-1). For this run that costs accuracy:
+    with Adam 1e-2 the fixed loss reaches about 0.919 at Iter 20, while the course's bounded
+    double-softmax loss keeps the weights small and reaches about 0.932 (the teacher's 0.9316);
+    `--double-softmax` reproduces the video's run. Adam 1e-3 with the fixed loss gives about 0.928.
+  - The images stay in one tensor; a whole epoch runs inside one `tf.function` that gathers each
+    batch from a fresh random order (faster than feed_dict; see 4-1 and the bench).
 """
 import tfcourse  # quiet TensorFlow import, shared flags, MNIST
 import tensorflow as tf
@@ -37,6 +41,8 @@ parser = tfcourse.make_parser(__doc__, epochs=21, batch_size=100, lr=1e-2, mnist
 parser.add_argument("--compare-epochs", type=int, default=5,
                     help="epochs for each optimizer in the comparison (default 5; 0 skips parts 2 and 3)")
 parser.add_argument("--no-gif", action="store_true", help="skip the animated GIFs (PNG paths only)")
+parser.add_argument("--double-softmax", action="store_true",
+                    help="the lesson's run with the course's loss (softmax applied twice), as in the video")
 OPTIMIZERS = {  # name -> (Keras optimizer class, keyword arguments, learning rate on MNIST)
     "SGD": (tf.keras.optimizers.SGD, {}, 0.2),
     "Momentum": (tf.keras.optimizers.SGD, {"momentum": 0.9}, 0.05),
@@ -65,24 +71,29 @@ def make_optimizer(name, learning_rate):
     return cls(learning_rate=learning_rate, **kwargs)
 
 
-def train_mnist(args, mnist, optimizer, epochs, print_progress=False):
+def train_mnist(args, mnist, optimizer, epochs, print_progress=False, double_softmax=False):
     """784 -> 10 softmax with cross-entropy; returns (loss of every step, test accuracy per epoch)."""
-    train_data = (tf.data.Dataset.from_tensor_slices((mnist.x_train, mnist.y_train))
-                  .shuffle(len(mnist.x_train), seed=args.seed)  # same batches for every optimizer
-                  .batch(args.batch_size, drop_remainder=True)
-                  .prefetch(tf.data.AUTOTUNE))
+    x_train, y_train = tf.constant(mnist.x_train), tf.constant(mnist.y_train)  # (55000, 784), (55000, 10)
+    n_batch = len(mnist.x_train) // args.batch_size
     W = tf.Variable(tf.zeros([784, 10]), name="W")
     b = tf.Variable(tf.zeros([10]), name="b")
     optimizer.build([W, b])  # create its slots (momenta, accumulators) before tracing
 
     @tf.function
-    def train_epoch(dataset):
-        losses = tf.TensorArray(tf.float32, size=0, dynamic_size=True)
-        for x, y in dataset:
+    def train_epoch(epoch):
+        # a fresh order each epoch (like next_batch); stateless, so every optimizer sees the same batches
+        order = tf.random.experimental.stateless_shuffle(tf.range(len(mnist.x_train)), seed=[args.seed, epoch])
+        losses = tf.TensorArray(tf.float32, size=n_batch)
+        for batch in tf.range(n_batch):
+            index = order[batch * args.batch_size:(batch + 1) * args.batch_size]
+            x, y = tf.gather(x_train, index), tf.gather(y_train, index)  # -> (100, 784), (100, 10)
             with tf.GradientTape() as tape:
-                loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(labels=y, logits=tf.matmul(x, W) + b))
+                logits = tf.matmul(x, W) + b
+                if double_softmax:  # the course's bug: probabilities passed where logits belong
+                    logits = tf.nn.softmax(logits)
+                loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(labels=y, logits=logits))
             optimizer.apply_gradients(zip(tape.gradient(loss, [W, b]), [W, b]))
-            losses = losses.write(losses.size(), loss)
+            losses = losses.write(batch, loss)
         return losses.stack()
 
     @tf.function
@@ -92,7 +103,7 @@ def train_mnist(args, mnist, optimizer, epochs, print_progress=False):
 
     step_losses, accuracies = [], []
     for epoch in range(epochs):
-        step_losses.extend(train_epoch(train_data).numpy().tolist())
+        step_losses.extend(train_epoch(tf.constant(epoch)).numpy().tolist())
         accuracies.append(float(accuracy(mnist.x_test, mnist.y_test)))
         if print_progress:
             print("Iter " + str(epoch) + ",Testing Accuracy " + str(round(accuracies[-1], 4)))
@@ -111,14 +122,16 @@ def compare_mnist(args, run, mnist, epochs):
               f"last-epoch loss {losses[-(len(losses) // epochs):].mean():.4f}, test accuracy {accuracies[-1]:.4f}")
 
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(13, 5))
-    window = max(1, min(50, len(next(iter(results.values()))[1]) // 10))
+    window = max(1, min(20, len(next(iter(results.values()))[1]) // 20))
     for name, (lr, losses, accuracies) in results.items():
         smooth = np.convolve(losses, np.ones(window) / window, mode="valid")  # moving mean of `window` steps
         ax_loss.plot(np.arange(len(smooth)) + window, smooth, color=COLOURS[name], label=f"{name} (lr {lr:g})")
         ax_acc.plot(range(1, epochs + 1), accuracies, "o-", color=COLOURS[name], label=name)
-    ax_loss.set(xlabel="training step", ylabel=f"training loss (mean of {window} steps)", yscale="log",
+    ax_loss.set(xlabel="training step (log scale: the first steps are where they differ)",
+                ylabel=f"training loss (mean of {window} steps)", xscale="log", yscale="log",
                 title="cross-entropy during training")
-    ax_acc.set(xlabel="epoch", ylabel="test accuracy", title="test accuracy after each epoch")
+    ax_acc.set(xlabel="epoch", ylabel="test accuracy", title="test accuracy after each epoch",
+               xticks=range(1, epochs + 1))
     for ax in (ax_loss, ax_acc):
         ax.grid(alpha=0.3)
         ax.legend()
@@ -229,14 +242,16 @@ def main(argv=None):
 
     # ## 1. The lesson's run: Adam, learning rate 1e-2
     _, history = train_mnist(args, mnist, tf.keras.optimizers.Adam(learning_rate=args.lr), epochs,
-                             print_progress=True)
+                             print_progress=True, double_softmax=args.double_softmax)
     if compare_epochs > 0:
         # ## 2. Seven optimizers on the same model and batches
         print(f"\nComparing optimizers on the same model, {compare_epochs} epochs each:")
         compare_mnist(args, run, mnist, compare_epochs)
         # ## 3. Their paths on a narrow valley and a saddle
         compare_surfaces(args, run, args.quick)
-    print(f"\ndevice: {run.device}; the lesson's run (Adam {args.lr:g}): final test accuracy {history[-1]:.4f}"
+    print(f"\ndevice: {run.device}; the lesson's run (Adam {args.lr:g}"
+          + (", course's double softmax" if args.double_softmax else ", loss on logits")
+          + f"): final test accuracy {history[-1]:.4f}, best {max(history):.4f}"
           + (" on SYNTHETIC digits" if mnist.synthetic else ""))
     return 0
 

@@ -1,0 +1,137 @@
+"""Bench: week 4's lessons, the teacher's compat.v1 feed_dict loop vs our TF2 scripts' way.
+
+For each lesson (4-1 cross-entropy, 4-2 dropout, 4-3 Adam, 5-1 homework) the same network, loss
+and optimizer are built twice:
+  - the teacher's loop on `tf.compat.v1` (placeholder + feed_dict + Session, numpy batches as
+    `mnist.train.next_batch` gives them), what a learner gets by only fixing the imports;
+  - the lesson scripts' way: the images stay in one tensor and one `tf.function` runs the epoch,
+    gathering each batch from a fresh random order.
+Epochs are interleaved (A, B, A, B, ...) after one warm-up round, and the medians compared, so a
+busy machine slows both alike. 4-2 is heavy (7.6 M weights): it is timed on --steps-42 batches
+(default 110, a fifth of an epoch) and scaled to 550 steps; its cost is the matrix products.
+
+    python bench/bench_week04_lessons.py --data-dir ../shared/data/mnist [--repeats 3] [--lessons 4-1,5-1]
+"""
+import argparse
+import statistics
+import time
+
+import tfcourse  # quiet TensorFlow import
+import numpy as np
+import tensorflow as tf
+
+# lesson -> (layer sizes, hidden activation, W init, optimizer name, learning rate, keep_prob)
+LESSONS = {
+    "4-1": ([784, 10], None, "zeros", "sgd", 0.2, 1.0),
+    "4-2": ([784, 2000, 2000, 1000, 10], tf.nn.tanh, "truncated", "sgd", 0.2, 0.7),
+    "4-3": ([784, 10], None, "zeros", "adam", 1e-2, 1.0),
+    "5-1": ([784, 500, 300, 10], tf.nn.tanh, "truncated", "adam", 1e-3, 1.0),
+}
+
+
+def make_weights(sizes, init):
+    weights = []
+    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+        if init == "zeros":
+            weights += [tf.Variable(tf.zeros([n_in, n_out])), tf.Variable(tf.zeros([n_out]))]
+        else:
+            weights += [tf.Variable(tf.random.truncated_normal([n_in, n_out], stddev=0.1)),
+                        tf.Variable(tf.zeros([n_out]) + 0.1)]
+    return weights
+
+
+def forward(x, weights, activation, keep_prob, dropout):
+    h = x
+    for i in range(0, len(weights) - 2, 2):
+        h = activation(tf.matmul(h, weights[i]) + weights[i + 1])
+        h = dropout(h, keep_prob)
+    return tf.matmul(h, weights[-2]) + weights[-1]
+
+
+def compat_v1_runner(lesson, x_train, y_train, steps):
+    """The teacher's loop, ported only as far as needed to run on TF 2.21."""
+    sizes, activation, init, opt, lr, keep = LESSONS[lesson]
+    graph = tf.Graph()
+    with graph.as_default():
+        x = tf.compat.v1.placeholder(tf.float32, [None, 784])
+        y = tf.compat.v1.placeholder(tf.float32, [None, 10])
+        keep_prob = tf.compat.v1.placeholder(tf.float32)
+        weights = make_weights(sizes, init)
+        logits = forward(x, weights, activation, keep_prob,
+                         lambda h, k: tf.compat.v1.nn.dropout(h, keep_prob=k))
+        loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(labels=y, logits=logits))
+        optimizer = (tf.compat.v1.train.GradientDescentOptimizer(lr) if opt == "sgd"
+                     else tf.compat.v1.train.AdamOptimizer(lr))
+        train_step = optimizer.minimize(loss)
+        init_op = tf.compat.v1.global_variables_initializer()
+    sess = tf.compat.v1.Session(graph=graph)
+    sess.run(init_op)
+    rng = np.random.default_rng(0)
+
+    def epoch():
+        order = rng.permutation(len(x_train))  # next_batch shuffles each epoch
+        for batch in range(steps):
+            index = order[batch * 100:(batch + 1) * 100]
+            sess.run(train_step, feed_dict={x: x_train[index], y: y_train[index], keep_prob: keep})
+    return epoch
+
+
+def tf2_runner(lesson, x_train, y_train, steps):
+    """The lesson scripts' way: one tf.function per epoch, batches gathered from in-memory tensors."""
+    sizes, activation, init, opt, lr, keep = LESSONS[lesson]
+    images, labels = tf.constant(x_train), tf.constant(y_train)
+    weights = make_weights(sizes, init)
+    optimizer = (tf.keras.optimizers.SGD(learning_rate=lr) if opt == "sgd"
+                 else tf.keras.optimizers.Adam(learning_rate=lr))
+    optimizer.build(weights)
+
+    def dropout(h, k):
+        return tf.nn.dropout(h, rate=1.0 - k) if k < 1.0 else h
+
+    @tf.function
+    def train_epoch(epoch):
+        order = tf.random.experimental.stateless_shuffle(tf.range(len(x_train)), seed=[0, epoch])
+        for batch in tf.range(steps):
+            index = order[batch * 100:(batch + 1) * 100]
+            x, y = tf.gather(images, index), tf.gather(labels, index)
+            with tf.GradientTape() as tape:
+                logits = forward(x, weights, activation, keep, dropout)
+                loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(labels=y, logits=logits))
+            optimizer.apply_gradients(zip(tape.gradient(loss, weights), weights))
+    counter = iter(range(10**9))
+    return lambda: train_epoch(tf.constant(next(counter)))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", default=None, help="MNIST folder (default: cache/download)")
+    parser.add_argument("--data", default="mnist", choices=["mnist", "synthetic"])
+    parser.add_argument("--repeats", type=int, default=3, help="timed epochs of each (after one warm-up)")
+    parser.add_argument("--steps-42", type=int, default=110, help="batches timed for 4-2 (550 = a whole epoch)")
+    parser.add_argument("--lessons", default="4-1,4-3,5-1,4-2", help="which lessons, comma-separated")
+    args = parser.parse_args()
+    data = tfcourse.load_mnist(data=args.data, data_dir=args.data_dir, one_hot=True)
+    n_batch = len(data.x_train) // 100
+    for lesson in args.lessons.split(","):
+        steps = min(args.steps_42, n_batch) if lesson == "4-2" else n_batch
+        runners = {"compat.v1 feed_dict loop (teacher)": compat_v1_runner(lesson, data.x_train, data.y_train, steps),
+                   "TF2 tf.function epoch over tf.data (ours)": tf2_runner(lesson, data.x_train, data.y_train, steps)}
+        times = {name: [] for name in runners}
+        for repeat in range(args.repeats + 1):
+            for name, epoch in runners.items():
+                start = time.perf_counter()
+                epoch()
+                if repeat:  # the first round traces graphs and warms caches
+                    times[name].append((time.perf_counter() - start) * n_batch / steps)
+        print(f"lesson {lesson}: one epoch = {n_batch} steps of batch 100"
+              + (f" (timed on {steps} steps, scaled)" if steps != n_batch else "")
+              + f"; median of {args.repeats} interleaved epochs")
+        medians = {name: statistics.median(t) for name, t in times.items()}
+        for name, median in medians.items():
+            print(f"  {name:45s} {median:7.3f} s/epoch  (min {min(times[name]):.3f})")
+        teacher, ours = medians.values()
+        print(f"  speed-up of ours over the teacher's loop: {teacher / ours:.2f}x", flush=True)
+
+
+if __name__ == "__main__":
+    main()
