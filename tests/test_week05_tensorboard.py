@@ -12,7 +12,6 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -220,11 +219,13 @@ def test_real_tensorboard_serves_scalars_graphs_and_projector(runs, tmp_path):
         assert metadata.splitlines() == (root / "5_4" / "projector" / "metadata.tsv").read_text().splitlines()
         sprite = _get(f"{base}/data/plugin/projector/sprite_image?run=5_4/projector&name={name}")
         assert sprite[:8] == b"\x89PNG\r\n\x1a\n"
-    finally:
-        os.kill(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.kill(process.pid, signal.SIGKILL)
-            process.wait(timeout=15)
+    finally:  # stop it by its PID, whatever happened above
+        if process.poll() is None:
+            os.kill(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.kill(process.pid, signal.SIGKILL)
+                process.wait(timeout=15)
         log.close()
+    assert process.returncode is not None  # nothing left running

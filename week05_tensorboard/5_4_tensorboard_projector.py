@@ -28,7 +28,8 @@ Differences from the course code (TensorFlow 1.x):
     is saved before training: the projector works while the network trains.
   - The teacher traced every step (`RunOptions(trace_level=FULL_TRACE)` + `add_run_metadata`);
     that slowed each step many times over and is left out. Each step is one `tf.function`
-    call that trains and writes that step's summaries.
+    call that trains and writes that step's summaries; the ten input images (IMAGES panel) are
+    written once, at step 0, not at every step.
   - As in the course, the projector shows the raw pixels, not anything the network learned.
   - The course fed softmax output into `softmax_cross_entropy_with_logits` (softmax twice); here
     the loss takes the logits x W + b, so the first steps learn much faster than the teacher's.
