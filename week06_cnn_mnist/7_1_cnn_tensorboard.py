@@ -15,7 +15,7 @@ Then look at the curves, histograms and the graph:
 
 Run:
     python week06_cnn_mnist/7_1_cnn_tensorboard.py
-    python week06_cnn_mnist/7_1_cnn_tensorboard.py --quick --data synthetic
+    python week06_cnn_mnist/7_1_cnn_tensorboard.py --quick --data synthetic   # 51 iterations
 
 Differences from the course code (TensorFlow 1.x):
   - `tf.summary.FileWriter` + `merged` + `sess.run(merged, feed_dict)` become
@@ -31,6 +31,8 @@ import tensorflow as tf
 
 import shutil
 
+from tensorflow.python.eager import context as tf_context  # only to end graph collection, see below
+
 parser = tfcourse.make_parser(__doc__, batch_size=100, lr=1e-4, mnist=True)
 parser.add_argument("--iterations", type=int, default=1001, help="training iterations (lesson: 1001)")
 parser.add_argument("--keep-prob", type=float, default=0.5, help="dropout keep probability (lesson: 0.5)")
@@ -39,7 +41,8 @@ parser.add_argument("--keep-prob", type=float, default=0.5, help="dropout keep p
 def main(argv=None):
     args = parser.parse_args(argv)
     run = tfcourse.setup(args, __file__)
-    iterations = 101 if args.quick else args.iterations
+    iterations = 51 if args.quick else args.iterations
+    print_every = 50 if args.quick else 100
     if iterations < 1:
         raise tfcourse.CourseError(f"--iterations must be at least 1, not {iterations}.")
 
@@ -151,10 +154,13 @@ def main(argv=None):
         if i == 0:
             with train_writer.as_default():
                 tf.summary.trace_export(name="train_step", step=0)
+            # TF 2.21 leaves graph collection on after trace_export: every later function would keep
+            # its graph in memory (and a later trace in this process would export them all)
+            tf_context.context().disable_graph_collection()
         step = tf.constant(i, tf.int64)
         write_summaries(train_writer, x, y, step, True)
         write_summaries(test_writer, *next(test_batches), step, False)
-        if i % 100 == 0:
+        if i % print_every == 0:
             test_acc = accuracy_on(mnist.x_test, mnist.y_test)
             train_acc = accuracy_on(mnist.x_train[:10000], mnist.y_train[:10000])
             print("Iter " + str(i) + ", Testing Accuracy= " + str(round(test_acc, 4))

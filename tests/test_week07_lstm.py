@@ -1,0 +1,31 @@
+"""Week 7: the LSTM (7-2) in --quick mode on synthetic digits."""
+import re
+import runpy
+from pathlib import Path
+
+import pytest
+
+from tfcourse.testing import run_lesson
+
+ROOT = Path(__file__).resolve().parent.parent
+LSTM = "week07_lstm/7_2_lstm_mnist.py"
+
+
+def test_7_2_learns_from_28_rows_of_28_pixels(tmp_path):
+    code, out, err = run_lesson(LSTM, "--quick", "--data", "synthetic", "--out", tmp_path)
+    assert code == 0, err
+    assert "28 steps x 28 inputs" in out
+    assert "kernel (28, 400)" in out and "recurrent kernel (100, 400)" in out  # 4 gates x 100 units
+    accuracies = [float(a) for a in re.findall(r"^Iter \d+, Testing Accuracy= ([\d.]+)$", out, re.M)]
+    assert len(accuracies) == 2
+    assert accuracies[-1] > 0.25  # 200 steps at Adam 1e-4; chance is 0.1
+
+
+def test_7_2_model_consumes_28_steps_of_28_inputs():
+    import tensorflow as tf
+    lesson = runpy.run_path(str(ROOT / LSTM), run_name="test")
+    model = lesson["build_model"](100)
+    assert tuple(model.inputs[0].shape) == (None, 28, 28)
+    assert model(tf.zeros([3, 28, 28])).shape == (3, 10)
+    with pytest.raises(ValueError):  # a flat 784-vector is not a sequence
+        model(tf.zeros([3, 784]))

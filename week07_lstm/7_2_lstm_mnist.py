@@ -1,0 +1,105 @@
+"""Lesson 7-2 递归神经网络RNN（LSTM） — An LSTM reads MNIST row by row.
+
+Each 28x28 image is a sequence of 28 steps (n_steps = 28 rows) of 28 inputs (n_inputs = 28
+pixels). One LSTM of 100 units (lstm_size) reads the rows; its final hidden state (the lesson's
+`final_state[1]`, h) goes through one dense layer to 10 classes. Adam 1e-4, batches of 50,
+6 epochs. After each epoch it prints the test accuracy like the video:
+
+    Iter 0, Testing Accuracy= 0.7221        (teacher's saved output; Iter 5: 0.9311)
+
+Run:
+    python week07_lstm/7_2_lstm_mnist.py
+    python week07_lstm/7_2_lstm_mnist.py --quick --data synthetic
+
+Differences from the course code (TensorFlow 1.x):
+  - `tf.contrib.rnn.BasicLSTMCell` + `tf.nn.dynamic_rnn` become the Keras 3 layer
+    `LSTM(100)`, which returns the final hidden state h. (`tf.compat.v1.nn.rnn_cell` would need
+    the legacy Keras 2 package and is not used.) Its forget-gate bias starts at 1 like the
+    lesson's `forget_bias=1.0`; its weights start Glorot-uniform/orthogonal instead of the old
+    cell's defaults. The output layer keeps the lesson's truncated_normal(0.1) weights, bias 0.1.
+  - The course applies softmax and then `softmax_cross_entropy_with_logits` (softmax twice). Fixed:
+    the loss is computed on the logits.
+  - The 28 steps run in a while loop, like `dynamic_rnn`; `--unroll` writes them out as one graph
+    instead, which measured no faster here (`python bench/bench_week07_lstm.py` times both).
+  - A whole epoch runs inside one `tf.function` over `tf.data`; no placeholder/feed_dict/Session.
+"""
+import tfcourse  # quiet TensorFlow import, shared flags, MNIST
+import tensorflow as tf
+
+import time
+
+parser = tfcourse.make_parser(__doc__, epochs=6, batch_size=50, lr=1e-4, mnist=True)
+parser.add_argument("--lstm-size", type=int, default=100, help="LSTM units (lesson: 100)")
+parser.add_argument("--unroll", action="store_true",
+                    help="write the 28 steps out as one graph instead of a while loop (tf.nn.dynamic_rnn's way)")
+
+n_inputs = 28  # one row of 28 pixels per step
+max_time = 28  # 28 rows: 28 steps
+n_classes = 10
+
+
+def build_model(lstm_size=100, unroll=False):
+    return tf.keras.Sequential([
+        tf.keras.Input((max_time, n_inputs)),                             # -> (28 steps, 28 inputs)
+        tf.keras.layers.LSTM(lstm_size, unroll=unroll, name="lstm"),      # final h -> (100,)
+        tf.keras.layers.Dense(n_classes, name="output",                   # logits -> (10,)
+                              kernel_initializer=tf.keras.initializers.TruncatedNormal(stddev=0.1),
+                              bias_initializer=tf.keras.initializers.Constant(0.1)),
+    ], name="lstm_mnist")
+
+
+def main(argv=None):
+    args = parser.parse_args(argv)
+    run = tfcourse.setup(args, __file__)
+    epochs = 2 if args.quick else args.epochs
+
+    # ## Data: each image as 28 rows of 28 pixels, labels one-hot
+    mnist = tfcourse.load_mnist(args, one_hot=True)
+    x_train = mnist.x_train.reshape(-1, max_time, n_inputs)  # (55000, 784) -> (55000, 28, 28)
+    x_test = mnist.x_test.reshape(-1, max_time, n_inputs)
+    n_batch = len(x_train) // args.batch_size  # 1100 steps per epoch
+    train_data = (tf.data.Dataset.from_tensor_slices((x_train, mnist.y_train))
+                  .shuffle(len(x_train), seed=args.seed)
+                  .batch(args.batch_size, drop_remainder=True)
+                  .prefetch(tf.data.AUTOTUNE))
+    test_data = tf.data.Dataset.from_tensor_slices((x_test, mnist.y_test)).batch(1000)
+
+    # ## Model: LSTM(100) -> dense 10
+    model = build_model(args.lstm_size, unroll=args.unroll)
+    optimizer = tf.keras.optimizers.Adam(learning_rate=args.lr)
+    lstm = model.get_layer("lstm")
+    print(f"LSTM input: {max_time} steps x {n_inputs} inputs; kernel {tuple(lstm.cell.kernel.shape)}, "
+          f"recurrent kernel {tuple(lstm.cell.recurrent_kernel.shape)} (4 gates x {args.lstm_size}); "
+          f"{model.count_params()} parameters")
+
+    # ## Training: a whole epoch (1100 steps) in one tf.function
+    @tf.function
+    def train_epoch(dataset):
+        for x, y in dataset:
+            with tf.GradientTape() as tape:
+                prediction = model(x, training=True)  # logits
+                loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(labels=y, logits=prediction))
+            optimizer.apply_gradients(zip(tape.gradient(loss, model.trainable_variables),
+                                          model.trainable_variables))
+
+    @tf.function
+    def count_correct(x, y):
+        correct_prediction = tf.equal(tf.argmax(y, 1), tf.argmax(model(x), 1))
+        return tf.reduce_sum(tf.cast(correct_prediction, tf.float32))
+
+    history, start = [], time.perf_counter()
+    for epoch in range(epochs):
+        train_epoch(train_data)
+        acc = sum(float(count_correct(x, y)) for x, y in test_data) / len(x_test)
+        history.append(acc)
+        print("Iter " + str(epoch) + ", Testing Accuracy= " + str(round(acc, 4)), flush=True)
+    seconds = time.perf_counter() - start
+
+    print(f"trained {epochs} epochs of {n_batch} steps in {seconds:.1f} s ({seconds / epochs:.1f} s per epoch "
+          f"including the test); device: {run.device}; final test accuracy {history[-1]:.4f}"
+          + (" on SYNTHETIC digits" if mnist.synthetic else ""))
+    return 0
+
+
+if __name__ == "__main__":
+    tfcourse.run_main(main)
