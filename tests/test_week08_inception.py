@@ -207,3 +207,17 @@ def test_jpeg_bytes_keeps_jpeg_converts_png_and_rejects_junk(tmp_path):
 def test_tiny_archive_has_the_real_layout(tiny):
     with tarfile.open(fileobj=io.BytesIO(tiny)) as tar:
         assert set(inception.NEEDED_FILES) <= set(tar.getnames())
+
+
+def test_8_4_graph_as_a_tf2_function_gives_the_sessions_answers(tmp_path, tiny, monkeypatch):
+    monkeypatch.setattr(inception, "ARCHIVE_SIZE", len(tiny))
+    archive = tmp_path / inception.ARCHIVE_NAME
+    archive.write_bytes(tiny)
+    images = write_images(tmp_path / "images", bad=False)
+    results = {}
+    for api in ("v1", "v2"):
+        code, out, err = run_lesson(CLASSIFY, "--api", api, "--archive", archive, "--images", images,
+                                    "--model-dir", tmp_path / "m", "--out", tmp_path / api)
+        assert code == 0, err
+        results[api] = blocks(out)
+    assert results["v1"] == results["v2"] and results["v2"]["blue.bmp"][0][0] == "blue thing"

@@ -12,7 +12,8 @@ Class ids become names through the lesson's NodeLookup (label map .pbtxt -> Imag
 human name). A PNG contact sheet of the images and their top labels is written to the run folder;
 --show also opens each image with its labels.
 
-    --model graph  (default) the lesson's frozen GraphDef in a tf.compat.v1 Session
+    --model graph  (default) the lesson's frozen GraphDef in a tf.compat.v1 Session; with --api v2
+                   the same GraphDef as a TF2 function (`wrap_function(...).prune(input, output)`)
     --model keras  today's way: tf.keras.applications.InceptionV3(weights="imagenet") with its own
                    preprocessing (resize to 299x299, scale to [-1, 1]) and its own 1000 labels;
                    its weights (about 92 MB) download once into Keras's cache. Both models give
@@ -43,6 +44,9 @@ parser.add_argument("--images", type=Path, default=Path(__file__).resolve().pare
                     metavar="DIR", help="folder of images to classify (default: week08_save_inception/images/)")
 parser.add_argument("--model", choices=["graph", "keras"], default="graph",
                     help="graph: the lesson's 2015 frozen graph (default); keras: tf.keras.applications.InceptionV3")
+parser.add_argument("--api", choices=["v1", "v2"], default="v1",
+                    help="with --model graph: v1 runs it in a tf.compat.v1 Session (the course, default); "
+                         "v2 wraps it as a function called eagerly (tf.compat.v1.wrap_function + prune)")
 parser.add_argument("--top-k", type=int, default=5, help="how many classes to print per image (lesson: 5)")
 parser.add_argument("--keras-weights", choices=["imagenet", "none"], default="imagenet",
                     help=argparse.SUPPRESS)  # test-only: "none" = random weights, nothing downloaded
@@ -65,19 +69,30 @@ def image_files(folder):
 
 
 def graph_classifier(args):
-    """The lesson's way: frozen GraphDef, Session, feed JPEG bytes, fetch softmax:0."""
+    """The frozen GraphDef: feed the JPEG bytes to DecodeJpeg/contents:0, fetch softmax:0."""
     model_dir = inception.ensure_from_args(args)
     lookup = inception.NodeLookup.from_folder(model_dir)  # built once, used for every image
-    graph = inception.import_graph(model_dir / inception.GRAPH_FILE)  # GraphDef -> tf.Graph, name=""
-    sess = tf.compat.v1.Session(graph=graph)
-    softmax_tensor = sess.graph.get_tensor_by_name(inception.SOFTMAX)
+    graph_def = inception.load_graph_def(model_dir / inception.GRAPH_FILE)
+
+    if args.api == "v1":  # the lesson's way: import into a graph, run it in a Session
+        graph = tf.Graph()
+        with graph.as_default():
+            tf.compat.v1.import_graph_def(graph_def, name="")
+        sess = tf.compat.v1.Session(graph=graph)
+        softmax_tensor = sess.graph.get_tensor_by_name(inception.SOFTMAX)
+        run_graph, close = lambda data: sess.run(softmax_tensor, {inception.JPEG_INPUT: data}), sess.close
+    else:  # TF2: wrap the import in a function, prune it to input -> output, call it eagerly
+        wrapped = tf.compat.v1.wrap_function(lambda: tf.compat.v1.import_graph_def(graph_def, name=""), [])
+        softmax_fn = wrapped.prune(wrapped.graph.get_tensor_by_name(inception.JPEG_INPUT),
+                                   wrapped.graph.get_tensor_by_name(inception.SOFTMAX))
+        run_graph, close = lambda data: softmax_fn(tf.constant(data)).numpy(), (lambda: None)
 
     def classify(image_data):
-        predictions = sess.run(softmax_tensor, {inception.JPEG_INPUT: image_data})  # -> (1, 1008)
+        predictions = run_graph(image_data)    # -> (1, 1008)
         predictions = np.squeeze(predictions)  # -> (1008,)
         top_k = predictions.argsort()[-args.top_k:][::-1]
         return [(lookup.id_to_string(node_id), float(predictions[node_id])) for node_id in top_k]
-    return classify, sess.close
+    return classify, close
 
 
 def keras_classifier(args):
