@@ -32,10 +32,13 @@ Differences from the course code (TensorFlow 1.x):
   - The images stay in one tensor; a whole epoch runs inside one `tf.function` that gathers each
     batch from a fresh random order (faster than feed_dict; see 4-1 and the bench).
 """
-import tfcourse  # quiet TensorFlow import, shared flags, MNIST
-import tensorflow as tf
+import json
+import os
 
 import numpy as np
+
+import tfcourse  # quiet TensorFlow import, shared flags, MNIST
+import tensorflow as tf
 
 parser = tfcourse.make_parser(__doc__, epochs=21, batch_size=100, lr=1e-2, mnist=True)
 parser.add_argument("--compare-epochs", type=int, default=5,
@@ -152,22 +155,33 @@ def compare_mnist(args, run, mnist, epochs):
 def surface_paths(surface):
     """Run every optimizer on the 2-D surface; return {name: (n, 2) array of positions}.
 
-    Eager steps (2 numbers, a few hundred steps) are quick enough; a path stops where it leaves the
-    picture, since f = x^2 - y^2 falls without end once off the saddle."""
+    One tf.function moves all seven points together, step by step; a path is cut where it leaves
+    the picture, since f = x^2 - y^2 falls without end once off the saddle."""
     f, start, rates, steps = SURFACES[surface]
-    paths = {}
+    f_graph = tf.autograph.experimental.do_not_convert(f)  # plain arithmetic: nothing to convert
+    points = {name: tf.Variable(start, dtype=tf.float32) for name in OPTIMIZERS}
+    optimizers = {name: make_optimizer(name, rates[name]) for name in OPTIMIZERS}
     for name in OPTIMIZERS:
-        p = tf.Variable(start, dtype=tf.float32)
-        optimizer = make_optimizer(name, rates[name])
-        points = [p.numpy()]
-        for _ in range(steps):
-            with tf.GradientTape() as tape:
-                value = f(p)
-            optimizer.apply_gradients([(tape.gradient(value, p), p)])
-            points.append(p.numpy())
-            if np.abs(points[-1]).max() > 12:
-                break
-        paths[name] = np.array(points)
+        optimizers[name].build([points[name]])
+
+    @tf.function
+    def run_steps():
+        track = tf.TensorArray(tf.float32, size=steps + 1).write(0, tf.stack(list(points.values())))
+        for i in tf.range(steps):
+            for name, p in points.items():  # a Python loop: unrolled, one update per optimizer
+                with tf.GradientTape() as tape:
+                    value = f_graph(p)
+                optimizers[name].apply_gradients([(tape.gradient(value, p), p)])
+            track = track.write(i + 1, tf.stack([p.read_value() for p in points.values()]))
+        return track.stack()  # -> (steps + 1, 7, 2)
+
+    track = run_steps().numpy()
+    paths = {}
+    for k, name in enumerate(OPTIMIZERS):
+        path = track[:, k]
+        outside = np.nonzero(~(np.abs(path).max(axis=1) <= 12))[0]  # also catches inf/nan
+        paths[name] = path[:outside[0] + 1] if len(outside) else path
+        paths[name] = paths[name][np.isfinite(paths[name]).all(axis=1)]
     return paths
 
 
@@ -218,6 +232,7 @@ def plot_surface(args, run, surface, paths, quick):
 
 
 def compare_surfaces(args, run, quick):
+    summary = {}
     for surface, goal, meaning in (("valley", 0.01, "f <= 0.01 (near the minimum)"),
                                    ("saddle", -1.0, "f <= -1 (off the saddle)")):
         f, start, rates, steps = SURFACES[surface]
@@ -229,6 +244,17 @@ def compare_surfaces(args, run, quick):
         for rank, name in enumerate(ranked, 1):
             got = f"{reached[name]:4d} steps" if reached[name] is not None else "not reached"
             print(f"{rank:4d}  {name:9s} lr {rates[name]:<5g} {got:>12s}   final f = {f(paths[name][-1]):.4g}")
+        summary[surface] = {name: {"lr": rates[name], "steps_to_goal": reached[name], "start_f": f(start),
+                                   "final_f": float(f(paths[name][-1]))} for name in paths}
+    return summary
+
+
+def save_json(run, data):
+    path = run.path("optimizers.json")
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
+    os.replace(tmp, path)
+    print(f"saved: {path}")
 
 
 def main(argv=None):
@@ -246,9 +272,15 @@ def main(argv=None):
     if compare_epochs > 0:
         # ## 2. Seven optimizers on the same model and batches
         print(f"\nComparing optimizers on the same model, {compare_epochs} epochs each:")
-        compare_mnist(args, run, mnist, compare_epochs)
+        results = compare_mnist(args, run, mnist, compare_epochs)
         # ## 3. Their paths on a narrow valley and a saddle
-        compare_surfaces(args, run, args.quick)
+        surfaces = compare_surfaces(args, run, args.quick)
+        per_epoch = len(next(iter(results.values()))[1]) // compare_epochs
+        save_json(run, {"mnist": {name: {"lr": lr, "first_steps_loss": float(losses[:10].mean()),
+                                         "last_epoch_loss": float(losses[-per_epoch:].mean()),
+                                         "test_accuracy": accuracies}
+                                  for name, (lr, losses, accuracies) in results.items()},
+                        "surfaces": surfaces})
     print(f"\ndevice: {run.device}; the lesson's run (Adam {args.lr:g}"
           + (", course's double softmax" if args.double_softmax else ", loss on logits")
           + f"): final test accuracy {history[-1]:.4f}, best {max(history):.4f}"
