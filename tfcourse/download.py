@@ -19,7 +19,7 @@ import requests
 
 from tfcourse.errors import CourseError
 
-CHUNK = 1 << 16
+CHUNK = 1 << 14  # small blocks: a cut connection loses little, a resume starts close
 
 
 class DownloadError(CourseError):
@@ -136,6 +136,8 @@ def download(urls, dest, *, size=None, sha256=None, md5=None, verify=None, what=
                 if isinstance(error, requests.HTTPError) and error.response is not None \
                         and 400 <= error.response.status_code < 500 and error.response.status_code != 416:
                     break  # 403/404 will not change on retry
+                if "NameResolutionError" in error_text or "Failed to resolve" in error_text:
+                    break  # offline or a wrong host name: retrying only makes the learner wait
                 if attempt < retries:
                     time.sleep(backoff * attempt)
                 continue
