@@ -245,39 +245,48 @@ def main(argv=None):
     (train_x, train_y), (val_x, val_y), (test_x, test_y) = (arrays(split[s]) for s in split)
 
     optimizer = tf.keras.optimizers.SGD(learning_rate=args.learning_rate)
-
-    @tf.function
-    def train_step(x, y):
-        with tf.GradientTape() as tape:
-            logits = model.logits(x)
-            cross_entropy = tf.reduce_mean(  # on the logits: final_result's softmax is for outputs only
-                tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
-        optimizer.apply_gradients(zip(tape.gradient(cross_entropy, [model.W, model.b]), [model.W, model.b]))
-        return cross_entropy, accuracy(logits, y)
+    generator = tf.random.Generator.from_seed(args.seed)
 
     def accuracy(logits, y):
         return tf.reduce_mean(tf.cast(tf.equal(tf.argmax(logits, 1), y), tf.float32))
 
-    def random_batch(x, y, size, rng):  # retrain.py draws cached bottlenecks at random, with repeats
-        if size < 0 or len(x) == 0:
-            return x, y
-        index = rng.integers(0, len(x), size)
-        return x[index], y[index]
+    @tf.function
+    def train_steps(all_x, all_y, n):
+        """n training steps in one call (a step is too small to pay a Python round trip each)."""
+        cross_entropy, train_accuracy = tf.constant(0.0), tf.constant(0.0)
+        for _ in tf.range(n):
+            if args.train_batch_size > 0:  # retrain.py draws cached bottlenecks at random, with repeats
+                index = generator.uniform([args.train_batch_size], 0, tf.shape(all_x, tf.int64)[0], dtype=tf.int64)
+                x, y = tf.gather(all_x, index), tf.gather(all_y, index)
+            else:
+                x, y = all_x, all_y
+            with tf.GradientTape() as tape:
+                logits = model.logits(x)
+                cross_entropy = tf.reduce_mean(  # on the logits: final_result's softmax is for outputs only
+                    tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
+            optimizer.apply_gradients(zip(tape.gradient(cross_entropy, [model.W, model.b]), [model.W, model.b]))
+            train_accuracy = accuracy(logits, y)
+        return cross_entropy, train_accuracy  # of the last step
 
     # ## Training: the lesson's progress lines every --eval-step-interval steps and at the last step
     rng = np.random.default_rng(args.seed)
     history = []
-    for i in range(steps):
-        x, y = random_batch(train_x, train_y, args.train_batch_size, rng)
-        cross_entropy, train_accuracy = train_step(x, y)
-        if i % args.eval_step_interval == 0 or i + 1 == steps:
-            now = datetime.datetime.now()
-            print("%s: Step %d: Train accuracy = %.1f%%" % (now, i, float(train_accuracy) * 100))
-            print("%s: Step %d: Cross entropy = %f" % (now, i, float(cross_entropy)))
-            vx, vy = random_batch(val_x, val_y, args.validation_batch_size, rng)
-            validation_accuracy = float(accuracy(model.logits(vx), vy)) if len(vx) else float("nan")
-            print("%s: Step %d: Validation accuracy = %.1f%% (N=%d)" % (now, i, validation_accuracy * 100, len(vx)))
-            history.append((i, float(train_accuracy), validation_accuracy))
+    done = 0
+    evaluate_at = sorted({i for i in range(0, steps, args.eval_step_interval)} | {steps - 1})
+    for i in evaluate_at:
+        cross_entropy, train_accuracy = train_steps(train_x, train_y, tf.constant(i + 1 - done))
+        done = i + 1
+        now = datetime.datetime.now()
+        print("%s: Step %d: Train accuracy = %.1f%%" % (now, i, float(train_accuracy) * 100))
+        print("%s: Step %d: Cross entropy = %f" % (now, i, float(cross_entropy)))
+        if args.validation_batch_size > 0 and len(val_x):
+            index = rng.integers(0, len(val_x), args.validation_batch_size)
+            vx, vy = val_x[index], val_y[index]
+        else:
+            vx, vy = val_x, val_y
+        validation_accuracy = float(accuracy(model.logits(vx), vy)) if len(vx) else float("nan")
+        print("%s: Step %d: Validation accuracy = %.1f%% (N=%d)" % (now, i, validation_accuracy * 100, len(vx)))
+        history.append((i, float(train_accuracy), validation_accuracy))
 
     # ## Evaluation on the test images, which training never saw
     test_accuracy = float(accuracy(model.logits(test_x), test_y)) if len(test_x) else float("nan")
