@@ -21,22 +21,25 @@ from the last checkpoint (--restart starts over); Ctrl-C saves one before stoppi
 
 The networks (--model):
   cnn         (default) four 3x3 conv + batch-norm + max-pool blocks (32, 48, 64, 96 filters),
-              a 256-unit dense layer, four heads. Its input is the record's 224x224 picture resized
-              to 64x128 (height x width, close to the captcha's 60x160 shape): ~40x fewer
-              multiply-adds than AlexNet, so 6000 steps take minutes on a laptop CPU.
+              a 256-unit dense layer with batch norm, four heads. Its input is the record's
+              224x224 picture resized to 48x96 (height x width, the captcha's own 60x160 shape,
+              scaled down): about 30 M multiply-adds per picture against AlexNet's 690 M, so
+              6001 steps take minutes on a laptop CPU (11.6 min here, 0.986 of 1000 fresh
+              captchas read fully right; see the README).
   alexnet_v2  slim's alexnet_v2 as in the lesson (224x224 input, 5 conv layers, fc6/fc7 of 4096),
-              its fc8 replaced by four heads. About 50 M weights; see the README for its speed here.
+              its fc8 replaced by four heads. 46 M weights; 6.3 s per step on the shared 2-core
+              machine here (10 hours for 6001 steps), so use it with a GPU.
 With `--head single40` the four heads become one layer of 40 outputs (4 characters x 10 digits)
 trained with sigmoid cross-entropy on the 40 one-hot targets, the teacher's alternative.
 
 Differences from the course code:
-  - tf.data instead of the TF1 queue runners (tf.train.shuffle_batch): records are parsed in
-    parallel, shuffled, batched by 25 and prefetched while the network trains.
+  - tf.data instead of the TF1 queue runners (tf.train.shuffle_batch): records are shuffled,
+    batched by 25, parsed a batch at a time in parallel, and prefetched while the network trains.
   - Keras layers instead of `nets_factory` and slim; a tf.function training step instead of
     Session.run; tf.train.Checkpoint + CheckpointManager instead of Saver, with resuming.
   - The loss works on the logits (the course's scripts applied softmax twice in other weeks);
     the batch accuracy is taken from the training step's own logits (dropout on) instead of a
-    second forward pass, which saves a third of the time per printed step.
+    second forward pass with keep_prob 1.0.
   - The course divided the rate at step 0 too (so it really started at 0.001); here 0.003 is used
     for steps 0-1999, 0.001 for 2000-3999, 0.0003 after, as the lesson describes.
 """
@@ -62,7 +65,7 @@ parser.add_argument("--model", choices=["cnn", "alexnet_v2"], default="cnn",
 parser.add_argument("--head", choices=["four", "single40"], default="four",
                     help="four softmax heads (lesson) or one sigmoid layer of 40 outputs (week-11 homework)")
 parser.add_argument("--input-size", default=None, metavar="HxW",
-                    help="network input size (default: 64x128 for cnn, 224x224 for alexnet_v2)")
+                    help="network input size (default: 48x96 for cnn, 224x224 for alexnet_v2)")
 parser.add_argument("--records", type=Path, default=_captcha.DEFAULT_RECORDS, metavar="DIR",
                     help="folder with train.tfrecords and test.tfrecords (default: 10-2's output)")
 parser.add_argument("--save-every", type=int, default=500, help="checkpoint every N steps")
@@ -75,7 +78,7 @@ def parse_size(text, model):
     try:
         height, width = (int(v) for v in text.lower().split("x"))
     except ValueError:
-        raise tfcourse.CourseError(f"--input-size takes HEIGHTxWIDTH such as 64x128, not {text!r}.") from None
+        raise tfcourse.CourseError(f"--input-size takes HEIGHTxWIDTH such as 48x96, not {text!r}.") from None
     if model == "alexnet_v2" and (height, width) != (224, 224):
         raise tfcourse.CourseError("alexnet_v2 needs a 224x224 input (its fc6 is a 5x5 convolution).")
     return height, width
