@@ -41,7 +41,7 @@ Differences from the course code:
     the batch accuracy is taken from the training step's own logits (dropout on) instead of a
     second forward pass with keep_prob 1.0.
   - The course divided the rate at step 0 too (so it really started at 0.001); here 0.003 is used
-    for steps 0-1999, 0.001 for 2000-3999, 0.0003 after, as the lesson describes.
+    for steps 0-1999, 0.001 for 2000-3999, 0.0003 for 4000-5999 and 0.0001 at 6000.
 """
 import tfcourse  # quiet TensorFlow import, shared flags
 import tensorflow as tf
