@@ -31,9 +31,9 @@ Differences from the course code (TensorFlow 1.x):
     so the network fits the training set faster and the gap without dropout shows sooner.
   - No placeholder/feed_dict for keep_prob: the model takes `training=True/False`; dropout is
     `tf.nn.dropout(h, rate=1 - keep_prob)` only when training, and off in evaluation.
-  - The images stay in one tensor; a whole epoch runs inside one `tf.function` that gathers each
-    batch from a fresh random order (`bench/bench_week04_lessons.py` compares it with a compat.v1
-    feed_dict port; for this big network the matrix products dominate either way).
+  - A whole epoch runs in one graph (`tfcourse.epoch_runner`: batches gathered from in-memory
+    tensors in a fresh random order); `bench/bench_week04_lessons.py` compares it with a compat.v1
+    feed_dict port. For this big network the matrix products dominate either way.
 """
 import json
 import os
@@ -72,19 +72,16 @@ def train(args, mnist, keep_prob, epochs):
     """Train one network with `keep_prob`; print the lesson's line per epoch; return the history."""
     model, variables = build_model(keep_prob, args.seed)
     optimizer = tf.keras.optimizers.SGD(learning_rate=args.lr)
-    x_train, y_train = tf.constant(mnist.x_train), tf.constant(mnist.y_train)  # (55000, 784), (55000, 10)
-    n_batch = len(mnist.x_train) // args.batch_size  # 550 batches of 100
 
-    @tf.function
-    def train_epoch(epoch):
-        order = tf.random.experimental.stateless_shuffle(tf.range(len(mnist.x_train)), seed=[args.seed, epoch])
-        for batch in tf.range(n_batch):  # like next_batch: a fresh order every epoch
-            index = order[batch * args.batch_size:(batch + 1) * args.batch_size]
-            x, y = tf.gather(x_train, index), tf.gather(y_train, index)  # -> (100, 784), (100, 10)
-            with tf.GradientTape() as tape:
-                logits = model(x, training=True)
-                loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(labels=y, logits=logits))
-            optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+    def train_step(x, y):
+        with tf.GradientTape() as tape:
+            logits = model(x, training=True)  # dropout on
+            loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(labels=y, logits=logits))
+        optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+        return loss
+
+    # one graph runs a whole epoch (550 shuffled batches of 100)
+    train_epoch = tfcourse.epoch_runner(train_step, mnist.x_train, mnist.y_train, args.batch_size)
 
     def batches(x, y):  # evaluation in slices of 5000 keeps the 2000-wide activations small
         return tf.data.Dataset.from_tensor_slices((x, y)).batch(5000)
@@ -102,7 +99,7 @@ def train(args, mnist, keep_prob, epochs):
     history = {"keep_prob": keep_prob, "test": [], "train": []}
     print(f"-- keep_prob {keep_prob} --")
     for epoch in range(epochs):
-        train_epoch(tf.constant(epoch))
+        train_epoch()
         test_acc, train_acc = float(accuracy(test_set)), float(accuracy(train_set))
         history["test"].append(test_acc)
         history["train"].append(train_acc)

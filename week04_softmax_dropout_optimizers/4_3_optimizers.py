@@ -217,7 +217,8 @@ def plot_surface(args, run, surface, paths, quick):
     for name in paths:
         lines[name], = ax.plot([], [], "-", color=COLOURS[name], lw=1.5, label=name)
     ax.legend(loc="upper right", fontsize=7)
-    frames = np.linspace(1, steps + 1, 12 if quick else 60).astype(int)
+    longest = max(len(path) for path in paths.values())  # off-saddle paths end early: stop there
+    frames = np.unique(np.linspace(1, longest, 12 if quick else 60).astype(int))
 
     def draw(n):
         for name, path in paths.items():

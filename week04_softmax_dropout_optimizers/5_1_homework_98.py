@@ -20,8 +20,9 @@ Differences from the course code (TensorFlow 1.x):
   - The course keeps `lr` in a `tf.Variable` and runs `tf.assign(lr, 0.001 * 0.95**epoch)` before
     each epoch; here the Keras optimizer's own learning-rate variable is assigned the same value.
   - The course fed keep_prob 1.0 in training too (no dropout), so there is no dropout here.
-  - The images stay in one tensor; a whole epoch runs inside one `tf.function` that gathers each
-    batch from a fresh random order (faster than feed_dict; `bench/bench_week04_lessons.py`).
+  - A whole epoch runs in one graph (`tfcourse.epoch_runner`: the images stay in one tensor, each
+    epoch gathers its batches from a fresh random order), faster than the course's feed_dict loop
+    (`bench/bench_week04_lessons.py`).
 """
 import numpy as np
 
@@ -41,8 +42,6 @@ def main(argv=None):
 
     # ## Data: images as 784-vectors in [0, 1], labels one-hot
     mnist = tfcourse.load_mnist(args, one_hot=True)
-    x_train, y_train = tf.constant(mnist.x_train), tf.constant(mnist.y_train)  # (55000, 784), (55000, 10)
-    n_batch = len(mnist.x_train) // args.batch_size  # 550 batches of 100
 
     # ## Model: 784 -> 500 -> 300 -> 10, tanh, weights truncated_normal(0.1), biases 0.1
     variables = []
@@ -59,16 +58,14 @@ def main(argv=None):
     optimizer = tf.keras.optimizers.Adam(learning_rate=args.lr)
     optimizer.build(variables)
 
-    # ## Training: one tf.function runs a whole epoch (550 steps)
-    @tf.function
-    def train_epoch(epoch):
-        order = tf.random.experimental.stateless_shuffle(tf.range(len(mnist.x_train)), seed=[args.seed, epoch])
-        for batch in tf.range(n_batch):  # like next_batch: a fresh order every epoch
-            index = order[batch * args.batch_size:(batch + 1) * args.batch_size]
-            x, y = tf.gather(x_train, index), tf.gather(y_train, index)  # -> (100, 784), (100, 10)
-            with tf.GradientTape() as tape:
-                loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(labels=y, logits=model(x)))
-            optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+    def train_step(x, y):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(labels=y, logits=model(x)))
+        optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+        return loss
+
+    # ## Training: one graph runs a whole epoch (550 shuffled batches of 100)
+    train_epoch = tfcourse.epoch_runner(train_step, mnist.x_train, mnist.y_train, args.batch_size)
 
     @tf.function
     def accuracy(x, y):
@@ -78,7 +75,7 @@ def main(argv=None):
     history = []
     for epoch in range(epochs):
         optimizer.learning_rate.assign(args.lr * args.decay ** epoch)  # the course's tf.assign(lr, ...)
-        train_epoch(tf.constant(epoch))
+        train_epoch()
         learning_rate = np.float32(optimizer.learning_rate.numpy())  # float32, printed like sess.run(lr)
         acc = float(accuracy(mnist.x_test, mnist.y_test))
         history.append(acc)
