@@ -144,8 +144,11 @@ def make_base(args):
         return "pool_3_2015", None, graph_fn
     weights = None
     if not args.random_base:
-        weights = str(tfcourse.download(WEIGHTS_URL, inception.default_dir() / Path(WEIGHTS_URL).name,
-                                        md5=WEIGHTS_MD5, what="Inception-v3 ImageNet weights (83 MB)"))
+        try:
+            weights = str(tfcourse.download(WEIGHTS_URL, inception.default_dir() / Path(WEIGHTS_URL).name,
+                                            md5=WEIGHTS_MD5, what="Inception-v3 ImageNet weights (83 MB)"))
+        except tfcourse.DownloadError as error:
+            raise tfcourse.DownloadError(f"{error}\n  - or use the lesson's 2015 graph instead: --graph") from None
     base = tf.keras.applications.InceptionV3(include_top=False, pooling="avg", weights=weights,
                                              input_shape=(299, 299, 3))  # -> (2048,)
     return ("inception_v3" if weights else "inception_v3_untrained"), base, None
