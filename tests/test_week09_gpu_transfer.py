@@ -164,7 +164,7 @@ def test_9_1_without_a_model_says_run_retrain_first(tmp_path):
 
 def test_tfrecord_shards_labels_and_training_from_them(tmp_path):
     import tensorflow as tf
-    images = make_pictures(tmp_path / "pictures", per_class=20)
+    images = make_pictures(tmp_path / "pictures", per_class=20, classes=("red circle", "green square", "黄色 星形"))
     out_dir = tmp_path / "records"
     code, out, err = run_lesson(f"{WEEK}/9_2_images_to_tfrecord.py", "--dataset-dir", images,
                                 "--num-test", "12", "--out", out_dir)
@@ -176,7 +176,7 @@ def test_tfrecord_shards_labels_and_training_from_them(tmp_path):
     names = sorted(p.name for p in out_dir.glob("*.tfrecord"))
     assert names == [f"image_{s}_{i:05d}-of-00005.tfrecord" for s in ("test", "train") for i in range(5)]
     assert not list(out_dir.glob("*.tmp"))
-    assert (out_dir / "labels.txt").read_text(encoding="utf-8") == "0:blue triangle\n1:green square\n2:red circle\n"
+    assert (out_dir / "labels.txt").read_text(encoding="utf-8") == "0:green square\n1:red circle\n2:黄色 星形\n"
     counts = {}
     for split in ("train", "test"):
         records = list(tf.data.TFRecordDataset([str(p) for p in sorted(out_dir.glob(f"image_{split}_*"))]))
