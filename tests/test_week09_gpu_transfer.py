@@ -4,6 +4,7 @@ All data is drawn by the tests (coloured shapes per class). The Keras Inception-
 random weights (the hidden --random-base option: ImageNet weights cannot be downloaded here), and
 the lesson's 2015 graph is replaced by tfcourse.inception's tiny stand-in with the same tensor names.
 """
+import os
 import re
 import sys
 from pathlib import Path
@@ -63,6 +64,28 @@ def test_check_gpu_reports_devices_benchmark_and_next_steps():
     code, out, _ = run_lesson(f"{WEEK}/9_0_check_gpu.py", "--quick", "--platform", "linux", "--require-gpu")
     assert code == 1  # an install script can tell
     assert "nvidia-smi" in out and f'pip install "tensorflow[and-cuda]=={tf.__version__}"' in out
+
+
+@pytest.mark.parametrize("driver", ["working", "broken"])
+def test_check_gpu_explains_why_no_gpu_from_nvidia_smi(tmp_path, monkeypatch, driver):
+    import importlib.util
+    import platform
+    import tensorflow as tf
+    if platform.system() != "Linux" or tf.config.list_physical_devices("GPU"):
+        pytest.skip("the reasons are checked on a Linux machine without a GPU")
+    fake = tmp_path / "nvidia-smi"  # stands in for the driver's tool
+    fake.write_text("#!/bin/sh\necho '0, NVIDIA Test GPU, 81559, 1024, 550.54'\n" if driver == "working"
+                    else "#!/bin/sh\necho 'NVIDIA-SMI has failed' >&2\nexit 9\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    code, out, err = run_lesson(f"{WEEK}/9_0_check_gpu.py", "--quick", "--out", tmp_path / "run")
+    assert code == 0, err
+    if driver == "broken":
+        assert "`nvidia-smi` fails: the driver is not working" in out
+        return
+    assert "nvidia-smi GPU 0 NVIDIA Test GPU: 1024 MiB used of 81559 MiB (driver 550.54)" in out
+    if tf.sysconfig.get_build_info().get("is_cuda_build") and importlib.util.find_spec("nvidia") is None:
+        assert "the CUDA libraries are not" in out
 
 
 # ---------------------------------------------------------------- retrain and 9-1

@@ -185,6 +185,9 @@ def main(argv=None):
         return 0
 
     # ## No GPU: why, and what to do on this platform
+    if tf.config.list_physical_devices("GPU"):
+        print("\nThe GPU(s) exist but this run hid them (--device cpu or --gpus); run without those flags.")
+        return 1 if args.require_gpu else 0
     print("\nNo GPU: TensorFlow sees none, everything runs on the CPU.")
     where = this_platform() if args.platform == "auto" else args.platform
     if args.platform == "auto":
@@ -192,6 +195,8 @@ def main(argv=None):
             print("Why: this TensorFlow build has no CUDA support (tensorflow-cpu?).")
         elif where in ("linux", "wsl") and smi is None:
             print("Why: `nvidia-smi` is not found, so no NVIDIA driver is installed (or no NVIDIA GPU).")
+        elif where in ("linux", "wsl") and not smi:
+            print("Why: `nvidia-smi` fails: the driver is not working (reboot after installing it?).")
         elif where in ("linux", "wsl") and importlib.util.find_spec("nvidia") is None:
             print("Why: the driver is there but the CUDA libraries are not (the [and-cuda] extra is missing).")
     print(f"Next steps ({where}):")
