@@ -82,6 +82,11 @@ def test_4_2_compare_learns_and_plots_both(tmp_path):
     histories = sorted(tmp_path.glob("history_keep*.json"))
     assert [p.name for p in histories] == ["history_keep0.7.json", "history_keep1.json"]
     assert_png(tmp_path / "dropout_accuracy.png")
+    (tmp_path / "dropout_accuracy.png").unlink()
+    code, out, err = run_lesson(f"{WEEK}/4_2_dropout.py", "--quick", "--plot-only", "--out", tmp_path)
+    assert code == 0, err
+    assert not re.search(r"^Iter \d+,Testing", out, re.M)  # nothing trained
+    assert_png(tmp_path / "dropout_accuracy.png")
 
 
 def test_4_2_bad_keep_prob_is_a_clear_error(tmp_path):
@@ -89,6 +94,8 @@ def test_4_2_bad_keep_prob_is_a_clear_error(tmp_path):
                               "--out", tmp_path)
     assert code != 0
     assert "--keep-prob" in err and "Traceback" not in err
+    code, _, err = run_lesson(f"{WEEK}/4_2_dropout.py", "--plot-only", "--out", tmp_path)
+    assert code != 0 and "history_keep" in err and "Traceback" not in err
 
 
 def test_4_3_every_optimizer_lowers_the_loss(tmp_path):

@@ -18,6 +18,7 @@ Run:
     python week04_softmax_dropout_optimizers/4_2_dropout.py                    # keep_prob 0.7
     python week04_softmax_dropout_optimizers/4_2_dropout.py --keep-prob 1.0    # no dropout
     python week04_softmax_dropout_optimizers/4_2_dropout.py --compare          # both, one plot
+    python week04_softmax_dropout_optimizers/4_2_dropout.py --plot-only        # redraw from the JSON
     python week04_softmax_dropout_optimizers/4_2_dropout.py --quick --data synthetic --compare
 
 It is heavy on a CPU: 31 epochs of 550 steps through 7.6 M weights, plus an evaluation of all
@@ -46,6 +47,8 @@ parser.add_argument("--keep-prob", type=float, default=0.7,
                     help="probability of keeping a hidden unit in training (lesson: 0.7; 1.0 = no dropout)")
 parser.add_argument("--compare", action="store_true",
                     help="train twice, with --keep-prob and with 1.0 (no dropout), and plot both")
+parser.add_argument("--plot-only", action="store_true",
+                    help="no training: redraw the plot from the history_keep*.json in the run folder")
 LAYERS = [784, 2000, 2000, 1000, 10]
 
 
@@ -117,21 +120,25 @@ def save_history(run, history):
 
 def plot(run, args, histories):
     import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(8, 5))
+    fig, (ax, ax_gap) = plt.subplots(1, 2, figsize=(13, 5))
     colours = ["tab:blue", "tab:red", "tab:green", "tab:purple"]
     for colour, history in zip(colours, sorted(histories, key=lambda h: h["keep_prob"])):
         epochs = range(len(history["test"]))
         label = f"keep_prob {history['keep_prob']:g}" + (" (no dropout)" if history["keep_prob"] >= 1 else "")
         ax.plot(epochs, history["train"], "-", color=colour, label=f"{label}: training")
         ax.plot(epochs, history["test"], "--", color=colour, label=f"{label}: test")
-        gap = history["train"][-1] - history["test"][-1]
-        ax.annotate(f"gap {gap:+.4f}", (epochs[-1], history["train"][-1]), color=colour,
-                    textcoords="offset points", xytext=(-70, 8 if history["keep_prob"] >= 1 else -18))
-    ax.set_xlabel("epoch (Iter)")
-    ax.set_ylabel("accuracy")
-    ax.set_title("4-2 dropout: training vs test accuracy (gap = overfitting)")
-    ax.grid(alpha=0.3)
+        gap = [train - test for train, test in zip(history["train"], history["test"])]
+        ax_gap.plot(epochs, gap, "o-", color=colour, markersize=3, label=label)
+        ax_gap.annotate(f"{gap[-1]:+.4f}", (epochs[-1], gap[-1]), color=colour,
+                        textcoords="offset points", xytext=(-30, 6))
+    ax.set(xlabel="epoch (Iter)", ylabel="accuracy", title="training (solid) and test (dashed) accuracy")
+    ax_gap.set(xlabel="epoch (Iter)", ylabel="training accuracy − test accuracy",
+               title="the overfitting gap")
+    for axis in (ax, ax_gap):
+        axis.grid(alpha=0.3)
     ax.legend(loc="lower right")
+    ax_gap.legend(loc="upper left")
+    fig.suptitle("4-2 dropout: 784-2000-2000-1000-10 tanh, gradient descent 0.2")
     tfcourse.save_figure(fig, run.path("dropout_accuracy.png"), show=args.show)
 
 
@@ -144,10 +151,10 @@ def main(argv=None):
     epochs = 2 if args.quick else args.epochs
 
     # ## Data: 784-vectors in [0, 1], one-hot labels
-    mnist = tfcourse.load_mnist(args, one_hot=True)
+    mnist = None if args.plot_only else tfcourse.load_mnist(args, one_hot=True)
 
     keep_probs = [args.keep_prob] + ([1.0] if args.compare and args.keep_prob != 1.0 else [])
-    for keep_prob in keep_probs:
+    for keep_prob in [] if args.plot_only else keep_probs:
         save_history(run, train(args, mnist, keep_prob, epochs))
 
     # ## Plot every keep_prob whose curves are in the run folder (e.g. an earlier --keep-prob 1.0 run)
@@ -156,13 +163,16 @@ def main(argv=None):
         history = json.loads(path.read_text(encoding="utf-8"))
         if len(history["test"]) == epochs:
             histories.append(history)
+    if not histories:
+        raise tfcourse.CourseError(f"No history_keep*.json of {epochs} epochs in {run.out}.\n"
+                                   "Remedy: train first (without --plot-only), with the same --out and --epochs.")
     plot(run, args, histories)
     for history in histories:
         print(f"keep_prob {history['keep_prob']:g}: Iter {epochs - 1} test {history['test'][-1]:.4f}, "
               f"training {history['train'][-1]:.4f}, gap {history['train'][-1] - history['test'][-1]:+.4f}")
     if len(histories) == 1:
         print("(run again with --keep-prob 1.0, or use --compare, to add the no-dropout curves)")
-    print(f"device: {run.device}" + ("; SYNTHETIC digits" if mnist.synthetic else ""))
+    print(f"device: {run.device}" + ("; SYNTHETIC digits" if mnist is not None and mnist.synthetic else ""))
     return 0
 
 
