@@ -109,10 +109,7 @@ def test_retrain_keras_base_caches_bottlenecks_and_writes_a_model(tmp_path):
     assert (tmp_path / "run" / "output_labels.txt").read_text(encoding="utf-8").split("\n")[:3] == \
         ["blue triangle", "green square", "red circle"]
 
-    # A second run computes no bottleneck: every one comes from the cache.
-    code, out, err = run_lesson(f"{WEEK}/9_1_retrain.py", *args)
-    assert code == 0, err
-    assert f"Bottlenecks: 0 computed, {usable} reused" in out
+    # (Re-runs reuse the cache: tested with the stand-in graph below, where a run costs far less.)
 
 
 def tiny_inception(folder):
@@ -123,7 +120,7 @@ def tiny_inception(folder):
     return tfcourse.extract_tar(archive, folder / "inception_model")
 
 
-def test_retrain_with_the_2015_graph_learns_recomputes_changed_images_and_9_1_classifies(tmp_path):
+def test_retrain_with_the_2015_graph_learns_reuses_its_cache_and_9_1_classifies(tmp_path):
     from PIL import Image
     images = colour_pictures(tmp_path / "图片 train", per_class=10)
     model_dir = tiny_inception(tmp_path)
@@ -134,6 +131,11 @@ def test_retrain_with_the_2015_graph_learns_recomputes_changed_images_and_9_1_cl
     assert "Bottlenecks: 30 computed, 0 reused" in out
     test_accuracy = float(re.search(r"Final test accuracy = ([\d.]+)%", out).group(1))
     assert test_accuracy >= 80  # the stand-in's features are the mean colour: 3 colours, chance 33%
+
+    # A second run computes no bottleneck: every one comes from the cache.
+    code, out, err = run_lesson(f"{WEEK}/9_1_retrain.py", *args)
+    assert code == 0, err
+    assert "Bottlenecks: 0 computed, 30 reused" in out
 
     # Change one picture: only its bottleneck is computed again.
     changed = images / "red circle" / "red circle 003.jpg"
