@@ -32,7 +32,6 @@ import importlib.util
 import platform
 import shutil
 import subprocess
-import sys
 import time
 
 parser = tfcourse.make_parser(__doc__)
