@@ -137,7 +137,7 @@ def plot(run, args, histories):
     for axis in (ax, ax_gap):
         axis.grid(alpha=0.3)
     ax.legend(loc="lower right")
-    ax_gap.legend(loc="upper left")
+    ax_gap.legend(loc="lower right")
     fig.suptitle("4-2 dropout: 784-2000-2000-1000-10 tanh, gradient descent 0.2")
     tfcourse.save_figure(fig, run.path("dropout_accuracy.png"), show=args.show)
 
