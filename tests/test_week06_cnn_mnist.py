@@ -86,3 +86,4 @@ def test_7_1_writes_train_and_test_summaries_and_prints_both_accuracies(tmp_path
         assert tags["loss"] == set(range(51)) and tags["accuracy"] == set(range(51))  # every iteration
     assert any(tag.endswith("histogram") and "W_fc1" in tag for tag in train)  # variable_summaries
     assert any("stddev" in tag for tag in train)
+    assert "train_step" in train  # the traced graph of the training step (TensorBoard's Graphs tab)
