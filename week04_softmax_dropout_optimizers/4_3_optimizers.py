@@ -21,7 +21,8 @@ Run:
 Learning rates: each optimizer gets a usual value for it (printed in the tables): SGD 0.2 (the
 lesson's gradient descent), Momentum/NAG 0.05 with momentum 0.9, Adagrad 0.2, RMSprop 1e-3,
 Adadelta 1.0 (Keras's default 1e-3 barely moves; 1.0 is the paper's), Adam 1e-2 (the lesson's).
-Rankings depend on these choices; change them with --lr-<name>, e.g. --lr-adagrad 0.5.
+Rankings depend on these choices; change the MNIST ones with --lr-<name>, e.g. --lr-adagrad 0.5
+(the two surfaces have their own rates, set in SURFACES below and printed in their tables).
 
 Differences from the course code (TensorFlow 1.x):
   - `tf.train.AdamOptimizer` and friends are `tf.keras.optimizers.*` (NAG = SGD(nesterov=True)).
@@ -58,7 +59,7 @@ OPTIMIZERS = {  # name -> (Keras optimizer class, keyword arguments, learning ra
 for _name, (_, _, _lr) in OPTIMIZERS.items():
     parser.add_argument(f"--lr-{_name.lower()}", type=float, default=_lr, help=f"{_name} learning rate on MNIST")
 COLOURS = dict(zip(OPTIMIZERS, ["black", "tab:blue", "tab:green", "tab:orange", "tab:red", "tab:purple", "tab:brown"]))
-# The two surfaces: (f, start, learning rates, steps); the toy rates are larger than MNIST's
+# The two surfaces: (f, start, learning rates, steps); each surface has its own rates, shown in its table
 SURFACES = {
     "valley": (lambda p: p[0] ** 2 / 20 + 2 * p[1] ** 2, (-9.0, 1.5),
                {"SGD": 0.2, "Momentum": 0.05, "NAG": 0.05, "Adagrad": 1.0, "RMSprop": 0.1,
