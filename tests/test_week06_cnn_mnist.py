@@ -77,13 +77,13 @@ def test_7_1_writes_train_and_test_summaries_and_prints_both_accuracies(tmp_path
     code, out, err = run_lesson(TENSORBOARD, "--quick", "--data", "synthetic", "--out", tmp_path)
     assert code == 0, err
     lines = re.findall(r"^Iter (\d+), Testing Accuracy= ([\d.]+), Training Accuracy= ([\d.]+)$", out, re.M)
-    assert [int(i) for i, _, _ in lines] == [0, 50]  # --quick: 51 iterations, a line every 50
-    assert float(lines[-1][1]) > 0.5 and float(lines[-1][2]) > 0.5
+    assert [int(i) for i, _, _ in lines] == [0, 30]  # --quick: 31 iterations, a line every 30
+    assert float(lines[-1][1]) > 0.3 and float(lines[-1][2]) > 0.3  # 30 steps in; chance is 0.1
 
     train = _event_tags(tmp_path / "logs" / "train")
     test = _event_tags(tmp_path / "logs" / "test")
     for tags in (train, test):
-        assert tags["loss"] == set(range(51)) and tags["accuracy"] == set(range(51))  # every iteration
+        assert tags["loss"] == set(range(31)) and tags["accuracy"] == set(range(31))  # every iteration
     assert any(tag.endswith("histogram") and "W_fc1" in tag for tag in train)  # variable_summaries
     assert any("stddev" in tag for tag in train)
     assert "train_step" in train  # the traced graph of the training step (TensorBoard's Graphs tab)

@@ -15,7 +15,7 @@ Then look at the curves, histograms and the graph:
 
 Run:
     python week06_cnn_mnist/7_1_cnn_tensorboard.py
-    python week06_cnn_mnist/7_1_cnn_tensorboard.py --quick --data synthetic   # 51 iterations
+    python week06_cnn_mnist/7_1_cnn_tensorboard.py --quick --data synthetic   # 31 iterations
 
 Differences from the course code (TensorFlow 1.x):
   - `tf.summary.FileWriter` + `merged` + `sess.run(merged, feed_dict)` become
@@ -41,8 +41,8 @@ parser.add_argument("--keep-prob", type=float, default=0.5, help="dropout keep p
 def main(argv=None):
     args = parser.parse_args(argv)
     run = tfcourse.setup(args, __file__)
-    iterations = 51 if args.quick else args.iterations
-    print_every = 50 if args.quick else 100
+    iterations = 31 if args.quick else args.iterations
+    print_every = 30 if args.quick else 100
     if iterations < 1:
         raise tfcourse.CourseError(f"--iterations must be at least 1, not {iterations}.")
 
