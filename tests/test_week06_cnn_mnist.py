@@ -87,3 +87,14 @@ def test_7_1_writes_train_and_test_summaries_and_prints_both_accuracies(tmp_path
     assert any(tag.endswith("histogram") and "W_fc1" in tag for tag in train)  # variable_summaries
     assert any("stddev" in tag for tag in train)
     assert "train_step" in train  # the traced graph of the training step (TensorBoard's Graphs tab)
+
+
+def test_6_1_multiworker_explains_a_bad_tf_config_and_conflicting_flags(tmp_path, monkeypatch):
+    monkeypatch.setenv("TF_CONFIG", "{not json")
+    code, out, err = run_lesson(CNN, "--quick", "--data", "synthetic", "--strategy", "multiworker",
+                                "--out", tmp_path)
+    assert code != 0 and "TF_CONFIG is not valid JSON" in err and "Traceback" not in err
+    monkeypatch.delenv("TF_CONFIG")
+    code, out, err = run_lesson(CNN, "--quick", "--data", "synthetic", "--strategy", "multiworker",
+                                "--threads", "2", "--out", tmp_path)
+    assert code != 0 and "--threads" in err and "Traceback" not in err
