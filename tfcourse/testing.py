@@ -16,8 +16,9 @@ def run_lesson(script, *args):
     """
     path = PROJECT_ROOT / script
     stdout, stderr = io.StringIO(), io.StringIO()
-    old_argv = sys.argv
+    old_argv, old_path = sys.argv, list(sys.path)
     sys.argv = [str(path)] + [str(a) for a in args]
+    sys.path.insert(0, str(path.parent))  # as `python script.py` does: a week's _helpers import
     code = 0
     try:
         with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
@@ -28,7 +29,7 @@ def run_lesson(script, *args):
                 if isinstance(done.code, str):
                     print(done.code, file=sys.stderr)
     finally:
-        sys.argv = old_argv
+        sys.argv, sys.path[:] = old_argv, old_path
         import matplotlib.pyplot as plt
         plt.close("all")
     return code, stdout.getvalue(), stderr.getvalue()

@@ -46,13 +46,11 @@ import hashlib
 import os
 import re
 import shutil
-import sys
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _images import ImageFolder, draw_shapes, read_image, use_cjk_font  # noqa: E402  (this week's shared helper)
+from _images import ImageFolder, draw_shapes, read_image, use_cjk_font  # this week's shared helper, beside the lessons
 from tfcourse import inception  # noqa: E402
 
 parser = tfcourse.make_parser(__doc__)

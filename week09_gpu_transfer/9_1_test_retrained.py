@@ -28,13 +28,11 @@ Differences from the course code (TensorFlow 1.x):
 import tfcourse  # quiet TensorFlow import, shared flags
 import tensorflow as tf
 
-import sys
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _images import IMAGE_EXTENSIONS, read_image, use_cjk_font  # noqa: E402  (this week's shared helper)
+from _images import IMAGE_EXTENSIONS, read_image, use_cjk_font  # this week's shared helper, beside the lessons
 from tfcourse.cli import default_run_folder  # noqa: E402
 
 RETRAIN_OUT = default_run_folder(Path(__file__).with_name("9_1_retrain.py"))

@@ -32,8 +32,7 @@ import random
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _images import ImageFolder, draw_shapes, read_image  # noqa: E402  (this week's shared helper)
+from _images import ImageFolder, draw_shapes, read_image  # this week's shared helper, beside the lessons
 
 parser = tfcourse.make_parser(__doc__)
 parser.add_argument("--dataset-dir", type=Path, default=Path("data/train"),

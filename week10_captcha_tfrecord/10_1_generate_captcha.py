@@ -32,9 +32,6 @@ import random
 import shutil
 import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-if HERE not in sys.path:
-    sys.path.insert(0, HERE)  # this week's shared helpers live beside the lessons, in _captcha.py
 from _captcha import captcha_image  # noqa: E402  (this week's shared helpers, _captcha.py)
 
 parser = tfcourse.make_parser(__doc__)

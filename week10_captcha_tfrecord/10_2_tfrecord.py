@@ -30,9 +30,6 @@ import random
 import sys
 from pathlib import Path
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-if HERE not in sys.path:
-    sys.path.insert(0, HERE)  # this week's shared helpers live beside the lessons, in _captcha.py
 from _captcha import DEFAULT_IMAGES, image_to_pixels, list_captchas, make_example, read_picture  # noqa: E402
 
 parser = tfcourse.make_parser(__doc__)

@@ -46,16 +46,11 @@ Differences from the course code:
 import tfcourse  # quiet TensorFlow import, shared flags
 import tensorflow as tf
 
-import os
 import shutil
-import sys
 import time
 from pathlib import Path
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-if HERE not in sys.path:
-    sys.path.insert(0, HERE)  # this week's shared helpers live beside the lessons, in _captcha.py
-import _captcha  # noqa: E402
+import _captcha  # this week's shared helpers, beside the lessons
 
 parser = tfcourse.make_parser(__doc__, batch_size=25, lr=0.003)
 parser.add_argument("--steps", type=int, default=None, help="training steps (lesson: 6001; --quick: 151)")

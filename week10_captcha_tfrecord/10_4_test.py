@@ -25,16 +25,11 @@ Differences from the course code:
 import tfcourse  # quiet TensorFlow import, shared flags
 import tensorflow as tf
 
-import os
-import sys
 from pathlib import Path
 
 import numpy as np
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-if HERE not in sys.path:
-    sys.path.insert(0, HERE)  # this week's shared helpers live beside the lessons, in _captcha.py
-import _captcha  # noqa: E402
+import _captcha  # this week's shared helpers, beside the lessons
 
 parser = tfcourse.make_parser(__doc__)
 parser.add_argument("--train-dir", type=Path, default=_captcha.DEFAULT_TRAIN, metavar="DIR",
