@@ -1,13 +1,18 @@
 """Bench for lesson 6-1: the course's compat.v1 feed_dict loop vs our TF2 step, in one run.
 
-Times one training step (batch 100) of the 6-1 network three ways, interleaved so that the
+Times one training step (batch 100) of the 6-1 network several ways, interleaved so that the
 shared machine's noise hits all of them alike:
-  v1        the teacher's loop: placeholders + feed_dict + Session.run(train_step) on tf.compat.v1
-            (graph built with tf.nn ops and AdamOptimizer, loss on logits as in our fixed version)
-  tf2-fp32  the lesson's model (build_model from 6_1_cnn_mnist.py), GradientTape step and
-            XLA-compiled Adam update, one tf.function call per batch from tf.data, as the lesson
-  tf2-bf16  the same with --mixed-precision (mixed_bfloat16 on a CPU)
-  tf2-loop  the fp32 step with tf.data iterated inside one tf.function (an alternative we rejected)
+  v1            the teacher's loop: placeholders + feed_dict + Session.run(train_step) on
+                tf.compat.v1 (tf.nn ops and AdamOptimizer, loss on logits as in our fixed version)
+  tf2-fp32      the lesson's own code: build_model and make_train_steps from 6_1_cnn_mnist.py
+                (tfcourse.layers, tfcourse.optimizers.Adam, GradientTape step, 5 steps per
+                tf.function call, batches from tf.data)
+  tf2-bf16      the same with --mixed-precision (mixed_bfloat16 on a CPU)
+and what each of the lesson's speed choices is worth, each the fp32 lesson with one choice undone:
+  1-per-call    one step per tf.function call instead of 5
+  keras-layers  keras.layers.Conv2D and Dense instead of tfcourse.layers
+  keras-adam    keras.optimizers.Adam (~10 element-wise ops per variable) instead of the fused kernel
+  tf2-loop      tf.data iterated inside one tf.function (a tf.while_loop)
 and the machine's fp32 matrix-multiply speed, which gives the fp32 limit for the step's FLOPs.
 
     python bench/bench_week06_cnn.py            # about a minute on 2 idle cores
@@ -20,6 +25,7 @@ import argparse
 import runpy
 import statistics
 import time
+from unittest import mock
 from pathlib import Path
 
 import numpy as np
@@ -75,42 +81,30 @@ def v1_step_runner(images, labels, batch):
     return run
 
 
-def tf2_step_runner(images, labels, batch, policy):
-    """The lesson's model and step; returns run(n) that does n steps in one tf.function call."""
-    model = lesson["build_model"](policy, 0.7)
-    optimizer = tf.keras.optimizers.Adam(1e-4)
+def tf2_step_runner(images, labels, batch, policy, steps_per_call=None, keras_layers=False,
+                    keras_adam=False):
+    """The lesson's model and train_steps; returns run(n) that does n steps, as the lesson does."""
+    steps_per_call = steps_per_call or lesson["STEPS_PER_CALL"]
+    with mock.patch.object(tfcourse, "layers", tf.keras.layers if keras_layers else tfcourse.layers):
+        model = lesson["build_model"](policy, 0.7)
+    optimizer = (tf.keras.optimizers.Adam if keras_adam else tfcourse.optimizers.Adam)(1e-4)
+    train_steps = lesson["make_train_steps"](model, optimizer, tf.distribute.get_strategy(), batch)
     data = (tf.data.Dataset.from_tensor_slices((images, labels)).batch(batch, drop_remainder=True)
             .repeat().prefetch(tf.data.AUTOTUNE))
-
-    @tf.function(jit_compile=True)  # as in the lesson: the Adam update compiled by XLA
-    def apply_gradients(gradients):
-        optimizer.apply(gradients, model.trainable_variables)
-
-    def train_step(x, y):
-        with tf.GradientTape() as tape:
-            prediction = model(x, training=True)
-            loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(labels=y, logits=prediction))
-        apply_gradients(tape.gradient(loss, model.trainable_variables))
-
-    compiled_step = tf.function(train_step)
     batches = iter(data)
 
-    def run(n):  # as the lesson: a Python loop over tf.data, one graph call per step
-        for _ in range(n):
-            compiled_step(*next(batches))
+    def run(n):
+        for first in range(0, n, steps_per_call):
+            train_steps(batches, min(steps_per_call, n - first))
     return run
 
 
 def tf2_epoch_graph_runner(images, labels, batch):
-    """The alternative: tf.data iterated inside one tf.function (the lesson's earlier version)."""
+    """The alternative: tf.data iterated inside one tf.function, a tf.while_loop (rejected)."""
     model = lesson["build_model"]("float32", 0.7)
-    optimizer = tf.keras.optimizers.Adam(1e-4)
+    optimizer = tfcourse.optimizers.Adam(1e-4)
     data = (tf.data.Dataset.from_tensor_slices((images, labels)).batch(batch, drop_remainder=True)
             .repeat().prefetch(tf.data.AUTOTUNE))
-
-    @tf.function(jit_compile=True)
-    def apply_gradients(gradients):
-        optimizer.apply(gradients, model.trainable_variables)
 
     @tf.function
     def train_steps(dataset):
@@ -118,7 +112,7 @@ def tf2_epoch_graph_runner(images, labels, batch):
             with tf.GradientTape() as tape:
                 loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(
                     labels=y, logits=model(x, training=True)))
-            apply_gradients(tape.gradient(loss, model.trainable_variables))
+            optimizer.apply(tape.gradient(loss, model.trainable_variables), model.trainable_variables)
 
     return lambda n: train_steps(data.take(n))
 
@@ -154,9 +148,12 @@ def main():
     runners = {"v1": v1_step_runner(images, labels, args.batch),
                "tf2-fp32": tf2_step_runner(images, labels, args.batch, "float32"),
                "tf2-bf16": tf2_step_runner(images, labels, args.batch, "mixed_bfloat16"),
+               "1-per-call": tf2_step_runner(images, labels, args.batch, "float32", steps_per_call=1),
+               "keras-layers": tf2_step_runner(images, labels, args.batch, "float32", keras_layers=True),
+               "keras-adam": tf2_step_runner(images, labels, args.batch, "float32", keras_adam=True),
                "tf2-loop": tf2_epoch_graph_runner(images, labels, args.batch)}
     for run in runners.values():  # warm-up: graph building, tracing, oneDNN kernel selection
-        run(3)
+        run(args.steps)
     times = {name: [] for name in runners}
     cpu = {name: [] for name in runners}
     peaks = []
@@ -178,13 +175,13 @@ def main():
     ms = {name: 1000 * statistics.median(t) for name, t in times.items()}
     cpu_ms = {name: 1000 * statistics.median(t) for name, t in cpu.items()}
     for name, value in ms.items():
-        print(f"  {name:9s} {value:7.1f} ms/step   {flop / value / 1e6:6.0f} GFLOP/s   "
+        print(f"  {name:12s} {value:7.1f} ms/step   {flop / value / 1e6:6.0f} GFLOP/s   "
               f"{100 * limit_ms / value:4.0f}% of the fp32 limit   "
               f"(all: {', '.join(f'{1000 * t:.1f}' for t in times[name])})")
     print("CPU time per step, all threads together (steadier than wall time on a shared machine):")
     for name, value in cpu_ms.items():
-        print(f"  {name:9s} {value:7.1f} ms/step   (all: {', '.join(f'{1000 * t:.1f}' for t in cpu[name])})")
-    for other in ("tf2-fp32", "tf2-bf16", "tf2-loop"):
+        print(f"  {name:12s} {value:7.1f} ms/step   (all: {', '.join(f'{1000 * t:.1f}' for t in cpu[name])})")
+    for other in [name for name in runners if name != "v1"]:
         print(f"ratio v1 / {other} = {ms['v1'] / ms[other]:.2f} wall, {cpu_ms['v1'] / cpu_ms[other]:.2f} CPU "
               "(above 1: faster than the course's loop)")
     print(f"ratio tf2-fp32 / tf2-bf16 = {ms['tf2-fp32'] / ms['tf2-bf16']:.2f} wall, "

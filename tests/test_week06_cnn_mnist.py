@@ -98,3 +98,24 @@ def test_6_1_multiworker_explains_a_bad_tf_config_and_conflicting_flags(tmp_path
     code, out, err = run_lesson(CNN, "--quick", "--data", "synthetic", "--strategy", "multiworker",
                                 "--threads", "2", "--out", tmp_path)
     assert code != 0 and "--threads" in err and "Traceback" not in err
+
+
+def test_6_1_train_steps_runs_that_many_steps_on_that_many_batches():
+    import numpy as np
+    import tensorflow as tf
+    import tfcourse
+    lesson = runpy.run_path(str(ROOT / CNN), run_name="test")
+    model = lesson["build_model"]()
+    optimizer = tfcourse.optimizers.Adam(1e-4)
+    train_steps = lesson["make_train_steps"](model, optimizer, tf.distribute.get_strategy(), 2)
+    images = np.random.default_rng(0).random((14, 28, 28, 1), dtype=np.float32)
+    labels = np.eye(10, dtype=np.float32)[np.arange(14) % 10]
+    batches = iter(tf.data.Dataset.from_tensor_slices((images, labels)).batch(2))
+    before = model.get_layer("fc1").kernel.numpy()
+    train_steps(batches, lesson["STEPS_PER_CALL"])
+    train_steps(batches, 1)  # an epoch's last call may be shorter
+    assert int(optimizer.iterations) == lesson["STEPS_PER_CALL"] + 1
+    assert not np.allclose(model.get_layer("fc1").kernel.numpy(), before)  # it trained
+    remaining = list(batches)  # 7 batches in all: 6 consumed, one left
+    assert len(remaining) == 7 - lesson["STEPS_PER_CALL"] - 1
+    np.testing.assert_array_equal(remaining[-1][0].numpy(), images[12:])
