@@ -29,7 +29,8 @@ Differences from the course code (TensorFlow 1.x):
   - Loss on the logits, not after a second softmax (see 4-1). For this run that costs accuracy:
     with Adam 1e-2 the fixed loss reaches about 0.919 at Iter 20, while the course's bounded
     double-softmax loss keeps the weights small and reaches about 0.932 (the teacher's 0.9316);
-    `--double-softmax` reproduces the video's run. Adam 1e-3 with the fixed loss gives about 0.928.
+    `--double-softmax` reproduces the video's run. Adam 1e-3 with the fixed loss gives about 0.928;
+    no setting tried reaches 0.93 with it (bench/bench_week04_fixed_loss_ceiling.py).
   - The images stay in one tensor; a whole epoch runs inside one `tf.function` that gathers each
     batch from a fresh random order (faster than feed_dict; see 4-1 and the bench).
 """
