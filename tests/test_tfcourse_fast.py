@@ -83,3 +83,17 @@ def test_adam_makes_the_same_updates_as_keras_adam(options):
     for a, b in zip(ours, theirs):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
     assert losses[-1] < losses[0]
+
+
+def test_a_model_with_them_saves_and_loads_as_a_keras_file(tmp_path):
+    model = keras.Sequential([keras.Input((8, 8, 1)), tfcourse.layers.Conv2D(4, 3, padding="same", activation="relu"),
+                              keras.layers.Flatten(), tfcourse.layers.Dense(3)])
+    model.compile(optimizer=tfcourse.optimizers.Adam(1e-3), loss="mse")
+    x = tf.random.stateless_normal((5, 8, 8, 1), seed=[5, 6])
+    model.fit(x, tf.zeros((5, 3)), epochs=1, verbose=0)  # so the optimizer has state to save too
+    path = tmp_path / "model.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    assert [type(layer) for layer in loaded.layers] == [type(layer) for layer in model.layers]
+    assert isinstance(loaded.optimizer, tfcourse.optimizers.Adam)
+    np.testing.assert_allclose(loaded(x).numpy(), model(x).numpy(), rtol=1e-6)

@@ -13,10 +13,11 @@ oneDNN CPU (`python bench/bench_week06_cnn.py`; one layer forward and backward, 
   (fc 3136->1024: 9.6 -> 6.7 ms).
 
 On a GPU they cost the same as Keras's layers. Other data formats and input ranks, and Keras's
-LoRA and quantized modes, fall back to Keras's own `call`.
+LoRA and quantized modes, fall back to Keras's own `call`. Registered with Keras, so a model that
+uses them saves to and loads from a `.keras` file (once tfcourse is imported).
 """
 import tensorflow as tf
-from tensorflow import keras
+import keras  # Keras 3, the same classes as tf.keras (which lacks keras.saving)
 
 
 @tf.custom_gradient
@@ -27,6 +28,7 @@ def _matmul(x, kernel):
     return tf.matmul(x, kernel), gradient
 
 
+@keras.saving.register_keras_serializable(package="tfcourse")
 class Conv2D(keras.layers.Conv2D):
     """keras.layers.Conv2D whose bias is added as a 1-D vector (faster filter gradient on CPU)."""
 
@@ -37,6 +39,7 @@ class Conv2D(keras.layers.Conv2D):
         return self.activation(outputs) if self.activation is not None else outputs
 
 
+@keras.saving.register_keras_serializable(package="tfcourse")
 class Dense(keras.layers.Dense):
     """keras.layers.Dense whose gradient for its input is an einsum (faster on CPU)."""
 

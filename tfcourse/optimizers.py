@@ -7,9 +7,10 @@ instead of 29.1 ms on 2 CPU cores (bench/bench_week06_cnn.py), and about 1 ms le
 Keras's update compiled by XLA. The maths is Keras's Adam (same epsilon, same schedule).
 """
 import tensorflow as tf
-from tensorflow import keras
+import keras  # Keras 3, the same classes as tf.keras (which lacks keras.saving)
 
 
+@keras.saving.register_keras_serializable(package="tfcourse")
 class Adam(keras.optimizers.Adam):
     """keras.optimizers.Adam whose dense update is TensorFlow's fused ResourceApplyAdam kernel."""
 
