@@ -1,8 +1,8 @@
 """Keras's Conv2D and Dense with the same weights and maths, and gradients that run faster on a CPU.
 
 Drop-in replacements (same arguments, same variables, same outputs) for the course's CNN. They
-only change how TensorFlow is asked for the same numbers, after profiling lesson 6-1 on a 2-core
-oneDNN CPU (`python bench/bench_week06_cnn.py`; one layer forward and backward, batch 100):
+only change how TensorFlow is asked for the same numbers, found by profiling lesson 6-1 op by op
+on a 2-core oneDNN CPU. Timed here, one layer forward and backward alone, batch 100:
 
 - Conv2D: Keras adds the bias reshaped to (1, 1, 1, filters). Grappler then fuses its gradient
   into the filter gradient (`_MklNativeConv2DBackpropFilterWithBias`), which ran slower than the
@@ -12,9 +12,11 @@ oneDNN CPU (`python bench/bench_week06_cnn.py`; one layer forward and backward, 
   it for the 3136x1024 kernel in about 4.5 ms, the same product written as an einsum in 2.0 ms
   (fc 3136->1024: 9.6 -> 6.7 ms).
 
-On a GPU they cost the same as Keras's layers. Other data formats and input ranks, and Keras's
-LoRA and quantized modes, fall back to Keras's own `call`. Registered with Keras, so a model that
-uses them saves to and loads from a `.keras` file (once tfcourse is imported).
+In the whole 6-1 training step they save about 4 ms of 30 (bench/bench_week06_cnn.py, row
+keras-layers). On a GPU they compute the same; their speed there has not been measured (no GPU
+here). Other data formats and input ranks, and Keras's LoRA and quantized modes, fall back to
+Keras's own `call`. Registered with Keras, so a model that uses them saves to and loads from a
+`.keras` file (once tfcourse is imported).
 """
 import tensorflow as tf
 import keras  # Keras 3, the same classes as tf.keras (which lacks keras.saving)
