@@ -20,12 +20,13 @@ import tfcourse  # quiet TensorFlow import
 import numpy as np
 import tensorflow as tf
 
-# lesson -> (layer sizes, hidden activation, W init, optimizer name, learning rate, keep_prob)
+# lesson -> (layer sizes, hidden activation, W init, optimizer name, learning rate, keep_prob);
+# "fused-adam": the lesson uses tfcourse.optimizers.Adam (Keras's Adam on TF1's fused kernel)
 LESSONS = {
     "4-1": ([784, 10], None, "zeros", "sgd", 0.2, 1.0),
     "4-2": ([784, 2000, 2000, 1000, 10], tf.nn.tanh, "truncated", "sgd", 0.2, 0.7),
     "4-3": ([784, 10], None, "zeros", "adam", 1e-2, 1.0),
-    "5-1": ([784, 500, 300, 10], tf.nn.tanh, "truncated", "adam", 1e-3, 1.0),
+    "5-1": ([784, 500, 300, 10], tf.nn.tanh, "truncated", "fused-adam", 1e-3, 1.0),
 }
 
 
@@ -81,8 +82,8 @@ def tf2_runner(lesson, x_train, y_train, steps):
     from in-memory tensors in a fresh random order (4-1 and 4-3 write the same loop inline)."""
     sizes, activation, init, opt, lr, keep = LESSONS[lesson]
     weights = make_weights(sizes, init)
-    optimizer = (tf.keras.optimizers.SGD(learning_rate=lr) if opt == "sgd"
-                 else tf.keras.optimizers.Adam(learning_rate=lr))
+    optimizer = {"sgd": tf.keras.optimizers.SGD, "adam": tf.keras.optimizers.Adam,
+                 "fused-adam": tfcourse.optimizers.Adam}[opt](learning_rate=lr)
     optimizer.build(weights)
 
     def dropout(h, k):
