@@ -7,7 +7,8 @@ and optimizer are built twice:
   - the lesson scripts' way: `tfcourse.epoch_runner` (the images stay in one tensor and one
     `tf.function` runs the epoch, gathering each batch from a fresh random order).
 Epochs are interleaved (A, B, A, B, ...) after one warm-up round, and the medians compared, so a
-busy machine slows both alike. 4-2 is heavy (7.6 M weights): it is timed on --steps-42 batches
+busy machine slows both alike. 5-1, whose lesson uses tfcourse.optimizers.Adam, is also timed with
+keras.optimizers.Adam in the same loop. 4-2 is heavy (7.6 M weights): it is timed on --steps-42 batches
 (default 110, a fifth of an epoch) and scaled to 550 steps; its cost is the matrix products.
 
     python bench/bench_week04_lessons.py --data-dir ../shared/data/mnist [--repeats 3] [--lessons 4-1,5-1]
