@@ -55,6 +55,20 @@ def test_layers_give_keras_outputs_and_gradients(kind, shape, policy, rtol):
         assert_close(g_ours, g_theirs, rtol)
 
 
+def test_matmul_gives_tf_matmul_and_its_gradients():
+    x = tf.random.stateless_normal((7, 30), seed=[7, 8])
+    kernel = tf.random.stateless_normal((30, 20), seed=[9, 10])
+    results = []
+    for product in (tfcourse.layers.matmul, tf.matmul):
+        with tf.GradientTape() as tape:
+            tape.watch([x, kernel])
+            y = product(x, kernel)
+            loss = tf.reduce_sum(tf.sin(y))
+        results.append((y, *tape.gradient(loss, [x, kernel])))
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-5, atol=1e-5)
+
+
 def train_weights(optimizer, steps=6):
     model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(4, activation="tanh", kernel_initializer="ones"),
                               keras.layers.Dense(1, kernel_initializer="ones")])
