@@ -11,9 +11,9 @@ busy machine slows both alike.
 """
 import argparse
 import statistics
-import time
 
 import tfcourse  # quiet TensorFlow import
+from _timing import interleaved  # bench/_timing.py
 import numpy as np
 import tensorflow as tf
 
@@ -86,13 +86,7 @@ def main():
         "TF2 tf.data inside tf.function": tf_data_epoch_runner(data.x_train, data.y_train, 100, 0.2),
         "TF2 tfcourse.epoch_runner (the lesson, ours)": lesson_epoch_runner(data.x_train, data.y_train, 100, 0.2),
     }
-    times = {name: [] for name in runners}
-    for repeat in range(args.repeats + 1):
-        for name, epoch in runners.items():
-            start = time.perf_counter()
-            epoch()
-            if repeat:  # the first round traces graphs and warms caches
-                times[name].append(time.perf_counter() - start)
+    times = interleaved(runners, args.repeats).wall  # after one warm-up round (tracing, caches)
     print(f"lesson 3-2, one epoch = {len(data.x_train) // 100} steps of batch 100; "
           f"median of {args.repeats} interleaved epochs")
     medians = {name: statistics.median(t) for name, t in times.items()}

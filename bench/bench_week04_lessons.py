@@ -15,9 +15,9 @@ keras.optimizers.Adam, and 4-2 (tfcourse.layers.matmul) with tf.matmul, in the s
 """
 import argparse
 import statistics
-import time
 
 import tfcourse  # quiet TensorFlow import
+from _timing import interleaved  # bench/_timing.py
 import numpy as np
 import tensorflow as tf
 
@@ -124,13 +124,8 @@ def main():
         if lesson == "4-2":
             runners["ours with tf.matmul"] = tf2_runner(lesson, data.x_train, data.y_train, steps,
                                                        hidden_matmul=tf.matmul)
-        times = {name: [] for name in runners}
-        for repeat in range(args.repeats + 1):
-            for name, epoch in runners.items():
-                start = time.perf_counter()
-                epoch()
-                if repeat:  # the first round traces graphs and warms caches
-                    times[name].append((time.perf_counter() - start) * n_batch / steps)
+        times = {name: [t * n_batch / steps for t in wall]  # after one warm-up round
+                 for name, wall in interleaved(runners, args.repeats).wall.items()}
         print(f"lesson {lesson}: one epoch = {n_batch} steps of batch 100"
               + (f" (timed on {steps} steps, scaled)" if steps != n_batch else "")
               + f"; median of {args.repeats} interleaved epochs")

@@ -18,9 +18,9 @@ import argparse
 import runpy
 import statistics
 import tempfile
-import time
 
 import tfcourse  # quiet TensorFlow import
+from _timing import interleaved  # bench/_timing.py
 import numpy as np
 import tensorflow as tf
 from pathlib import Path
@@ -173,14 +173,9 @@ def main():
             "TF2 epoch graph, summaries per epoch (ours)": lesson_runner(data, tmp + "/ours"),
             "TF2 epoch graph, summaries every step": every_step_runner(data, tmp + "/every"),
         }
-        times = {name: [] for name in runners}
-        accuracy = {}
-        for repeat in range(args.repeats + 1):
-            for name, (epoch, _) in runners.items():
-                start = time.perf_counter()
-                accuracy[name] = float(epoch())
-                if repeat:  # the first round traces graphs and warms caches
-                    times[name].append(time.perf_counter() - start)
+        timings = interleaved({name: epoch for name, (epoch, _) in runners.items()}, args.repeats)
+        times = timings.wall  # after one warm-up round (tracing, caches)
+        accuracy = {name: float(value) for name, value in timings.last.items()}
         for _, close in runners.values():
             close()
     print(f"lesson 5-3, one epoch = {len(data.x_train) // 100} steps of batch 100 + summaries + test "

@@ -19,9 +19,11 @@ and the machine's fp32 matrix-multiply speed, which gives the fp32 limit for the
     python bench/bench_week06_cnn.py --reps 3 --steps 10
 """
 import tfcourse  # quiet TensorFlow import
+from _timing import interleaved  # bench/_timing.py
 import tensorflow as tf
 
 import argparse
+from functools import partial
 import runpy
 import statistics
 import time
@@ -152,18 +154,12 @@ def main():
                "keras-layers": tf2_step_runner(images, labels, args.batch, "float32", keras_layers=True),
                "keras-adam": tf2_step_runner(images, labels, args.batch, "float32", keras_adam=True),
                "tf2-loop": tf2_epoch_graph_runner(images, labels, args.batch)}
-    for run in runners.values():  # warm-up: graph building, tracing, oneDNN kernel selection
-        run(args.steps)
-    times = {name: [] for name in runners}
-    cpu = {name: [] for name in runners}
     peaks = []
-    for _ in range(args.reps):
-        peaks.append(matmul_gflops())
-        for name, run in runners.items():
-            start, cpu_start = time.perf_counter(), time.process_time()
-            run(args.steps)
-            times[name].append((time.perf_counter() - start) / args.steps)
-            cpu[name].append((time.process_time() - cpu_start) / args.steps)
+    # one warm-up round: graph building, tracing, oneDNN kernel selection
+    timings = interleaved({name: partial(run, args.steps) for name, run in runners.items()},
+                          args.reps, each_round=lambda: peaks.append(matmul_gflops()))
+    times = {name: [t / args.steps for t in wall] for name, wall in timings.wall.items()}
+    cpu = {name: [t / args.steps for t in wall] for name, wall in timings.cpu.items()}
 
     flop = 3 * 2 * MACS * args.batch
     peak = statistics.median(peaks)

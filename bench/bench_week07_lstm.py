@@ -12,12 +12,13 @@ Batches of 50, interleaved repetitions; the per-epoch figure is the per-step tim
     python bench/bench_week07_lstm.py --reps 3 --steps 50
 """
 import tfcourse  # quiet TensorFlow import
+from _timing import interleaved  # bench/_timing.py
 import tensorflow as tf
 
 import argparse
+from functools import partial
 import runpy
 import statistics
-import time
 from pathlib import Path
 
 import numpy as np
@@ -69,16 +70,10 @@ def main():
     runners = {"lesson": runner(images, labels, args.batch, True),
                "while-loop": runner(images, labels, args.batch, False),
                "epoch-graph": runner(images, labels, args.batch, False, epoch_graph=True)}
-    for run in runners.values():  # warm-up: tracing
-        run(3)
-    times = {name: [] for name in runners}
-    cpu = {name: [] for name in runners}
-    for _ in range(args.reps):
-        for name, run in runners.items():
-            start, cpu_start = time.perf_counter(), time.process_time()
-            run(args.steps)
-            times[name].append((time.perf_counter() - start) / args.steps)
-            cpu[name].append((time.process_time() - cpu_start) / args.steps)
+    # one warm-up round: tracing
+    timings = interleaved({name: partial(run, args.steps) for name, run in runners.items()}, args.reps)
+    times = {name: [t / args.steps for t in wall] for name, wall in timings.wall.items()}
+    cpu = {name: [t / args.steps for t in wall] for name, wall in timings.cpu.items()}
 
     steps_per_epoch = 55000 // args.batch
     print(f"7-2 LSTM(100) training step, batch {args.batch}; median of {args.reps} interleaved "

@@ -9,12 +9,12 @@ network's own time, the same in both loops, is left out: the figure is the per-i
     python bench/bench_week08_inception.py [--images 20] [--repeats 5]
 """
 import argparse
-import time
 from pathlib import Path
 
 import numpy as np
 
 import tfcourse  # noqa: F401  (quiet TensorFlow import)
+from _timing import interleaved  # bench/_timing.py
 import tensorflow as tf
 from tfcourse import inception
 
@@ -42,13 +42,9 @@ def main():
                 lookup = inception.NodeLookup.from_folder(args.labels)  # the course's place for it
             [lookup.id_to_string(i) for i in predictions.argsort()[-5:][::-1]]
 
-    loop(False)  # warm-up: session, file cache
-    times = {"course (lookup per image)": [], "ours (lookup once)": []}
-    for _ in range(args.repeats):  # interleaved: the machine is shared and noisy
-        for name, per_image in (("course (lookup per image)", True), ("ours (lookup once)", False)):
-            start = time.perf_counter()
-            loop(per_image)
-            times[name].append((time.perf_counter() - start) / args.images)
+    jobs = {"course (lookup per image)": lambda: loop(True), "ours (lookup once)": lambda: loop(False)}
+    # one warm-up round (session, file cache), then interleaved: the machine is shared and noisy
+    times = {name: [t / args.images for t in wall] for name, wall in interleaved(jobs, args.repeats).wall.items()}
     for name, values in times.items():
         print(f"{name:<28} median {1000 * np.median(values):7.2f} ms/image  (min {1000 * min(values):.2f})")
     course, ours = (np.median(v) for v in times.values())

@@ -11,12 +11,12 @@ Times, interleaved (the machine is shared and noisy), on the same data:
 import argparse
 import statistics
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 
 import tfcourse
+from _timing import interleaved  # bench/_timing.py
 import tensorflow as tf
 
 
@@ -84,14 +84,7 @@ def main():
         "restore: Saver.restore": lambda: in_graph(saver.restore, sess, str(work / "net" / "my_net.ckpt")),
         "restore: Checkpoint.restore": lambda: checkpoint.restore(manager.latest_checkpoint).assert_consumed(),
     }
-    for job in jobs.values():  # warm-up: tracing, first file writes
-        job()
-    times = {name: [] for name in jobs}
-    for _ in range(args.repeats):
-        for name, job in jobs.items():
-            start = time.perf_counter()
-            job()
-            times[name].append(time.perf_counter() - start)
+    times = interleaved(jobs, args.repeats).wall  # after one warm-up round: tracing, first file writes
     for name, values in times.items():
         print(f"{name:<32} median {1000 * statistics.median(values):8.1f} ms  (min {1000 * min(values):.1f})")
     med = {name: statistics.median(values) for name, values in times.items()}
