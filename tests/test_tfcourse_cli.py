@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 from tfcourse.lessons import lessons
-from tfcourse.testing import PROJECT_ROOT, run_lesson
+from lesson_runner import PROJECT_ROOT, run_lesson
 
 LESSON = "week03_regression/3_2_mnist_simple.py"
 

@@ -1,7 +1,7 @@
 """Week 2: each script prints the course's values, the TF1 way and the TF2 way."""
 import re
 
-from tfcourse.testing import run_lesson
+from lesson_runner import run_lesson
 
 
 def test_2_1_graph_and_session_print_15(tmp_path):

@@ -1,7 +1,7 @@
 """Week 3: the non-linear fit gets close; the simple MNIST model learns (synthetic digits)."""
 import re
 
-from tfcourse.testing import run_lesson
+from lesson_runner import run_lesson
 
 
 def test_3_1_loss_falls_and_fit_is_close(tmp_path):

@@ -13,7 +13,7 @@ from PIL import Image
 
 import tfcourse  # noqa: F401  (quiet TensorFlow import)
 import tensorflow as tf
-from tfcourse.testing import PROJECT_ROOT, run_lesson
+from lesson_runner import PROJECT_ROOT, run_lesson
 
 WEEK = "week04_softmax_dropout_optimizers"
 

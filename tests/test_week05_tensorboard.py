@@ -20,7 +20,7 @@ from PIL import Image
 from tensorflow.core.protobuf import config_pb2
 
 import tfcourse
-from tfcourse.testing import run_lesson
+from lesson_runner import run_lesson
 
 LESSON_5_2 = "week05_tensorboard/5_2_tensorboard_graph.py"
 LESSON_5_3 = "week05_tensorboard/5_3_tensorboard_running.py"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from tfcourse.testing import run_lesson
+from lesson_runner import run_lesson
 
 ROOT = Path(__file__).resolve().parent.parent
 CNN = "week06_cnn_mnist/6_1_cnn_mnist.py"

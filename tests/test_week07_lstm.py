@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tfcourse.testing import run_lesson
+from lesson_runner import run_lesson
 
 ROOT = Path(__file__).resolve().parent.parent
 LSTM = "week07_lstm/7_2_lstm_mnist.py"

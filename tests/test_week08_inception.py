@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 from tfcourse import inception
-from tfcourse.testing import run_lesson
+from lesson_runner import run_lesson
 
 DOWNLOAD = "week08_save_inception/8_3_download_inception.py"
 CLASSIFY = "week08_save_inception/8_4_inception_classify.py"

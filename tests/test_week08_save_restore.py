@@ -4,7 +4,7 @@ import shutil
 
 import pytest
 
-from tfcourse.testing import run_lesson
+from lesson_runner import run_lesson
 
 SAVE = "week08_save_inception/8_1_saver_save.py"
 RESTORE = "week08_save_inception/8_2_saver_restore.py"

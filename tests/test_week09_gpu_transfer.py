@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tfcourse.testing import run_lesson
+from lesson_runner import run_lesson
 
 WEEK = "week09_gpu_transfer"
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / WEEK))

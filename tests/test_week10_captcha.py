@@ -4,7 +4,7 @@ import re
 import numpy as np
 import pytest
 
-from tfcourse.testing import run_lesson
+from lesson_runner import run_lesson
 
 WEEK = "week10_captcha_tfrecord"
 

@@ -1,36 +1,35 @@
-"""tfcourse — the small shared helper behind every lesson of tf-course-companion.
+"""tfcourse — the small shared helper behind every lesson of tf-course-companion: plumbing only.
 
-Import it before TensorFlow; it imports TensorFlow for you without the C++ start-up noise:
-
-    import tfcourse  # quiet TensorFlow import, shared flags, MNIST, downloads
+    import tfcourse          # first: it quiets TensorFlow's C++ start-up lines
     import tensorflow as tf
 
-What lives here (and only here): MNIST loading (`load_mnist`), downloads (`download`),
-the shared command-line flags and device set-up (`make_parser`, `setup`, `run_main`),
-a whole training epoch in one graph (`epoch_runner`), Keras layers and Adam with the same maths,
-faster on a CPU (`tfcourse.layers`, `tfcourse.optimizers`),
-plots saved as PNG (`save_figure`) and the lesson map (`python -m tfcourse lessons`).
+What lives here: MNIST loading (`load_mnist`), downloads (`download`, `extract_tar`), the shared
+flags and the run folder (`make_parser`, `setup`, `run_main`, `latest_run`), files written whole
+(`atomic_write`, `atomic_path`), plots saved as PNG (`save_figure`) and the learner's commands
+(`python -m tfcourse lessons`). Nothing a lesson teaches (a model, a loop, an optimizer) is here.
+
+Attributes load on first use, so `python -m tfcourse lessons` starts without TensorFlow.
 """
-import sys
+import importlib
+import os
 
-from tfcourse._quiet import quiet_stderr
-from tfcourse.errors import CourseError
+from tfcourse._quiet import quiet_tensorflow_imports
 
-# `python -m tfcourse lessons` only reads files: skip the TensorFlow import (seconds) there.
-# While `-m` locates the package, Python sets sys.argv[0] to "-m".
-if sys.argv[:1] != ["-m"]:
-    with quiet_stderr():
-        import tensorflow as tf  # noqa: F401  (imported here so the start-up lines stay hidden)
-        tf.config.list_physical_devices()  # the first device query prints CUDA driver lines too
+quiet_tensorflow_imports()  # the lesson's `import tensorflow` on the next line starts silently
 
-    from tfcourse.cli import make_parser, setup, run_main, Run  # noqa: E402
-    from tfcourse.mnist import load_mnist, MNIST  # noqa: E402
-    from tfcourse.download import download, extract_tar, DownloadError  # noqa: E402
-    from tfcourse.plots import save_figure  # noqa: E402
-    from tfcourse.training import epoch_runner  # noqa: E402
-    from tfcourse import layers, optimizers  # noqa: E402,F401  (tfcourse.layers.Conv2D, .optimizers.Adam)
+_WHERE = {
+    "CourseError": "errors", "DownloadError": "download", "download": "download", "extract_tar": "download",
+    "MNIST": "mnist", "load_mnist": "mnist", "make_parser": "cli", "setup": "cli", "run_main": "cli",
+    "Run": "cli", "latest_run": "cli", "positive_int": "cli", "non_negative_int": "cli",
+    "positive_float": "cli", "probability": "cli", "atomic_write": "files", "atomic_path": "files",
+    "save_figure": "plots", "quiet_stderr": "_quiet",
+}
+__all__ = sorted(_WHERE)
 
-__all__ = [
-    "CourseError", "DownloadError", "MNIST", "Run", "download", "epoch_runner", "extract_tar", "load_mnist",
-    "make_parser", "quiet_stderr", "run_main", "save_figure", "setup",
-]
+
+def __getattr__(name):
+    if name not in _WHERE:
+        raise AttributeError(f"module 'tfcourse' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"tfcourse.{_WHERE[name]}"), name)
+    globals()[name] = value
+    return value

@@ -1,6 +1,23 @@
-"""`python -m tfcourse lessons` prints the lesson map."""
+"""`python -m tfcourse COMMAND`: the learner's commands beside the lessons.
+
+    python -m tfcourse lessons          the lesson map, in course order
+"""
 import sys
 
-from tfcourse.lessons import main
+COMMANDS = {
+    "lessons": ("tfcourse.lessons", "print_lessons", "the lesson map: lesson<TAB>script<TAB>title"),
+}
+
+
+def main(argv):
+    if not argv or argv[0] not in COMMANDS:
+        print("usage: python -m tfcourse COMMAND [...]\n\ncommands:")
+        for name, (_, _, about) in COMMANDS.items():
+            print(f"  {name:10s} {about}")
+        return 0 if argv[:1] in (["-h"], ["--help"]) else 2
+    import importlib
+    module, function, _ = COMMANDS[argv[0]]
+    return getattr(importlib.import_module(module), function)(argv[1:])
+
 
 sys.exit(main(sys.argv[1:]))

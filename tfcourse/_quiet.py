@@ -40,3 +40,46 @@ def quiet_stderr():
             sys.stderr.flush()
             os.dup2(saved_fd, 2)
             os.close(saved_fd)
+
+
+class _QuietLoader:
+    """Wraps a module's loader so that executing the module happens inside `quiet_stderr`."""
+
+    def __init__(self, loader):
+        self.loader = loader
+
+    def create_module(self, spec):
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module):
+        with quiet_stderr():
+            self.loader.exec_module(module)
+            if module.__name__ == "tensorflow":
+                module.config.list_physical_devices()  # the first device query prints CUDA lines too
+
+    def __getattr__(self, name):
+        return getattr(self.loader, name)
+
+
+class _QuietImports:
+    """A meta-path finder: the first import of tensorflow or keras runs inside `quiet_stderr`.
+
+    `import tfcourse` stays cheap (no TensorFlow for `python -m tfcourse ...`), and a lesson's own
+    `import tensorflow as tf` on the next line is still silent.
+    """
+
+    NAMES = ("tensorflow", "keras")
+
+    def find_spec(self, name, path=None, target=None):
+        if name not in self.NAMES:
+            return None
+        import importlib.machinery
+        spec = importlib.machinery.PathFinder.find_spec(name, path)
+        if spec is not None and spec.loader is not None:
+            spec.loader = _QuietLoader(spec.loader)
+        return spec
+
+
+def quiet_tensorflow_imports():
+    if not any(isinstance(finder, _QuietImports) for finder in sys.meta_path):
+        sys.meta_path.insert(0, _QuietImports())

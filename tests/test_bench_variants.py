@@ -1,15 +1,19 @@
-"""tfcourse.layers and tfcourse.optimizers: the same numbers as Keras's own, only computed faster.
+"""bench/_variants.py (the benches' speed variants): the same numbers as Keras's own, only computed faster.
 
-The lessons rely on them being drop-in: same weights, same outputs, same gradients, same updates.
+The benches compare them with the lessons' plain code, so they must be drop-in: same weights,
+same outputs, same gradients, same updates; epoch_runner visits each example once per epoch.
 """
+import sys
+
 import numpy as np
 import pytest
 import tensorflow as tf
 from tensorflow import keras
 
-import tfcourse
+from lesson_runner import PROJECT_ROOT
 
-
+sys.path.insert(0, str(PROJECT_ROOT / "bench"))
+import _variants as variants  # noqa: E402
 def outputs_and_gradients(layer, x):
     with tf.GradientTape() as tape:
         tape.watch(x)
@@ -33,10 +37,10 @@ def assert_close(a, b, rtol):
 ])
 def test_layers_give_keras_outputs_and_gradients(kind, shape, policy, rtol):
     if kind == "conv":
-        ours = tfcourse.layers.Conv2D(8, 5, padding="same", activation="relu", dtype=policy)
+        ours = variants.Conv2D(8, 5, padding="same", activation="relu", dtype=policy)
         theirs = keras.layers.Conv2D(8, 5, padding="same", activation="relu")
     else:
-        ours = tfcourse.layers.Dense(16, activation="relu", dtype=policy)
+        ours = variants.Dense(16, activation="relu", dtype=policy)
         theirs = keras.layers.Dense(16, activation="relu")
     x = tf.random.stateless_normal(shape, seed=[1, 2])
     ours(x), theirs(x)
@@ -59,7 +63,7 @@ def test_matmul_gives_tf_matmul_and_its_gradients():
     x = tf.random.stateless_normal((7, 30), seed=[7, 8])
     kernel = tf.random.stateless_normal((30, 20), seed=[9, 10])
     results = []
-    for product in (tfcourse.layers.matmul, tf.matmul):
+    for product in (variants.matmul, tf.matmul):
         with tf.GradientTape() as tape:
             tape.watch([x, kernel])
             y = product(x, kernel)
@@ -92,7 +96,7 @@ def train_weights(optimizer, steps=6):
     dict(learning_rate=0.05, amsgrad=True),  # Keras's own update
 ])
 def test_adam_makes_the_same_updates_as_keras_adam(options):
-    ours, losses = train_weights(tfcourse.optimizers.Adam(**options))
+    ours, losses = train_weights(variants.Adam(**options))
     theirs, _ = train_weights(keras.optimizers.Adam(**options))
     for a, b in zip(ours, theirs):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
@@ -100,14 +104,47 @@ def test_adam_makes_the_same_updates_as_keras_adam(options):
 
 
 def test_a_model_with_them_saves_and_loads_as_a_keras_file(tmp_path):
-    model = keras.Sequential([keras.Input((8, 8, 1)), tfcourse.layers.Conv2D(4, 3, padding="same", activation="relu"),
-                              keras.layers.Flatten(), tfcourse.layers.Dense(3)])
-    model.compile(optimizer=tfcourse.optimizers.Adam(1e-3), loss="mse")
+    model = keras.Sequential([keras.Input((8, 8, 1)), variants.Conv2D(4, 3, padding="same", activation="relu"),
+                              keras.layers.Flatten(), variants.Dense(3)])
+    model.compile(optimizer=variants.Adam(1e-3), loss="mse")
     x = tf.random.stateless_normal((5, 8, 8, 1), seed=[5, 6])
     model.fit(x, tf.zeros((5, 3)), epochs=1, verbose=0)  # so the optimizer has state to save too
     path = tmp_path / "model.keras"
     model.save(path)
     loaded = keras.models.load_model(path)
     assert [type(layer) for layer in loaded.layers] == [type(layer) for layer in model.layers]
-    assert isinstance(loaded.optimizer, tfcourse.optimizers.Adam)
+    assert isinstance(loaded.optimizer, variants.Adam)
     np.testing.assert_allclose(loaded(x).numpy(), model(x).numpy(), rtol=1e-6)
+
+def test_epoch_visits_every_example_once_in_a_new_order():
+    x = np.arange(12, dtype=np.float32).reshape(12, 1)
+    y = x * 10
+    seen = tf.Variable(tf.zeros([12]))
+    visit_log = tf.Variable(tf.zeros([36]))  # the order examples arrive in, 3 epochs
+    position = tf.Variable(0)
+    first_batches = []
+
+    def train_step(x_batch, y_batch):
+        tf.debugging.assert_equal(y_batch, x_batch * 10)  # x and y stay paired
+        seen.scatter_nd_add(tf.cast(x_batch, tf.int32), tf.ones([4]))
+        visit_log.scatter_nd_update(tf.reshape(position + tf.range(4), [4, 1]), x_batch[:, 0])
+        position.assign_add(4)
+        first_batches.append(None)  # traced once: a Python side effect, not a per-step one
+        return tf.reduce_mean(x_batch)
+
+    tf.keras.utils.set_random_seed(0)
+    run_epoch = variants.epoch_runner(train_step, x, y, batch_size=4)
+    for _ in range(3):
+        before = seen.numpy().copy()
+        mean_loss = run_epoch()
+        np.testing.assert_array_equal(seen.numpy() - before, np.ones(12))
+        assert float(mean_loss) == pytest.approx(5.5)  # mean of 0..11
+    orders = visit_log.numpy().reshape(3, 12)
+    assert not np.array_equal(orders[0], orders[1]) and not np.array_equal(orders[1], orders[2])
+    assert not np.array_equal(orders[0], np.arange(12))  # shuffled, not the file order
+    assert len(first_batches) == 1  # the epoch is one traced graph, not 3 Python loops
+
+
+def test_batch_larger_than_data_is_a_clear_error():
+    with pytest.raises(ValueError, match="larger than"):
+        variants.epoch_runner(lambda x, y: 0.0, np.zeros((5, 1), np.float32), np.zeros(5, np.float32), 10)
