@@ -55,7 +55,7 @@ class FileServer:
         self.httpd.requests = []
         self.httpd.truncate_next = {}
         self.httpd.honour_range = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self.thread.start()
 
     files = property(lambda self: self.httpd.files)

@@ -32,7 +32,7 @@ def fake_mnist(monkeypatch):
         "t10k-labels-idx1-ubyte": idx_bytes(y_test, 2049),
     }
     table = {name: (int.from_bytes(data[:4], "big"), int.from_bytes(data[4:8], "big"),
-                    hashlib.md5(data).hexdigest(), "unused") for name, data in raw.items()}
+                    hashlib.md5(data).hexdigest()) for name, data in raw.items()}
     monkeypatch.setattr(mnist, "IDX_FILES", table)
     monkeypatch.setattr(mnist, "VALIDATION_SIZE", 20)
     return raw

@@ -17,14 +17,18 @@ from tfcourse._quiet import quiet_tensorflow_imports
 
 quiet_tensorflow_imports()  # the lesson's `import tensorflow` on the next line starts silently
 
+# `tfcourse.download` names the function, not its module (imported first, so that later imports
+# of the submodule do not rebind the name). No TensorFlow in there.
+from tfcourse.download import DownloadError, download, extract_tar  # noqa: E402
+
 _WHERE = {
-    "CourseError": "errors", "DownloadError": "download", "download": "download", "extract_tar": "download",
+    "CourseError": "errors",
     "MNIST": "mnist", "load_mnist": "mnist", "make_parser": "cli", "setup": "cli", "run_main": "cli",
     "Run": "cli", "latest_run": "cli", "positive_int": "cli", "non_negative_int": "cli",
     "positive_float": "cli", "probability": "cli", "atomic_write": "files", "atomic_path": "files",
     "save_figure": "plots", "quiet_stderr": "_quiet",
 }
-__all__ = sorted(_WHERE)
+__all__ = sorted(_WHERE) + ["DownloadError", "download", "extract_tar"]
 
 
 def __getattr__(name):

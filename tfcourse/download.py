@@ -173,6 +173,9 @@ def extract_tar(archive, dest):
                                       f"and download it again.")
             dest.parent.mkdir(parents=True, exist_ok=True)
             staging = Path(tempfile.mkdtemp(prefix=dest.name + ".", suffix=".partial", dir=dest.parent))
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(staging, 0o777 & ~umask)  # mkdtemp makes it 0700: the extracted folder keeps normal rights
             try:
                 tar.extractall(staging, filter="data")
                 if dest.exists():

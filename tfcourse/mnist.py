@@ -17,6 +17,7 @@ import dataclasses
 import gzip
 import hashlib
 import os
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -29,12 +30,13 @@ NPZ_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
 NPZ_URLS = ["https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"]
 IDX_MIRRORS = ["https://ossci-datasets.s3.amazonaws.com/mnist/"]
 
-# name -> (magic, count, MD5 of the decompressed IDX bytes, published MD5 of the original .gz)
+# name -> (magic, count, MD5 of the decompressed IDX bytes). The content is checked, not the .gz:
+# a re-compressed copy of the same data is just as good.
 IDX_FILES = {
-    "train-images-idx3-ubyte": (2051, 60000, "6bbc9ace898e44ae57da46a324031adb", "f68b3c2dcbeaaa9fbdd348bbdeb94873"),
-    "train-labels-idx1-ubyte": (2049, 60000, "a25bea736e30d166cdddb491f175f624", "d53e105ee54ea40749a09fcbcd1e9432"),
-    "t10k-images-idx3-ubyte": (2051, 10000, "2646ac647ad5339dbf082846283269ea", "9fb629c4189551a2d022fa330f9573f3"),
-    "t10k-labels-idx1-ubyte": (2049, 10000, "27ae3e4e09519cfbb04c329615203637", "ec29112dd5afa0611ce80d1b7f02629c"),
+    "train-images-idx3-ubyte": (2051, 60000, "6bbc9ace898e44ae57da46a324031adb"),
+    "train-labels-idx1-ubyte": (2049, 60000, "a25bea736e30d166cdddb491f175f624"),
+    "t10k-images-idx3-ubyte": (2051, 10000, "2646ac647ad5339dbf082846283269ea"),
+    "t10k-labels-idx1-ubyte": (2049, 10000, "27ae3e4e09519cfbb04c329615203637"),
 }
 VALIDATION_SIZE = 5000  # the course's input_data: the first 5000 training images are validation
 QUICK_SIZES = (5000, 500, 1000)  # train, validation, test in --quick mode
@@ -73,7 +75,7 @@ def _read_maybe_gzip(path):
             with gzip.open(path, "rb") as handle:
                 return handle.read()
         return path.read_bytes()
-    except (OSError, EOFError) as error:  # truncated or damaged gzip
+    except (OSError, EOFError, zlib.error) as error:  # truncated gzip, or damaged inside its deflate stream
         raise ValueError(f"{path.name} is damaged ({error})") from None
 
 
@@ -98,7 +100,7 @@ def parse_idx(raw, name="IDX file", check_md5=True):
                          f"({'truncated' if len(raw) < expected else 'extra bytes'})")
     stem = name.replace(".gz", "")
     if check_md5 and stem in IDX_FILES:
-        want_magic, want_count, want_md5, _ = IDX_FILES[stem]
+        want_magic, want_count, want_md5 = IDX_FILES[stem]
         if magic != want_magic or count != want_count:
             raise ValueError(f"{name}: magic {magic} and count {count}, expected {want_magic} and {want_count}")
         actual = hashlib.md5(raw).hexdigest()
@@ -170,27 +172,44 @@ def _from_folder(folder):
                           f"Remedy: delete that file and download it again (or run without --data-dir "
                           f"to download into {keras_cache_dir()}).") from None
     present = sorted(p.name for p in folder.iterdir())[:10]
-    raise CourseError(f"--data-dir {folder} holds no MNIST: expected the four IDX files "
-                      f"({', '.join(s + '.gz' for s in IDX_FILES)}) or {NPZ_NAME}.\n"
-                      f"Found: {', '.join(present) or 'nothing'}.")
+    missing = [stem + ".gz" for stem in IDX_FILES if not _find_idx(folder, stem)]
+    raise CourseError(f"--data-dir {folder} holds no MNIST: missing {', '.join(missing)} "
+                      f"(the four IDX files, .gz or not), and no {NPZ_NAME} either.\n"
+                      f"Found: {', '.join(present) or 'nothing'}.\n"
+                      f"Remedy: put the missing files there, or run without --data-dir to download them.")
 
 
 def _from_cache(cache):
-    """Arrays from the Keras cache, or None when it holds nothing usable."""
+    """Arrays from the Keras cache, or None when it holds nothing usable.
+
+    A damaged file there is deleted (and said so), so that the download replaces it instead of
+    the same bad file failing every run.
+    """
     npz = cache / NPZ_NAME
     if npz.exists():
-        try:
-            if _sha256(npz) == NPZ_SHA256:
+        if _sha256(npz) == NPZ_SHA256:
+            try:
                 return read_npz(npz), f"MNIST ({npz})"
-        except ValueError:
-            pass
+            except ValueError as error:
+                _discard(npz, error)
+        else:
+            _discard(npz, "its sha256 is not the published one")
     idx_folder = cache / "mnist"
     if idx_folder.is_dir() and all(_find_idx(idx_folder, stem) for stem in IDX_FILES):
-        try:
-            return read_idx_folder(idx_folder), f"MNIST (IDX files in {idx_folder})"
-        except ValueError:
-            pass
+        for stem in IDX_FILES:
+            path = _find_idx(idx_folder, stem)
+            try:
+                parse_idx(_read_maybe_gzip(path), path.name)
+            except ValueError as error:
+                _discard(path, error)
+                return None
+        return read_idx_folder(idx_folder), f"MNIST (IDX files in {idx_folder})"
     return None
+
+
+def _discard(path, reason):
+    print(f"注意 Note: {path} is damaged ({reason}); deleted it, downloading it again.")
+    Path(path).unlink(missing_ok=True)
 
 
 def _sha256(path):
