@@ -193,7 +193,7 @@ def _from_cache(cache):
             except ValueError as error:
                 _discard(npz, error)
         else:
-            _discard(npz, "its sha256 is not the published one")
+            _discard(npz, f"{NPZ_NAME}: its sha256 is not the published one")
     idx_folder = cache / "mnist"
     if idx_folder.is_dir() and all(_find_idx(idx_folder, stem) for stem in IDX_FILES):
         for stem in IDX_FILES:
@@ -208,7 +208,7 @@ def _from_cache(cache):
 
 
 def _discard(path, reason):
-    print(f"注意 Note: {path} is damaged ({reason}); deleted it, downloading it again.")
+    print(f"注意 Note: {reason}. Deleted {path}; downloading it again.")
     Path(path).unlink(missing_ok=True)
 
 
@@ -312,6 +312,12 @@ def load_mnist(args=None, *, data=None, data_dir=None, mirror=None, seed=None, q
         y = np.asarray(y, dtype=np.int64)
         return np.eye(10, dtype=np.float32)[y] if one_hot else y
 
+    batch_size = getattr(args, "batch_size", None)
+    if batch_size is not None and batch_size > len(x_train):
+        raise CourseError(f"--batch-size {batch_size} is larger than the {len(x_train)} training images"
+                          f"{' of --quick' if quick else ''}: not one batch could be made.\n"
+                          f"Remedy: a batch size of at most {len(x_train)} (the lesson's default is right).",
+                          exit_code=2)
     result = MNIST(images(x_train), labels(y_train), images(x_validation), labels(y_validation),
                    images(x_test), labels(y_test), source=source + (" [quick subset]" if quick else ""),
                    synthetic=synthetic)
