@@ -31,7 +31,6 @@ from pathlib import Path
 
 import numpy as np
 
-from tfcourse.devices import add_device_flags, apply_device_flags
 from tfcourse.errors import CourseError
 from tfcourse.files import atomic_write
 
@@ -119,6 +118,7 @@ def make_parser(doc, *, epochs=None, steps=None, batch_size=None, lr=None, mnist
         group.add_argument("--mirror", default=None, metavar="URL",
                            help="a mirror to try first: a URL folder holding mnist.npz or the IDX files "
                                 "(also the TFCOURSE_MIRROR environment variable)")
+    from tfcourse.devices import add_device_flags  # imports TensorFlow: not needed by latest_run
     add_device_flags(parser)
     return parser
 
@@ -328,6 +328,7 @@ def setup(args, script, *, needs_mb=50):
     The folder is checked before any work: writable, with `needs_mb` MB free. The run's
     printed lines go to log.txt, and metrics.json holds its flags, versions and progress.
     """
+    from tfcourse.devices import apply_device_flags
     device = apply_device_flags(args)
     seed_everything(getattr(args, "seed", 0))
     if not getattr(args, "show", False):
