@@ -1,5 +1,9 @@
 """Lesson 2-1 创建图，启动图 — create a graph, launch it in a session.
 
+本课讲 TensorFlow 1.x 的两个阶段：先建图（op 只是图里的节点，不计算），再在会话（Session）里运行图。
+两个常量矩阵相乘 [[3, 3]] x [[2], [3]] = [[15]]。与视频的不同：TF1 写法通过 tf.compat.v1 演示；
+旁边给出 TF2 写法：默认立即执行（eager），需要图时用 tf.function 把 Python 函数变成图。
+
 Two constant matrices and their product: [[3, 3]] x [[2], [3]] = [[15]]. The lesson's point is
 TensorFlow 1.x's two phases: first build a graph of ops (nothing is computed), then run it in a
 Session. We show that way through `tf.compat.v1`, and the TensorFlow 2 way beside it: ops run at
@@ -20,7 +24,7 @@ parser = tfcourse.make_parser(__doc__)
 
 def main(argv=None):
     args = parser.parse_args(argv)
-    tfcourse.setup(args, __file__)
+    run = tfcourse.setup(args, __file__)
 
     print("## TF1: build a graph, then run it in a Session (tf.compat.v1)")
     graph = tf.Graph()
@@ -44,6 +48,7 @@ def main(argv=None):
     print(matmul_graph(m1, m2).numpy())
     ops = [op.type for op in matmul_graph.get_concrete_function(m1, m2).graph.get_operations()]
     print("ops in the traced graph:", ops)
+    run.finish(product=int(result[0, 0]))
     return 0
 
 

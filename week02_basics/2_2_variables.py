@@ -1,6 +1,12 @@
 """Lesson 2-2 变量 — variables.
 
-x = [1, 2] is a variable, a = [3, 3] a constant: x - a = [-2 -1], x + a = [-1 1]. Then a counter
+本课讲变量：x = [1, 2] 是变量，a = [3, 3] 是常量，sub = x - a = [-2 -1]，add = x + sub = [-1 1]；
+再用 assign 让计数器变量自增 5 次，打印 0 到 5。与视频的不同：TF1 写法（图、Session、
+global_variables_initializer、tf.assign）通过 tf.compat.v1 演示；旁边是 TF2 写法：
+tf.Variable 创建后立即有值，不需要初始化 op，用 assign_add 改变它的值。
+
+x = [1, 2] is a variable, a = [3, 3] a constant: sub = x - a = [-2 -1], and add = x + sub
+= [-1 1], as in the course's `sub = tf.subtract(x, a); add = tf.add(x, sub)`. Then a counter
 variable that an `assign` op increments five times, printing 0, 1, 2, 3, 4, 5.
 TF1 way (graph, Session, `global_variables_initializer`, `tf.assign`) through `tf.compat.v1`,
 and the TF2 way beside it (`tf.Variable` is ready at once; `assign_add`).
@@ -20,7 +26,7 @@ parser = tfcourse.make_parser(__doc__)
 
 def main(argv=None):
     args = parser.parse_args(argv)
-    tfcourse.setup(args, __file__)
+    run = tfcourse.setup(args, __file__)
 
     print("## TF1: variables live in the graph and must be initialised in the Session")
     with tf.Graph().as_default():
@@ -50,13 +56,15 @@ def main(argv=None):
     x = tf.Variable([1, 2])
     a = tf.constant([3, 3])
     sub = x - a
+    add = x + sub
     print(sub.numpy())                   # [-2 -1]
-    print((x + sub).numpy())             # [-1  1]
+    print(add.numpy())                   # [-1  1]
     state = tf.Variable(0, name="counter")
     print(state.numpy())
     for _ in range(5):
         state.assign_add(1)
         print(state.numpy())
+    run.finish(add=str(add.numpy()), counter=int(state.numpy()))
     return 0
 
 

@@ -1,5 +1,9 @@
 """Lesson 2-3 Fetch和Feed — fetch several results at once, feed values into placeholders.
 
+本课讲 Fetch（一次 sess.run 取回多个 op 的结果：[21.0, 7.0]）和 Feed（placeholder 在运行图时才由
+feed_dict 给值：[8.] x [2.] = [16.]）。与视频的不同：TF1 写法通过 tf.compat.v1 演示；TF2 里
+函数的返回值就是 fetch，函数的参数就是 feed（placeholder 已不存在）；tf.mul 改名为 tf.multiply。
+
 Fetch: run two ops in one `sess.run([mul, add])` -> [21.0, 7.0] (input1=3, input2=2, input3=5:
 add = 2 + 5 = 7, mul = 3 * 7 = 21). Feed: placeholders get their values only when the graph runs:
 `sess.run(output, feed_dict={input1: [8.], input2: [2.]})` -> [16.].
@@ -20,7 +24,7 @@ parser = tfcourse.make_parser(__doc__)
 
 def main(argv=None):
     args = parser.parse_args(argv)
-    tfcourse.setup(args, __file__)
+    run = tfcourse.setup(args, __file__)
 
     print("## TF1 fetch: several ops in one sess.run")
     with tf.Graph().as_default():
@@ -50,7 +54,9 @@ def main(argv=None):
 
     mul, add = mul_and_add(tf.constant(3.0), tf.constant(2.0), tf.constant(5.0))
     print([float(mul), float(add)])                            # [21.0, 7.0]
-    print(tf.multiply(tf.constant([8.]), tf.constant([2.])).numpy())  # [16.]
+    output = tf.multiply(tf.constant([8.]), tf.constant([2.]))
+    print(output.numpy())                                      # [16.]
+    run.finish(fetch=str([float(mul), float(add)]), feed=str(output.numpy()))
     return 0
 
 
