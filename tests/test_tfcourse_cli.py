@@ -4,7 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tfcourse.lessons import lessons
+from tfcourse.lessons import COURSE_ORDER, lesson_files, lessons
 from lesson_runner import PROJECT_ROOT, run_lesson
 
 LESSON = "week03_regression/3_2_mnist_simple.py"
@@ -20,23 +20,26 @@ def test_help_names_the_lesson_and_shared_flags():
         assert flag in out
 
 
-def test_asking_for_a_missing_gpu_lists_devices_and_exits_2():
-    code, out, err = run_lesson(LESSON, "--device", "gpu", "--quick", "--data", "synthetic")
+def test_asking_for_a_missing_gpu_lists_devices_and_exits_2(tmp_path):
+    code, out, err = run_lesson(LESSON, "--device", "gpu", "--quick", "--data", "synthetic", "--out", tmp_path)
     assert code == 2
     assert "sees none" in err and "CPU:0" in err and "Remedy" in err
     assert "Iter" not in out  # stopped before training
 
 
-def test_gpu_index_and_bad_values_are_rejected():
-    assert run_lesson(LESSON, "--gpus", "1", "--quick")[0] == 2
-    code, _, err = run_lesson(LESSON, "--memory-limit", "-5", "--device", "cpu", "--quick")
-    assert code == 2 and "--memory-limit" in err
-    code, _, err = run_lesson(LESSON, "--threads", "0", "--quick")
+def test_gpu_index_and_bad_values_are_rejected(tmp_path):
+    code, out, err = run_lesson(LESSON, "--gpus", "1", "--quick", "--out", tmp_path)
+    assert code == 2 and "sees none" in err and "--device cpu" in err and "Iter" not in out
+    code, _, err = run_lesson(LESSON, "--gpus", "zero", "--quick", "--out", tmp_path)
+    assert code == 2 and "--gpus" in err
+    code, _, err = run_lesson(LESSON, "--memory-limit", "-5", "--device", "cpu", "--quick", "--out", tmp_path)
+    assert code == 2 and "--memory-limit" in err and "a whole number above 0" in err
+    code, _, err = run_lesson(LESSON, "--threads", "0", "--quick", "--out", tmp_path)
     assert code == 2 and "--threads" in err
 
 
 def test_bad_data_dir_is_one_clear_message(tmp_path):
-    code, out, err = run_lesson(LESSON, "--data-dir", tmp_path / "missing", "--quick")
+    code, out, err = run_lesson(LESSON, "--data-dir", tmp_path / "missing", "--quick", "--out", tmp_path / "run")
     assert code == 1
     assert "Traceback" not in err and "no such folder" in err
 
@@ -53,26 +56,29 @@ def test_fresh_process_is_quiet_and_honours_threads(tmp_path):
         assert noise not in result.stderr
 
 
-def test_lesson_map_lists_every_script_and_matches_the_readme():
-    scripts = sorted(p.relative_to(PROJECT_ROOT).as_posix() for p in PROJECT_ROOT.glob("week[0-9][0-9]_*/*.py")
-                     if not p.name.startswith("_"))
+def test_lesson_map_lists_every_script_in_course_order_and_matches_the_readme():
     mapped = lessons()
-    assert sorted(path for _, path, _, _ in mapped) == scripts
+    assert [path for _, path, _, _ in mapped] == [p for p in COURSE_ORDER if (PROJECT_ROOT / p).exists()]
+    assert sorted(path for _, path, _, _ in mapped) == lesson_files(), "a lesson file is missing from COURSE_ORDER"
     numbers = [number for number, _, _, _ in mapped]
     assert len(numbers) == len(set(numbers)), "two scripts claim the same lesson number"
+    assert numbers.index("9-retrain") < numbers.index("9-1")  # 9-1 tests what retrain makes
+    weeks = [int(path[4:6]) for _, path, _, _ in mapped]
+    assert weeks == sorted(weeks)
 
     readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
     rows = re.findall(r"^\| (\d+-[\w-]+) \| ([^|]+?) \| `python ([^`]+?\.py)`", readme, re.M)
-    assert sorted((n, p) for n, _, p in rows) == sorted((n, p) for n, p, _, _ in mapped)
+    assert [(n, p) for n, _, p in rows] == [(n, p) for n, p, _, _ in mapped]  # same lessons, same order
     titles = {n: t for n, _, t, _ in mapped}
     for number, title, _ in rows:
         assert title.strip() == titles[number], f"README title of {number} differs from the script's"
 
 
 def test_python_m_tfcourse_lessons_prints_tab_separated_map():
-    result = subprocess.run([sys.executable, "-m", "tfcourse", "lessons"], capture_output=True, text=True,
-                            timeout=120, cwd=Path("/"))
+    result = subprocess.run([sys.executable, "-X", "importtime", "-m", "tfcourse", "lessons"],
+                            capture_output=True, text=True, timeout=120, cwd=Path("/"))
     assert result.returncode == 0
+    assert "tensorflow" not in result.stderr  # the map reads files only: no TensorFlow start-up
     lines = [line.split("\t") for line in result.stdout.splitlines()]
     assert ["3-2", LESSON, "MNIST数据集分类简单版本"] in lines
     assert all(len(parts) == 3 and (PROJECT_ROOT / parts[1]).exists() for parts in lines)

@@ -11,6 +11,7 @@ from tfcourse.errors import CourseError
 
 
 def add_device_flags(parser):
+    from tfcourse.cli import positive_int
     group = parser.add_argument_group("device (设备)")
     group.add_argument("--device", choices=["auto", "cpu", "gpu"], default="auto",
                        help="where to run: gpu when one is present (auto, the default), or force cpu/gpu")
@@ -18,11 +19,11 @@ def add_device_flags(parser):
                        help="which GPUs this run may see, by index (like CUDA_VISIBLE_DEVICES)")
     group.add_argument("--memory-growth", action="store_true",
                        help="take GPU memory as needed instead of all of it at start (to share a GPU)")
-    group.add_argument("--memory-limit", type=int, default=None, metavar="MB",
+    group.add_argument("--memory-limit", type=positive_int, default=None, metavar="MB",
                        help="cap the memory this run may use on each visible GPU")
-    group.add_argument("--threads", type=int, default=None, metavar="N",
+    group.add_argument("--threads", type=positive_int, default=None, metavar="N",
                        help="CPU threads for TensorFlow's ops (default: all cores)")
-    group.add_argument("--logical-cpus", type=int, default=None, metavar="N",
+    group.add_argument("--logical-cpus", type=positive_int, default=None, metavar="N",
                        help="split the CPU into N logical devices, e.g. to try MirroredStrategy "
                             "with N replicas on a machine without GPUs")
 
@@ -61,13 +62,6 @@ def apply_device_flags(args):
             "(Linux: pip install \"tensorflow[and-cuda]==2.21.0\"; Windows: use WSL2) and check "
             "the driver with `nvidia-smi`. `python week09_gpu_transfer/9_0_check_gpu.py` tells more.",
             exit_code=2)
-
-    if limit is not None and limit <= 0:
-        raise CourseError(f"--memory-limit must be a positive number of MB, not {limit}.", exit_code=2)
-    if threads is not None and threads <= 0:
-        raise CourseError(f"--threads must be a positive number, not {threads}.", exit_code=2)
-    if logical_cpus is not None and logical_cpus <= 0:
-        raise CourseError(f"--logical-cpus must be a positive number, not {logical_cpus}.", exit_code=2)
 
     chosen = physical_gpus
     if gpus_flag:
