@@ -211,8 +211,7 @@ class Run:
 
     def record(self, **values):
         """Save one progress point, e.g. record(epoch=3, test_accuracy=0.91): metrics.json at once."""
-        point = {k: (float(v) if isinstance(v, (float, np.floating)) or hasattr(v, "numpy") else v)
-                 for k, v in values.items()}
+        point = {k: _plain(v) for k, v in values.items()}
         self.record_data["progress"].append(point)
         self._save()
 
@@ -233,7 +232,7 @@ class Run:
         print(f"完成 Done: lesson {self.lesson} | {self.device} | {seconds:.1f} s{metrics} | data {data}"
               + (" (drawn stand-in, not the real data set)" if self.synthetic else ""))
         self.record_data.update(status="finished", seconds=round(seconds, 2),
-                                final={k: (float(v) if not isinstance(v, str) else v) for k, v in final.items()})
+                                final={k: _plain(v) for k, v in final.items()})
         self._save()
         print(f"run folder: {self.out}")
 
@@ -266,6 +265,14 @@ class Run:
             self._streams = None
             if log is not None:
                 log.close()
+
+
+def _plain(value):
+    """A number JSON can hold: tensors and NumPy scalars become float or int."""
+    value = value.numpy() if hasattr(value, "numpy") else value
+    if isinstance(value, (np.integer, np.bool_)):
+        return int(value)
+    return float(value) if isinstance(value, (float, np.floating, np.ndarray)) else value
 
 
 def _fmt(value):
