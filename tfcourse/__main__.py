@@ -1,11 +1,15 @@
 """`python -m tfcourse COMMAND`: the learner's commands beside the lessons.
 
     python -m tfcourse lessons          the lesson map, in course order
+    python -m tfcourse compare 3-2      the teacher's numbers beside your newest run of 3-2
+    python -m tfcourse doctor           is this machine ready? (Python, packages, GPU, data, fonts)
 """
 import sys
 
 COMMANDS = {
     "lessons": ("tfcourse.lessons", "print_lessons", "the lesson map: lesson<TAB>script<TAB>title"),
+    "compare": ("tfcourse.tools.compare", "main", "the teacher's numbers beside a run's, with a verdict: compare 3-2"),
+    "doctor": ("tfcourse.tools.doctor", "main", "is this machine ready for the course? one line per check"),
 }
 
 
