@@ -14,6 +14,7 @@ made to be compared (synthetic data, --quick). 1: a run differs otherwise, or th
 import argparse
 import json
 import math
+import os
 from pathlib import Path
 
 from tfcourse.cli import latest_run, runs_folder
@@ -37,8 +38,14 @@ def find_entry(name):
     for number, entry in entries.items():
         if key in (number, Path(entry["script"]).stem) or Path(name).as_posix().endswith(entry["script"]):
             return number, entry
-    from tfcourse.lessons import lessons
-    if key in {number for number, *_ in lessons()}:
+    from tfcourse.lessons import COURSE_ORDER, PROJECT_ROOT, read_header
+    numbers = set()
+    for script in COURSE_ORDER:
+        try:
+            numbers.add((read_header(PROJECT_ROOT / script) or [None])[0])
+        except (OSError, SyntaxError, ValueError):  # not written yet, or being edited
+            continue
+    if key in numbers:
         raise CourseError(f"Lesson {key} has no teacher's numbers in {TEACHER_FILE.name} (the course prints none to compare a run with).\n"
                           f"Lessons with numbers: {', '.join(entries)}.")
     raise CourseError(f"No lesson {name!r} with teacher's numbers.\nRemedy: name one of {', '.join(entries)} "
@@ -117,7 +124,9 @@ def compare_run(number, entry, record):
     if missing:
         last = [p.get(by) for p in record.get("progress", []) if isinstance(p, dict) and by in p]
         notes.append(f"this run has no {_label(entry, missing[0])}" + (f" (it stopped at {_label(entry, last[-1])})" if last else ""))
-    if record.get("status") not in (None, "finished"):
+    if record.get("status") == "running" and not _alive(record["_folder"]):
+        notes.append("this run stopped without finishing (killed, or the machine stopped): its record ends there")
+    elif record.get("status") not in (None, "finished"):
         notes.append(f"this run did not finish (status: {record.get('status')})")
     compared = [row for row in rows if row[3] is not None]
     outside = [row for row in compared if abs(row[3] - row[2]) > _tolerance(entry, row[1]) + 1e-12]
@@ -144,6 +153,15 @@ def compare_run(number, entry, record):
                    (" (ours is better): check the flags this run was made with." if better else
                     ": ours is worse. Check the flags this run was made with, then `python -m tfcourse doctor`."))
     return rows, verdict, notes
+
+
+def _alive(folder):
+    """Is the process that holds the run folder's lock still there?"""
+    try:
+        os.kill(int((Path(folder) / ".lock").read_text().strip()), 0)
+    except (OSError, ValueError):
+        return False
+    return True
 
 
 def _label(entry, n):
@@ -191,8 +209,10 @@ def report(number, entry, records):
     sign = marks()
     title = ""
     from tfcourse.lessons import PROJECT_ROOT, read_header
-    if (PROJECT_ROOT / entry["script"]).exists():
+    try:
         title = " " + (read_header(PROJECT_ROOT / entry["script"]) or ("", "", ""))[1]
+    except (OSError, SyntaxError, ValueError):  # a lesson not written yet (its runs may still be compared)
+        pass
     print(f"Lesson {number}{title}")
     print(f"teacher: {SOURCES[entry['source']]}")
     results = [compare_run(number, entry, record) for record in records]

@@ -1,0 +1,163 @@
+"""`python -m tfcourse compare`: the teacher's numbers beside a run's record, and the record itself."""
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tfcourse import cli
+from tfcourse.lessons import COURSE_ORDER
+from tfcourse.tools import compare
+from lesson_runner import PROJECT_ROOT
+
+TEACHER = compare.teacher()
+
+
+def made_run(folder, lesson, progress, flags=None, **extra):
+    """A metrics.json as a lesson writes it, with the given progress points."""
+    folder.mkdir(parents=True, exist_ok=True)
+    record = {"lesson": lesson, "flags": {"quick": False, **(flags or {})}, "data": "mnist", "synthetic": False,
+              "status": "finished", "seed": 0, "versions": {"tensorflow": "2.21.0"}, "device": "CPU",
+              "command": [], "progress": progress, **extra}
+    (folder / "metrics.json").write_text(json.dumps(record), encoding="utf-8")
+    return folder
+
+
+def near_teacher(lesson, shift=0.0, at=None, **point_extra):
+    """Progress points on the teacher's own numbers, `shift` added at epoch `at` (every point if None)."""
+    entry = TEACHER[lesson]
+    return [{**p, **{k: v + (shift if at in (None, p[entry["by"]]) else 0.0) for k, v in p.items() if k != entry["by"]},
+             **point_extra} for p in entry["points"]]
+
+
+def compare_main(capsys, *argv):
+    code = compare.main(list(map(str, argv)))
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    return code, out, err
+
+
+def test_the_verdict_follows_the_tolerance(tmp_path, capsys):
+    tolerance = TEACHER["3-2"]["tolerance"]
+    close = made_run(tmp_path / "close", "3-2", near_teacher("3-2", tolerance / 2))
+    code, out, _ = compare_main(capsys, "3-2", close)
+    assert code == 0 and "✓ 结论 Verdict: matches the teacher within ±0.01 at 3 of 3" in out
+    assert "Iter 20   teacher 0.9134   ours 0.9184   +0.0050   ✓" in out
+
+    for shift, word in [(2 * tolerance, "(ours is better)"), (-2 * tolerance, "ours is worse")]:
+        far = made_run(tmp_path / f"far{shift}", "3-2", near_teacher("3-2", shift, at=20))
+        code, out, _ = compare_main(capsys, "3-2", far)
+        assert code == 1 and "✗ 结论 Verdict: differs beyond ±0.01 at Iter 20" in out and word in out
+        assert out.count("✓") == 2 and out.count("✗") == 2  # Iter 0 and 10 still match
+
+
+def test_a_known_difference_says_why_and_names_the_flag(tmp_path, capsys):
+    fixed = made_run(tmp_path / "fixed", "4-3", near_teacher("4-3", -0.0128, at=20, double_softmax=False))
+    code, out, _ = compare_main(capsys, "4-3", fixed)
+    assert code == 0 and "≈" in out and "as expected" in out and "softmax twice" not in out.split("Verdict")[0]
+    assert "To reproduce the video: python week04_softmax_dropout_optimizers/4_3_optimizers.py --double-softmax" in out
+
+    # with the flag the course's series is the one compared (4-1/4-3 record both, marked)
+    course = near_teacher("4-3", 0.001, double_softmax=True) + near_teacher("4-3", -0.05, double_softmax=False)
+    both = made_run(tmp_path / "both", "4-3", course, flags={"double_softmax": True})
+    code, out, _ = compare_main(capsys, "4-3", both)
+    assert code == 0 and "matches the teacher" in out
+    worse = made_run(tmp_path / "worse", "4-3", near_teacher("4-3", -0.05, double_softmax=True),
+                     flags={"double_softmax": True})
+    code, out, _ = compare_main(capsys, "4-3", worse)
+    assert code == 1 and "even with --double-softmax" in out
+
+
+def test_several_runs_side_by_side_with_their_own_teacher_numbers_and_a_plot(tmp_path, capsys):
+    progress = [{"epoch": e, "test_accuracy": 0.95, "train_accuracy": 0.96} for e in range(30)]
+    dropout = made_run(tmp_path / "keep07", "4-2", progress + [{"epoch": 30, "test_accuracy": 0.9805}],
+                       flags={"keep_prob": 0.7})
+    none = made_run(tmp_path / "keep10", "4-2", progress + [{"epoch": 30, "test_accuracy": 0.9788,
+                                                             "train_accuracy": 1.0}], flags={"keep_prob": 1.0})
+    png = tmp_path / "compare.png"
+    code, out, _ = compare_main(capsys, "4-2", dropout, none, "--plot", png)
+    assert code == 0
+    assert "run 1:" in out and "run 2:" in out and "teacher's numbers for keep_prob 1.0" in out
+    row = next(line for line in out.splitlines() if line.startswith("Iter 30  test"))
+    assert row.split()[4:] == ["0.971", "0.9805", "+0.0095", "✓", "0.9722", "0.9788", "+0.0066", "✓"]
+    assert "train_accuracy" not in out.split("note:")[0]  # the missing value is a dash, then a note
+    assert "this run has no Iter 30" in out  # run 1 recorded no train accuracy at Iter 30
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_record_without_the_key_or_the_points_is_a_clear_message(tmp_path, capsys):
+    other = made_run(tmp_path / "other", "3-2", [{"epoch": 0, "accuracy": 0.83}])
+    code, out, _ = compare_main(capsys, "3-2", other)
+    assert code == 1 and "recorded no 'test_accuracy' (it has: accuracy, epoch)" in out
+    short = made_run(tmp_path / "short", "3-2", near_teacher("3-2")[:1], status="interrupted")
+    code, out, _ = compare_main(capsys, "3-2", short)
+    assert code == 0 and "this run has no Iter 10 (it stopped at Iter 0)" in out
+    assert "did not finish (status: interrupted)" in out
+    code, _, err = compare_main(capsys, "3-2", tmp_path / "nothing-here")
+    assert code == 1 and "no such file" in err
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "metrics.json").write_text("{cut", encoding="utf-8")
+    code, _, err = compare_main(capsys, "3-2", tmp_path / "bad")
+    assert code == 1 and "not a readable metrics.json" in err
+    code, _, err = compare_main(capsys, "4-1", short)
+    assert code == 1 and "a run of lesson 3-2, not 4-1" in err
+
+
+def test_without_a_run_it_prints_the_command_that_makes_one(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(cli, "PROJECT_ROOT", tmp_path)  # an empty runs/ folder
+    code, out, _ = compare_main(capsys, "3-2")
+    assert code == 1 and "python week03_regression/3_2_mnist_simple.py" in out
+
+    runs = tmp_path / "runs" / "week03_regression" / "3_2_mnist_simple"
+    made_run(runs / "20260101-000000", "3-2", near_teacher("3-2"))
+    made_run(runs / "20260102-000000", "3-2", near_teacher("3-2", 0.001), status="crashed")
+    code, out, _ = compare_main(capsys, "3-2")  # the newest FINISHED run
+    assert code == 0 and "20260101-000000" in out and "ours 0.9134" in out
+
+    code, _, err = compare_main(capsys, "3-9")
+    assert code == 2 and "No lesson '3-9'" in err
+    code, _, err = compare_main(capsys, "9-0")
+    assert code == 1 and "has no teacher's numbers" in err
+
+
+def test_teacher_entries_name_real_lessons_sources_and_flags():
+    for number, entry in TEACHER.items():
+        assert entry["script"] in COURSE_ORDER, number
+        assert entry["source"] in compare.SOURCES and entry["by"] in ("epoch", "step", "final")
+        for point in entry["points"] + [p for v in entry.get("variants", []) for p in v["points"]]:
+            assert all(isinstance(v, (int, float)) for v in point.values()), number
+            assert all(compare._tolerance(entry, k) > 0 for k in point if k != entry["by"]), number
+        flag = (entry.get("differs") or {}).get("flag")
+        script = PROJECT_ROOT / entry["script"]
+        if flag and script.exists():  # the flag that reproduces the video must exist in the lesson
+            assert f'"{flag.split()[0]}"' in script.read_text(encoding="utf-8"), (number, flag)
+
+
+@pytest.mark.timeout(180)
+def test_a_run_killed_part_way_keeps_a_valid_log_and_record(tmp_path, capsys):
+    """Killed (no clean-up at all) after its second epoch: log.txt and metrics.json hold every line up to it."""
+    out = tmp_path / "run"
+    lesson = subprocess.Popen([sys.executable, str(PROJECT_ROOT / "week03_regression/3_2_mnist_simple.py"),
+                               "--quick", "--data", "synthetic", "--epochs", "100000", "--out", str(out)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path)
+    try:
+        deadline = time.monotonic() + 150
+        while "Iter 1," not in ((out / "log.txt").read_text(encoding="utf-8") if (out / "log.txt").exists() else ""):
+            assert lesson.poll() is None and time.monotonic() < deadline, "the lesson ended or hung before Iter 1"
+            time.sleep(0.05)
+    finally:
+        lesson.kill()
+        lesson.wait(timeout=60)
+    log = (out / "log.txt").read_text(encoding="utf-8").splitlines()
+    record = json.loads((out / "metrics.json").read_text(encoding="utf-8"))  # whole, never half-written
+    printed = [line for line in log if line.startswith("Iter ")]
+    assert record["status"] == "running" and record["synthetic"] is True  # nothing ran to mark it
+    assert len(printed) >= 2 and [p["epoch"] for p in record["progress"]] in (
+        list(range(len(printed))), list(range(len(printed) - 1)))  # killed between print and record
+    assert printed[0] == f"Iter 0,Testing Accuracy {round(record['progress'][0]['test_accuracy'], 4)}"
+
+    code, text, _ = compare_main(capsys, "3-2", out)
+    assert code == 0 and f"ours {record['progress'][0]['test_accuracy']:.4f}" in text
+    assert "SYNTHETIC" in text and "stopped without finishing" in text
