@@ -234,7 +234,7 @@ def check_mirrors(answers, urls, offline):
         return Check("mirrors", "warn", "not checked (--offline)")
     host = lambda url: re.sub(r"^\w+://([^/]+).*", r"\1", url)  # noqa: E731
     good = [host(u) for u in urls if u in answers and answers[u] is None]
-    bad = [f"{host(u)} ({answers.get(u) or f'no answer within {MIRROR_SECONDS:.0f} s'})" for u in urls
+    bad = [f"{host(u)} ({answers.get(u) or f'no answer within {MIRROR_SECONDS:g} s'})" for u in urls
            if answers.get(u, "") is not None]
     if good:
         return Check("mirrors", "ok", "answering: " + ", ".join(good) + ("; not: " + ", ".join(bad) if bad else ""))

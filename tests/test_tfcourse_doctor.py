@@ -1,0 +1,137 @@
+"""`python -m tfcourse doctor`: each check says ✓ or ✗ with its remedy; nothing here reaches the internet."""
+import importlib.metadata
+import json
+import socket
+import stat
+import sys
+
+import pytest
+
+from tfcourse import mnist
+from tfcourse.tools import doctor
+
+REAL_NVIDIA_SMI = doctor._nvidia_smi  # the fixture below replaces it in every other test
+
+
+@pytest.fixture(autouse=True)
+def local_only(monkeypatch, dead_url):
+    """Every mirror the doctor knows points at a closed port on 127.0.0.1; no GPU driver is asked."""
+    monkeypatch.setattr(mnist, "NPZ_URLS", [dead_url])
+    monkeypatch.setattr(mnist, "IDX_MIRRORS", [dead_url.rsplit("/", 1)[0] + "/"])
+    monkeypatch.setattr(doctor, "_nvidia_smi", lambda: None)
+
+
+def report(capsys, *argv):
+    code = doctor.main([str(a) for a in argv] + ["--json"])
+    result = json.loads(capsys.readouterr().out)
+    assert result["ready"] == (code == 0)
+    return code, {check["name"]: check for check in result["checks"]}
+
+
+def test_offline_the_report_says_so_and_asks_no_mirror(capsys, monkeypatch):
+    monkeypatch.setattr(doctor, "_probe", lambda url, answers: pytest.fail(f"asked {url}"))
+    code = doctor.main(["--offline"])
+    out = capsys.readouterr().out
+    lines = out.strip().splitlines()
+    assert lines[0].startswith("python -m tfcourse doctor") and lines[-1].startswith(("Ready", "Not ready"))
+    checks = [line for line in lines[1:-1] if line[:1] in "✓!✗"]
+    assert {"Python", "tensorflow", "keras", "GPU", "MNIST", "mirrors", "Chinese font", "disk"} <= \
+        {line[2:].split(":")[0] for line in checks}
+    assert "! mirrors: not checked (--offline)" in out and "not checked (--offline)" in out.split("MNIST")[1]
+    assert all(line.startswith("    → ") for line in lines[1:-1] if line[:1] not in "✓!✗" and line)
+    assert code == (1 if "✗" in out else 0)
+
+
+def test_a_mirror_that_does_not_answer_is_reported_not_waited_on(capsys, monkeypatch, dead_url):
+    silent = socket.socket()  # accepts connections (the kernel's backlog) but never says a word
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(4)
+    monkeypatch.setattr(doctor, "MIRROR_SECONDS", 0.3)
+    try:
+        code, checks = report(capsys, "--mirror", f"http://127.0.0.1:{silent.getsockname()[1]}/")
+    finally:
+        silent.close()
+    assert code == 1 and checks["MNIST"]["status"] == "error"  # no cache (conftest's empty KERAS_HOME), no mirror
+    assert "no mirror answers" in checks["MNIST"]["detail"] and "--data-dir" in checks["MNIST"]["remedy"]
+    assert checks["mirrors"]["status"] == "warn" and checks["mirrors"]["detail"].startswith("offline")
+    assert "no answer within 0.3 s" in checks["mirrors"]["detail"] or "ReadTimeout" in checks["mirrors"]["detail"]
+    assert "ConnectionError" in checks["mirrors"]["detail"]  # the closed ports
+
+
+def test_a_mirror_that_answers_and_a_damaged_cache(capsys, file_server, tmp_path, monkeypatch):
+    file_server.files["/mnist.npz"] = b"not really"
+    code, checks = report(capsys, "--mirror", file_server.base_url + "/")
+    assert checks["mirrors"]["status"] == "ok" and "answering: 127.0.0.1" in checks["mirrors"]["detail"]
+    assert checks["MNIST"]["status"] == "warn" and "downloads it" in checks["MNIST"]["detail"]
+    assert file_server.requests == [("/mnist.npz", None)]
+
+    mnist.keras_cache_dir().mkdir(parents=True, exist_ok=True)
+    (mnist.keras_cache_dir() / "mnist.npz").write_bytes(b"cut short")
+    code, checks = report(capsys, "--offline")
+    assert code == 1 and checks["MNIST"]["status"] == "error" and "wrong checksum" in checks["MNIST"]["detail"]
+    code, checks = report(capsys, "--offline", "--data-dir", tmp_path / "nowhere")
+    assert code == 1 and "no such folder" in checks["MNIST"]["detail"]
+
+
+def test_missing_or_wrong_packages_are_named_with_the_fix(capsys, monkeypatch):
+    real = importlib.metadata.version
+    fake = {"captcha": None, "keras": "2.15.0", "tensorflow": "2.20.0"}
+
+    def version(name):
+        if name in fake:
+            if fake[name] is None:
+                raise importlib.metadata.PackageNotFoundError(name)
+            return fake[name]
+        return real(name)
+    monkeypatch.setattr(importlib.metadata, "version", version)
+    code, checks = report(capsys, "--offline")
+    assert code == 1
+    assert checks["captcha"]["status"] == "error" and "pip install -r requirements.txt" in checks["captcha"]["remedy"]
+    assert checks["keras"]["status"] == "error" and "Keras 2" in checks["keras"]["detail"]
+    assert checks["keras"]["remedy"] == "pip install keras==3.15.1"
+    assert checks["tensorflow"]["status"] == "warn" and checks["tensorflow"]["remedy"] == "pip install tensorflow==2.21.0"
+
+    fake.update(captcha="0.7.0", keras="3.15.1", tensorflow="2.21.0")
+    monkeypatch.setenv("TF_USE_LEGACY_KERAS", "1")
+    code, checks = report(capsys, "--offline")
+    assert code == 1 and checks["tf_keras"]["status"] == "error" and "unset TF_USE_LEGACY_KERAS" in checks["tf_keras"]["remedy"]
+
+
+def test_an_unsupported_python_names_the_range_and_the_way_out(monkeypatch, tmp_path):
+    (tmp_path / "pyproject.toml").write_text('requires-python = ">=3.99"\n')
+    monkeypatch.setattr(doctor, "PROJECT_ROOT", tmp_path)
+    check = doctor.check_python()
+    assert check.status == "error" and ">=3.99" in check.detail
+    assert "conda create -n tfcourse python=3.12" in check.remedy
+
+
+def fake_nvidia_smi(folder, cuda="12.2"):
+    """A stand-in `nvidia-smi` script, put first on PATH."""
+    script = folder / "nvidia-smi"
+    script.write_text("#!/bin/sh\n"
+                      'case "$1" in --query-gpu*) echo "NVIDIA GeForce RTX 3090, 535.104";;\n'
+                      f'  *) echo "| NVIDIA-SMI 535.104   Driver Version: 535.104   CUDA Version: {cuda}  |";; esac\n')
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the stand-in is a POSIX shell script")
+def test_the_gpu_check_against_a_stand_in_nvidia_smi(tmp_path, monkeypatch):
+    fake_nvidia_smi(tmp_path)
+    monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
+    smi = REAL_NVIDIA_SMI()
+    assert smi == {"gpus": ["NVIDIA GeForce RTX 3090"], "driver": "535.104", "cuda": "12.2", "error": None}
+
+    built = {"version": "2.21.0", "cuda": "12.5.1", "cudnn": "9", "cuda_build": True}
+    checks = doctor.check_gpu({**built, "gpus": []}, smi, "Linux", "x86_64")
+    assert [c.status for c in checks] == ["warn", "warn"]
+    assert "TensorFlow sees none" in checks[0].detail and "tensorflow[and-cuda]==2.21.0" in checks[0].remedy
+    assert "supports CUDA up to 12.2" in checks[1].detail and "CUDA 12.5.1" in checks[1].remedy
+
+    checks = doctor.check_gpu({**built, "gpus": ["/physical_device:GPU:0"]}, {**smi, "cuda": "12.8"}, "Linux", "x86_64")
+    assert [c.status for c in checks] == ["ok", "ok"] and "sees 1" in checks[0].detail
+    windows = doctor.check_gpu({**built, "gpus": []}, smi, "Windows", "AMD64")[0]
+    assert windows.status == "warn" and "WSL2" in windows.remedy and "2.10" in windows.detail
+    apple = doctor.check_gpu({**built, "cuda_build": False, "gpus": []}, None, "Darwin", "arm64")
+    assert apple[0].status == "ok" and "Apple silicon" in apple[0].detail and len(apple) == 1
+    broken = doctor.check_gpu({"error": "ImportError: DLL load failed"}, None, "Windows", "AMD64")[0]
+    assert broken.status == "error" and "does not import" in broken.detail

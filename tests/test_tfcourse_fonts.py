@@ -1,0 +1,64 @@
+"""Chinese in plots: one installed CJK font is chosen for every figure; without one, English labels."""
+import warnings
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib import font_manager  # noqa: E402
+
+from tfcourse import plots  # noqa: E402
+
+
+@pytest.fixture
+def fonts(monkeypatch):
+    """matplotlib's font list without any CJK font; returns a function that 'installs' one by name."""
+    latin = [font for font in font_manager.fontManager.ttflist if font.name not in plots.CJK_FONTS]
+    monkeypatch.setattr(font_manager.fontManager, "ttflist", latin)
+    monkeypatch.setattr(plots, "_found", [])
+    monkeypatch.setattr(plots, "_noted", [])
+    monkeypatch.setattr(plots, "_fontconfig_files", lambda: [])
+    monkeypatch.setitem(matplotlib.rcParams, "font.family", ["sans-serif"])
+    dejavu = font_manager.findfont("DejaVu Sans")
+
+    def install(name):  # a real file (DejaVu) under a CJK font's name: enough for the choice
+        font_manager.fontManager.ttflist.append(font_manager.FontEntry(fname=dejavu, name=name))
+    return install
+
+
+def test_without_a_cjk_font_labels_are_english_and_the_note_comes_once(fonts, tmp_path, capsys):
+    assert plots.cjk_font() is None and plots.label("准确率", "accuracy") == "accuracy"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for i in range(2):
+            fig, ax = plt.subplots()
+            ax.set_title("准确率")  # a lesson's own Chinese text: boxes, but no warning per glyph
+            plots.save_figure(fig, tmp_path / f"plot{i}.png")
+    out = capsys.readouterr().out
+    assert out.count("no Chinese font found") == 1 and "apt install fonts-noto-cjk" in out
+    assert (tmp_path / "plot1.png").read_bytes()[:4] == b"\x89PNG"
+    assert matplotlib.rcParams["font.family"] == ["sans-serif"]
+
+
+def test_an_installed_cjk_font_is_the_fallback_for_every_text(fonts, tmp_path, capsys):
+    fonts("WenQuanYi Zen Hei")
+    fonts("Noto Sans CJK SC")  # preferred over WenQuanYi
+    fig, ax = plt.subplots()
+    title = ax.set_title("准确率 accuracy")  # made before the font was chosen
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Glyph")  # the stand-in 'CJK font' is DejaVu
+        plots.save_figure(fig, tmp_path / "plot.png")
+    assert plots.cjk_font() == "Noto Sans CJK SC" and plots.label("准确率", "accuracy") == "准确率"
+    assert title.get_fontfamily() == ["sans-serif", "Noto Sans CJK SC"]  # latin first, CJK for the rest
+    assert matplotlib.rcParams["font.family"] == ["sans-serif", "Noto Sans CJK SC"]
+    assert "no Chinese font" not in capsys.readouterr().out
+    assert plots.use_cjk_font() == "Noto Sans CJK SC"  # week 9's call, unchanged
+
+
+def test_a_font_fontconfig_knows_but_matplotlib_did_not_cache(fonts, monkeypatch):
+    monkeypatch.setattr(plots, "_fontconfig_files", lambda: ["/usr/share/fonts/wqy/wqy-microhei.ttc"])
+    added = []
+    monkeypatch.setattr(font_manager.fontManager, "addfont",
+                        lambda path: (added.append(path), fonts("WenQuanYi Micro Hei")))
+    assert plots.cjk_font() == "WenQuanYi Micro Hei" and added == ["/usr/share/fonts/wqy/wqy-microhei.ttc"]
