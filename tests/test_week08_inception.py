@@ -1,32 +1,42 @@
-"""Week 8, lessons 8-3 and 8-4, offline: a tiny stand-in Inception archive served on 127.0.0.1.
+"""Week 8, lessons 8-3, 8-4 and 8-4b, offline: a stand-in Inception archive served on 127.0.0.1.
 
-`tfcourse.inception.tiny_archive()` has the real archive's file names and the real graph's tensor
-names (DecodeJpeg/contents:0 -> ... -> softmax:0); its classes 1, 2, 3 win for mostly red, green
-and blue pictures, so a test can check that the top label is the right one.
+`inception_standin.archive()` has the real archive's file names, the real graph's tensor names,
+its old ops (BatchNormWithGlobalNormalization, Concat) and its GraphDef version 5, so the lessons
+run the code path the real graph takes. Its classes 1, 2, 3 win for mostly red, green and blue
+pictures, so a test can check the top label. Keras's InceptionV3 is replaced by a tiny model of the
+same interface (its weights cannot be downloaded here, and building the real one costs seconds).
 """
-import hashlib
-import io
 import json
+import os
 import re
-import tarfile
+import runpy
+import stat
+from functools import partial
 
 import numpy as np
 import pytest
 from PIL import Image
 
+import inception_standin
+from lesson_runner import PROJECT_ROOT, run_lesson
 from tfcourse import inception
-from lesson_runner import run_lesson
 
 DOWNLOAD = "week08_save_inception/8_3_download_inception.py"
 CLASSIFY = "week08_save_inception/8_4_inception_classify.py"
+KERAS = "week08_save_inception/8_4b_keras_inception.py"
 SCORE_LINE = re.compile(r"^(.*) \(score = (\d\.\d{5})\)$")
 
 
 @pytest.fixture(scope="module")
 def tiny():
-    # 200 KB of noise makes it bigger than the downloader's 64 KB blocks, so a cut can be resumed
+    # 200 KB of noise makes it bigger than the downloader's blocks, so a cut can be resumed
     noise = np.random.default_rng(0).integers(0, 256, 200_000, dtype=np.uint8).tobytes()
-    return inception.tiny_archive(extra_members=[("noise.bin", noise)])
+    return inception_standin.archive(extra_members=[("noise.bin", noise)])
+
+
+@pytest.fixture(autouse=True)
+def no_retry_wait(monkeypatch):
+    monkeypatch.setattr(inception, "DOWNLOAD_BACKOFF", 0.0)
 
 
 @pytest.fixture
@@ -62,6 +72,16 @@ def blocks(out):
     return {name: top for name, top in found.items() if top}
 
 
+def leftovers(folder):
+    return [p.name for p in folder.rglob("*") if re.search(r"\.part$|partial|\.tmp", p.name)]
+
+
+def refused(result, phrase, code=1):
+    exit_code, out, err = result
+    assert exit_code == code and "Traceback" not in err, err
+    assert phrase in err, err
+
+
 def test_8_3_then_8_4_end_to_end_from_a_mirror_with_a_cut(server, tiny, tmp_path):
     path = "/mirror/" + inception.ARCHIVE_NAME
     server.files[path] = tiny
@@ -74,150 +94,188 @@ def test_8_3_then_8_4_end_to_end_from_a_mirror_with_a_cut(server, tiny, tmp_path
     resumed = [int(r[6:-1]) for p, r in server.requests if p == path and r]
     assert len(resumed) == 1 and 0 < resumed[0] <= 150_000  # resumed where it broke off, not restarted
     assert (model_dir / inception.ARCHIVE_NAME).read_bytes() == tiny
-    for name in inception.NEEDED_FILES:
-        assert (model_dir / inception.FOLDER_NAME / name).is_file()
+    extracted = model_dir / inception.FOLDER_NAME
+    assert all((extracted / name).is_file() for name in inception.NEEDED_FILES)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(extracted.stat().st_mode) == 0o777 & ~umask  # not mkdtemp's 0700
     assert list((tmp_path / "run3" / "inception_log").glob("events.out.tfevents.*"))
-    assert re.search(r"softmax:0\s+float32\s+\(1, 8\)", out)
-    assert "tensorboard --logdir" in out
+    assert re.search(r"softmax:0\s+float32\s+\(1, 8\)", out) and "GraphDef version 5" in out
+    assert f"tensorboard --logdir {tmp_path / 'run3' / 'inception_log'} --host 127.0.0.1" in out
+    assert leftovers(tmp_path) == []
 
     requests_before = len(server.requests)
     images = write_images(tmp_path / "images")
-    code, out, err = run_lesson(CLASSIFY, "--images", images, "--model-dir", model_dir, "--out", tmp_path / "run4")
+    code, out, err = run_lesson(CLASSIFY, "--data-dir", images, "--model-dir", model_dir, "--out", tmp_path / "run4")
     assert len(server.requests) == requests_before  # the extracted model is reused
     top = blocks(out)
-    assert set(top) == {"red.jpg", "green.png", "blue.bmp"}
-    assert all(len(labels) == 5 for labels in top.values())
+    assert set(top) == {"red.jpg", "green.png", "blue.bmp"} and all(len(t) == 5 for t in top.values())
     assert top["red.jpg"][0][0] == "red thing" and top["red.jpg"][0][1] > 0.5
-    assert top["green.png"][0][0] == "green thing"  # PNG converted to JPEG bytes
+    assert top["green.png"][0][0] == "green thing"  # PNG re-encoded as JPEG
     assert top["blue.bmp"][0][0] == "blue thing"
     scores = [score for _, score in top["red.jpg"]]
     assert scores == sorted(scores, reverse=True)
-    assert code == 1  # notes.txt could not be classified ...
-    assert "notes.txt" in out and "notes.txt" in err  # ... and it is reported, the rest still done
-    assert (tmp_path / "run4" / "contact_sheet_graph.png").stat().st_size > 1000
-
-
-def test_8_4_good_folder_exits_0_and_downloads_itself(server, tiny, tmp_path, monkeypatch):
-    server.files["/google/" + inception.ARCHIVE_NAME] = tiny  # no mirror: Google's URL (local here)
-    images = write_images(tmp_path / "images", bad=False)
-    code, out, err = run_lesson(CLASSIFY, "--images", images, "--model-dir", tmp_path / "m", "--out", tmp_path / "o")
-    assert code == 0, err
-    assert "download:  inception-2015-12-05.tgz" in out
-    assert len(blocks(out)) == 3
-
-
-def test_mirror_from_environment_variable(server, tiny, tmp_path, monkeypatch):
-    server.files["/env/inception.tgz"] = tiny
-    monkeypatch.setenv(inception.ENV_URL, server.url("/env/inception.tgz"))
-    code, out, err = run_lesson(DOWNLOAD, "--model-dir", tmp_path / "m", "--out", tmp_path / "o")
-    assert code == 0, err
-    assert [p for p, _ in server.requests] == ["/env/inception.tgz"]
-
-
-def test_truncated_download_is_not_kept(server, tiny, tmp_path):
-    server.files["/mirror/" + inception.ARCHIVE_NAME] = tiny[:len(tiny) // 2]  # a short file, sent whole
-    model_dir = tmp_path / "m"
-    code, out, err = run_lesson(DOWNLOAD, "--inception-url", server.url("/mirror/"),
-                                "--model-dir", model_dir, "--out", tmp_path / "o")
-    assert code != 0
-    assert f"expected {len(tiny)}" in err
-    assert "--archive" in err and "TFCOURSE_INCEPTION_URL" in err  # what to do offline
-    assert not (model_dir / inception.ARCHIVE_NAME).exists()
-    assert not list(model_dir.glob("*.part")) and not (model_dir / inception.FOLDER_NAME).exists()
-
-
-def test_local_archive_with_dotdot_member_is_refused(server, tmp_path):
-    evil = inception.tiny_archive(extra_members=[("../evil.txt", b"outside")])
-    archive = tmp_path / "dl" / inception.ARCHIVE_NAME
-    archive.parent.mkdir()
-    archive.write_bytes(evil)
-    inception.ARCHIVE_SIZE = len(evil)  # restored by the fixture's monkeypatch
-    model_dir = tmp_path / "deep" / "m"
-    code, out, err = run_lesson(DOWNLOAD, "--archive", archive, "--model-dir", model_dir, "--out", tmp_path / "o")
-    assert code != 0
-    assert "../evil.txt" in err
-    assert not list(tmp_path.rglob("evil.txt"))
-    assert not (model_dir / inception.FOLDER_NAME).exists()
-    assert server.requests == []  # --archive: nothing downloaded
-
-
-def test_local_archive_of_wrong_size_is_refused(server, tiny, tmp_path):
-    archive = tmp_path / "x.tgz"
-    archive.write_bytes(tiny + b"\0" * 10)
-    code, out, err = run_lesson(DOWNLOAD, "--archive", archive, "--model-dir", tmp_path / "m", "--out", tmp_path / "o")
-    assert code != 0 and "bytes" in err and "download it again" in err
-
-
-def test_8_4_keras_model_with_random_weights(tmp_path, monkeypatch):
-    # Keras's class index, where Keras keeps it ($KERAS_HOME points to an empty folder in tests)
-    index = {str(i): [f"n{i:08d}", f"keras_class_{i}"] for i in range(1000)}
-    raw = json.dumps(index).encode()
-    (inception.default_dir()).mkdir(parents=True, exist_ok=True)
-    (inception.default_dir() / "imagenet_class_index.json").write_bytes(raw)
-    monkeypatch.setattr(inception, "KERAS_CLASS_INDEX_MD5", hashlib.md5(raw).hexdigest())
-    images = tmp_path / "images"  # one picture: building and tracing InceptionV3 is what costs
-    images.mkdir()
-    Image.fromarray(np.full((50, 50, 3), (20, 220, 30), np.uint8)).save(images / "green.png")
-    code, out, err = run_lesson(CLASSIFY, "--model", "keras", "--keras-weights", "none",
-                                "--images", images, "--out", tmp_path / "o")
-    assert code == 0, err
-    top = blocks(out)
-    assert set(top) == {"green.png"}
-    for labels in top.values():
-        assert len(labels) == 5 and all(re.fullmatch(r"keras class \d+", name) for name, _ in labels)
-        assert 0 < sum(score for _, score in labels) <= 1.0
-    assert (tmp_path / "o" / "contact_sheet_keras.png").is_file()
-
-
-def test_8_4_without_images_says_where_to_put_them(tmp_path):
-    code, out, err = run_lesson(CLASSIFY, "--images", tmp_path / "nothing", "--out", tmp_path / "o")
-    assert code != 0 and "put your photos" in err and str(tmp_path / "nothing") in err
-
-
-def test_node_lookup_reads_the_label_file_formats(tmp_path):
-    (tmp_path / inception.LABEL_MAP_FILE).write_text(
-        '# -*- protobuffer -*-\nentry {\n  target_class: 449\n  target_class_string: "n01440764"\n}\n'
-        'entry {\n  target_class: 1\n  target_class_string: "n09999999"\n}\n')
-    (tmp_path / inception.UID_NAMES_FILE).write_text(
-        "n00004475\torganism, being\nn01440764\ttench, Tinca tinca\nn09999999\tsomething else\n")
-    lookup = inception.NodeLookup.from_folder(tmp_path)
-    assert len(lookup) == 2
-    assert lookup.id_to_string(449) == "tench, Tinca tinca"
-    assert lookup.id_to_string(np.int64(1)) == "something else"
-    assert lookup.id_to_string(0) == ""  # ids without a class: empty, as in the course
-
-
-def test_node_lookup_rejects_a_uid_without_a_name(tmp_path):
-    (tmp_path / inception.LABEL_MAP_FILE).write_text('entry {\n  target_class: 3\n  target_class_string: "n1"\n}\n')
-    (tmp_path / inception.UID_NAMES_FILE).write_text("n2\tother\n")
-    with pytest.raises(inception.CourseError, match="n1"):
-        inception.NodeLookup.from_folder(tmp_path)
-
-
-def test_jpeg_bytes_keeps_jpeg_converts_png_and_rejects_junk(tmp_path):
-    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(tmp_path / "a.jpg")
-    Image.fromarray(np.zeros((8, 8, 4), np.uint8)).save(tmp_path / "b.png")  # RGBA
-    (tmp_path / "c.jpg").write_bytes(b"\xff\xd8\xff\xe0 cut short")
-    assert inception.jpeg_bytes(tmp_path / "a.jpg") == (tmp_path / "a.jpg").read_bytes()
-    assert inception.jpeg_bytes(tmp_path / "b.png")[:3] == b"\xff\xd8\xff"
-    with pytest.raises(ValueError):
-        inception.jpeg_bytes(tmp_path / "c.jpg")
-
-
-def test_tiny_archive_has_the_real_layout(tiny):
-    with tarfile.open(fileobj=io.BytesIO(tiny)) as tar:
-        assert set(inception.NEEDED_FILES) <= set(tar.getnames())
+    refused((code, out, err), "notes.txt")  # not an image: reported, exit 1, the rest still done
+    assert "1 of 4 files are not readable images" in err
+    assert (tmp_path / "run4" / "contact_sheet.png").stat().st_size > 1000
 
 
 def test_8_4_graph_as_a_tf2_function_gives_the_sessions_answers(tmp_path, tiny, monkeypatch):
+    # The 2015 graph's BatchNormWithGlobalNormalization is refused inside a function (GraphDef
+    # version 2000+): --api v2 must rewrite it, and give the Session's scores to the digit.
     monkeypatch.setattr(inception, "ARCHIVE_SIZE", len(tiny))
     archive = tmp_path / inception.ARCHIVE_NAME
     archive.write_bytes(tiny)
     images = write_images(tmp_path / "images", bad=False)
     results = {}
     for api in ("v1", "v2"):
-        code, out, err = run_lesson(CLASSIFY, "--api", api, "--archive", archive, "--images", images,
+        code, out, err = run_lesson(CLASSIFY, "--api", api, "--archive", archive, "--data-dir", images,
                                     "--model-dir", tmp_path / "m", "--out", tmp_path / api)
         assert code == 0, err
+        assert "完成 Done: lesson 8-4" in out
         results[api] = blocks(out)
     assert results["v1"] == results["v2"] and results["v2"]["blue.bmp"][0][0] == "blue thing"
+
+
+def test_8_4_downloads_itself_from_the_mirror_in_the_environment(server, tiny, tmp_path, monkeypatch):
+    server.files["/env/inception.tgz"] = tiny
+    monkeypatch.setenv(inception.ENV_URL, server.url("/env/inception.tgz"))
+    images = write_images(tmp_path / "images", bad=False)
+    code, out, err = run_lesson(CLASSIFY, "--data-dir", images, "--model-dir", tmp_path / "m", "--out", tmp_path / "o")
+    assert code == 0, err
+    assert [p for p, _ in server.requests] == ["/env/inception.tgz"]
+    assert "download:  inception-2015-12-05.tgz" in out and len(blocks(out)) == 3
+
+
+# ---------------------------------------------------------------- bad input: one message, nothing left
+
+def test_truncated_download_is_not_kept(server, tiny, tmp_path):
+    server.files["/mirror/" + inception.ARCHIVE_NAME] = tiny[:len(tiny) // 2]  # a short file, sent whole
+    model_dir = tmp_path / "m"
+    result = run_lesson(DOWNLOAD, "--inception-url", server.url("/mirror/"), "--model-dir", model_dir,
+                        "--out", tmp_path / "o")
+    refused(result, f"expected {len(tiny)}")
+    assert "--archive" in result[2] and "TFCOURSE_INCEPTION_URL" in result[2]  # what to do offline
+    assert list(model_dir.iterdir()) == [] and leftovers(tmp_path) == []
+
+
+def test_offline_says_what_was_tried_and_where_to_put_the_file(server, dead_url, tmp_path):
+    result = run_lesson(DOWNLOAD, "--inception-url", dead_url, "--model-dir", tmp_path / "m", "--out", tmp_path / "o")
+    refused(result, "Could not download inception-2015-12-05.tgz")
+    assert dead_url in result[2] and "--archive PATH/inception-2015-12-05.tgz" in result[2]
+    assert leftovers(tmp_path) == [] and not (tmp_path / "m" / inception.FOLDER_NAME).exists()
+
+
+BAD_ARCHIVES = {
+    "dotdot member": (dict(extra_members=[("../evil.txt", b"outside")]), "../evil.txt"),
+    "graph of version 9": (dict(producer=9), "declares GraphDef version 9 but uses BatchNormWithGlobalNormalization"),
+    "damaged graph": (dict(graph_bytes=b"\x0a\xff\xff not a protobuf"), "is not a GraphDef"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_ARCHIVES)
+def test_bad_local_archive_is_refused(server, tmp_path, monkeypatch, case):
+    kwargs, phrase = BAD_ARCHIVES[case]
+    data = inception_standin.archive(**kwargs)
+    monkeypatch.setattr(inception, "ARCHIVE_SIZE", len(data))
+    archive = tmp_path / "dl" / inception.ARCHIVE_NAME
+    archive.parent.mkdir()
+    archive.write_bytes(data)
+    model_dir = tmp_path / "deep" / "m"
+    result = run_lesson(DOWNLOAD, "--archive", archive, "--model-dir", model_dir, "--out", tmp_path / "o")
+    refused(result, phrase)
+    assert "again" in result[2] and server.requests == []  # the remedy; --archive: nothing downloaded
+    assert not list(tmp_path.rglob("evil.txt")) and leftovers(tmp_path) == []
+    assert archive.exists() and not (model_dir / inception.FOLDER_NAME).exists()  # the learner's file stays
+
+
+@pytest.mark.parametrize("case", ["wrong size", "no such file"])
+def test_archive_flag_names_the_problem(server, tiny, tmp_path, case):
+    archive = tmp_path / "x.tgz"
+    if case == "wrong size":
+        archive.write_bytes(tiny + b"\0" * 10)
+    result = run_lesson(DOWNLOAD, "--archive", archive, "--model-dir", tmp_path / "m", "--out", tmp_path / "o")
+    refused(result, f"{len(tiny) + 10:,} bytes, the published archive {len(tiny):,}" if case == "wrong size"
+            else f"--archive {archive}: no such file")
+    assert "download inception-2015-12-05.tgz again" in result[2] and not (tmp_path / "m").exists()
+
+
+@pytest.mark.parametrize("case", ["no folder", "empty folder"])
+def test_8_4_without_images_says_where_to_put_them(tmp_path, case):
+    folder = tmp_path / "pictures"
+    if case == "empty folder":
+        folder.mkdir()
+        (folder / ".gitkeep").write_text("")
+    result = run_lesson(CLASSIFY, "--data-dir", folder, "--out", tmp_path / "o")
+    refused(result, f"{folder} holds no images")
+    assert "--data-dir DIR" in result[2] and not (tmp_path / "o").exists()  # an empty run folder is removed
+
+
+# ---------------------------------------------------------------- the lesson's NodeLookup
+
+@pytest.fixture(scope="module")
+def NodeLookup():
+    return runpy.run_path(str(PROJECT_ROOT / CLASSIFY), run_name="lesson_8_4")["NodeLookup"]
+
+
+def test_node_lookup_reads_the_label_file_formats(tmp_path, NodeLookup):
+    (tmp_path / "map.pbtxt").write_text(
+        '# -*- protobuffer -*-\nentry {\n  target_class: 449\n  target_class_string: "n01440764"\n}\n'
+        'entry {\n  target_class: 1\n  target_class_string: "n09999999"\n}\n')
+    (tmp_path / "names.txt").write_text("n00004475\torganism, being\nn01440764\ttench, Tinca tinca\n"
+                                        "n09999999\tsomething else\n")
+    lookup = NodeLookup(tmp_path / "map.pbtxt", tmp_path / "names.txt")
+    assert lookup.id_to_string(449) == "tench, Tinca tinca"
+    assert lookup.id_to_string(np.int64(1)) == "something else"
+    assert lookup.id_to_string(0) == ""  # ids without a class: empty, as in the course
+
+
+def test_node_lookup_rejects_a_uid_without_a_name(tmp_path, NodeLookup):
+    import tfcourse
+    (tmp_path / "map.pbtxt").write_text('entry {\n  target_class: 3\n  target_class_string: "n1"\n}\n')
+    (tmp_path / "names.txt").write_text("n2\tother\n")
+    with pytest.raises(tfcourse.CourseError, match="has no name for n1"):
+        NodeLookup(tmp_path / "map.pbtxt", tmp_path / "names.txt")
+
+
+# ---------------------------------------------------------------- 8-4b: Keras's InceptionV3
+
+@pytest.fixture
+def fake_keras_inception(monkeypatch, tmp_path):
+    """A tiny model in place of tf.keras.applications.InceptionV3 (same input and output shapes),
+    and Keras's files taken from tmp_path instead of downloaded. Returns the calls it got."""
+    import tensorflow as tf
+    calls = []
+
+    def InceptionV3(include_top=True, weights="imagenet", input_shape=None, pooling=None):
+        calls.append(dict(include_top=include_top, weights=weights, pooling=pooling))
+        model = tf.keras.Sequential([tf.keras.Input(input_shape or (299, 299, 3)), tf.keras.layers.GlobalAveragePooling2D(),
+                                     tf.keras.layers.Dense(1000 if include_top else 2048,
+                                                           activation="softmax" if include_top else None)])
+        return model
+
+    monkeypatch.setattr(tf.keras.applications, "InceptionV3", InceptionV3)
+    monkeypatch.setattr(inception, "keras_file", partial(lambda folder, name: folder / name, tmp_path))
+    return calls
+
+
+def test_8_4b_keras_model_prints_the_lessons_format(tmp_path, fake_keras_inception):
+    index = {str(i): [f"n{i:08d}", f"keras_class_{i}"] for i in range(1000)}
+    (tmp_path / "imagenet_class_index.json").write_text(json.dumps(index))
+    images = write_images(tmp_path / "images")
+    code, out, err = run_lesson(KERAS, "--data-dir", images, "--top-k", "3", "--out", tmp_path / "o")
+    weights = tmp_path / "inception_v3_weights_tf_dim_ordering_tf_kernels.h5"
+    assert fake_keras_inception == [dict(include_top=True, weights=str(weights), pooling=None)]
+    top = blocks(out)
+    assert set(top) == {"red.jpg", "green.png", "blue.bmp"}  # PNG and BMP decoded directly
+    for labels in top.values():
+        assert len(labels) == 3 and all(re.fullmatch(r"keras class \d+", name) for name, _ in labels)
+        assert 0 < sum(score for _, score in labels) <= 1.0
+    refused((code, out, err), "notes.txt")
+
+
+def test_8_4b_damaged_class_index_is_named(tmp_path, fake_keras_inception):
+    (tmp_path / "imagenet_class_index.json").write_text('{"0": ["n0", "tench"]')  # cut short
+    result = run_lesson(KERAS, "--data-dir", write_images(tmp_path / "images"), "--out", tmp_path / "o")
+    refused(result, "is not Keras's class index")
+    assert "delete it" in result[2]

@@ -37,6 +37,7 @@ COURSE_ORDER = [
     "week08_save_inception/8_2_saver_restore.py",
     "week08_save_inception/8_3_download_inception.py",
     "week08_save_inception/8_4_inception_classify.py",
+    "week08_save_inception/8_4b_keras_inception.py",
     "week09_gpu_transfer/9_0_check_gpu.py",
     "week09_gpu_transfer/9_1_retrain.py",
     "week09_gpu_transfer/9_1_test_retrained.py",

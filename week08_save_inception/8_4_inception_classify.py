@@ -1,36 +1,31 @@
 """Lesson 8-4 使用inception-v3做各种图像的识别 — Recognise your own pictures with Inception-v3.
 
-For every image in a folder (default: week08_save_inception/images/, which you fill with your
-own photos), feeds the raw JPEG bytes to `DecodeJpeg/contents:0` of the frozen 2015 graph, reads
-`softmax:0`, and prints the path and the top 5 classes like the video:
+本课把文件夹里的每张图片（原始 JPEG 字节）喂给 2015 年冻结图的 `DecodeJpeg/contents:0`，取出
+`softmax:0`，用课程的 NodeLookup（标签映射 .pbtxt -> ImageNet uid -> 英文名称）打印前 5 类。
+与视频的不同：NodeLookup 只建一次；PNG、GIF、BMP 先转成 JPEG 字节；不是图片的文件被跳过并列出
+（退出码 1）；--api v2 用 TF2 的函数运行同一张图。用 Keras 的 InceptionV3 做同样的事见 8-4b。
+
+For every image in a folder (default week08_save_inception/images/, which you fill with your own
+photos) it prints the path and the top 5 classes like the video:
 
     .../images/car.jpg
-    sports car, sport car (score = 0.93507)     (teacher's saved top-1; cat.jpg: Egyptian cat
-    ...                                          0.55336, dog.jpg: Labrador retriever 0.95145)
+    sports car, sport car (score = 0.93507)     (teacher's top-1; cat.jpg: Egyptian cat 0.55336,
+    ...                                          dog.jpg: Labrador retriever 0.95145)
 
-Class ids become names through the lesson's NodeLookup (label map .pbtxt -> ImageNet uid ->
-human name). A PNG contact sheet of the images and their top labels is written to the run folder;
---show also opens each image with its labels.
+and writes contact_sheet.png (every image with its top 3) to the run folder.
+  --api v1  (default) the lesson's frozen GraphDef imported into a graph, run in a tf.compat.v1 Session
+  --api v2  the same GraphDef as a TF2 function (`tfcourse.inception.graph_function`:
+            `wrap_function(...).prune(input, output)`), called eagerly: the same scores
 
-    --model graph  (default) the lesson's frozen GraphDef in a tf.compat.v1 Session; with --api v2
-                   the same GraphDef as a TF2 function (`wrap_function(...).prune(input, output)`)
-    --model keras  today's way: tf.keras.applications.InceptionV3(weights="imagenet") with its own
-                   preprocessing (resize to 299x299, scale to [-1, 1]) and its own 1000 labels;
-                   its weights (about 92 MB) download once into Keras's cache. Both models give
-                   the same top labels for clear photos; the scores differ a little.
-
-Run (lesson 8-3 downloads the graph; this lesson does it too if needed):
+Run (lesson 8-3 downloads the graph; this lesson does it too if needed; --quick: 2 images):
     python week08_save_inception/8_4_inception_classify.py
-    python week08_save_inception/8_4_inception_classify.py --images ~/Pictures/holiday --model keras
-    python week08_save_inception/8_4_inception_classify.py --archive inception-2015-12-05.tgz
+    python week08_save_inception/8_4_inception_classify.py --data-dir ~/Pictures/holiday --api v2
 
 Differences from the course code (TensorFlow 1.x):
   - NodeLookup is built once, not once per image (it parses a 21,842-line file).
-  - PNG, GIF, BMP, WebP... are converted to JPEG bytes first (DecodeJpeg only reads JPEG); a file
-    that is not a readable image is reported and skipped, and the exit status is then 1.
-  - Files are taken in sorted order (os.walk's order depends on the file system).
+  - PNG, GIF and BMP are re-encoded as JPEG (DecodeJpeg reads only JPEG); other files are skipped
+    and listed (exit status 1). Files go in sorted order (os.walk's order depends on the disk).
 """
-import argparse
 from pathlib import Path
 
 import numpy as np
@@ -39,89 +34,65 @@ import tfcourse  # quiet TensorFlow import, shared flags, downloads
 import tensorflow as tf
 from tfcourse import inception
 
-parser = tfcourse.make_parser(__doc__)
-parser.add_argument("--images", type=Path, default=Path(__file__).resolve().parent / "images",
-                    metavar="DIR", help="folder of images to classify (default: week08_save_inception/images/)")
-parser.add_argument("--model", choices=["graph", "keras"], default="graph",
-                    help="graph: the lesson's 2015 frozen graph (default); keras: tf.keras.applications.InceptionV3")
+parser = tfcourse.make_parser(__doc__, quick=dict(max_images=2))
+parser.add_argument("--data-dir", type=Path, default=Path(__file__).resolve().parent / "images", metavar="DIR",
+                    help="folder of pictures to classify (lesson: images/, here week08_save_inception/images/)")
+parser.add_argument("--max-images", type=tfcourse.positive_int, default=None, help="classify at most N images")
 parser.add_argument("--api", choices=["v1", "v2"], default="v1",
-                    help="with --model graph: v1 runs it in a tf.compat.v1 Session (the course, default); "
-                         "v2 wraps it as a function called eagerly (tf.compat.v1.wrap_function + prune)")
-parser.add_argument("--top-k", type=int, default=5, help="how many classes to print per image (lesson: 5)")
-parser.add_argument("--keras-weights", choices=["imagenet", "none"], default="imagenet",
-                    help=argparse.SUPPRESS)  # test-only: "none" = random weights, nothing downloaded
+                    help="v1: the graph in a tf.compat.v1 Session (the course, default); v2: as a TF2 function")
+parser.add_argument("--top-k", type=tfcourse.positive_int, default=5, help="classes printed per image (lesson: 5)")
 inception.add_model_flags(parser)
+
+
+class NodeLookup:
+    """The course's NodeLookup: class id of softmax:0 -> uid (label map) -> human-readable name."""
+
+    def __init__(self, label_lookup_path, uid_lookup_path):
+        self.node_lookup = self.load(label_lookup_path, uid_lookup_path)
+
+    def load(self, label_lookup_path, uid_lookup_path):
+        uid_to_human = {}  # lines like "n01440764<TAB>tench, Tinca tinca"
+        for line in uid_lookup_path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                uid, _, human_string = line.partition("\t")
+                uid_to_human[uid] = human_string
+        node_id_to_uid = {}  # entries like "  target_class: 449" / '  target_class_string: "n01440764"'
+        for line in label_lookup_path.read_text(encoding="utf-8").splitlines():
+            if line.startswith("  target_class:"):
+                target_class = int(line.split(": ")[1])
+            if line.startswith("  target_class_string:"):
+                node_id_to_uid[target_class] = line.split(": ")[1].strip().strip('"')
+        missing = sorted(set(node_id_to_uid.values()) - set(uid_to_human)) or ([] if node_id_to_uid else ["all"])
+        if missing:
+            raise tfcourse.CourseError(f"{uid_lookup_path} has no name for {', '.join(missing[:3])} of {label_lookup_path}."
+                                       "\nRemedy: extract the Inception archive again.")
+        return {node_id: uid_to_human[uid] for node_id, uid in node_id_to_uid.items()}
+
+    def id_to_string(self, node_id):
+        return self.node_lookup.get(int(node_id), "")  # a few of the 1008 ids have no name
 
 
 def image_files(folder):
     """Every file under `folder`, sorted; hidden files and READMEs are not images to classify."""
-    if not folder.is_dir():
-        raise tfcourse.CourseError(
-            f"There is no folder {folder}.\nRemedy: create it and put your photos in it (JPEG, PNG...), "
-            f"or name another folder with --images DIR.")
-    files = sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")
-                   and not p.name.lower().startswith("readme"))
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.lower().startswith((".", "readme")))
     if not files:
-        raise tfcourse.CourseError(
-            f"{folder} holds no images.\nRemedy: put some photos in it (the course used car.jpg, cat.jpg, "
-            f"dog.jpg, plane.jpg, seaside.jpg), or name another folder with --images DIR.")
+        raise tfcourse.CourseError(f"{folder} holds no images{'' if folder.is_dir() else ' (no such folder)'}.\n"
+                                   "Remedy: put your photos in it (the course used car.jpg, cat.jpg, dog.jpg, "
+                                   "plane.jpg, seaside.jpg), or name another folder with --data-dir DIR.")
     return files
 
 
-def graph_classifier(args):
-    """The frozen GraphDef: feed the JPEG bytes to DecodeJpeg/contents:0, fetch softmax:0."""
-    model_dir = inception.ensure_from_args(args)
-    lookup = inception.NodeLookup.from_folder(model_dir)  # built once, used for every image
-    graph_def = inception.load_graph_def(model_dir / inception.GRAPH_FILE)
-
-    if args.api == "v1":  # the lesson's way: import into a graph, run it in a Session
-        graph = tf.Graph()
-        with graph.as_default():
-            tf.compat.v1.import_graph_def(graph_def, name="")
-        sess = tf.compat.v1.Session(graph=graph)
-        softmax_tensor = sess.graph.get_tensor_by_name(inception.SOFTMAX)
-        run_graph, close = lambda data: sess.run(softmax_tensor, {inception.JPEG_INPUT: data}), sess.close
-    else:  # TF2: wrap the import in a function, prune it to input -> output, call it eagerly
-        wrapped = tf.compat.v1.wrap_function(lambda: tf.compat.v1.import_graph_def(graph_def, name=""), [])
-        softmax_fn = wrapped.prune(wrapped.graph.get_tensor_by_name(inception.JPEG_INPUT),
-                                   wrapped.graph.get_tensor_by_name(inception.SOFTMAX))
-        run_graph, close = lambda data: softmax_fn(tf.constant(data)).numpy(), (lambda: None)
-
-    def classify(image_data):
-        predictions = run_graph(image_data)    # -> (1, 1008)
-        predictions = np.squeeze(predictions)  # -> (1008,)
-        top_k = predictions.argsort()[-args.top_k:][::-1]
-        return [(lookup.id_to_string(node_id), float(predictions[node_id])) for node_id in top_k]
-    return classify, close
-
-
-def keras_classifier(args):
-    """Today's way: a Keras model with its own preprocessing and labels."""
-    if args.keras_weights == "none":  # test-only: random weights, labels from the cache
-        model = tf.keras.applications.InceptionV3(weights=None)
-    else:
-        model = tf.keras.applications.InceptionV3(weights=str(inception.keras_weights()))
-    names = [name.replace("_", " ") for _, name in inception.keras_class_names()]
-    preprocess = tf.keras.applications.inception_v3.preprocess_input  # [0, 255] -> [-1, 1]
-
-    @tf.function(input_signature=[tf.TensorSpec([], tf.string)])
-    def predict(image_data):
-        image = tf.io.decode_jpeg(image_data, channels=3)                # -> (h, w, 3) uint8
-        x = tf.image.resize(tf.cast(image, tf.float32), (299, 299))     # -> (299, 299, 3)
-        return model(preprocess(x[tf.newaxis]), training=False)[0]      # -> (1000,)
-
-    def classify(image_data):
-        predictions = predict(tf.constant(image_data)).numpy()
-        top_k = predictions.argsort()[-args.top_k:][::-1]
-        return [(names[i], float(predictions[i])) for i in top_k]
-    return classify, lambda: None
+def jpeg_bytes(path):
+    """The bytes to feed DecodeJpeg: a JPEG as it is (like the course), other images re-encoded."""
+    data = path.read_bytes()
+    if tf.io.is_jpeg(data):
+        return data
+    return tf.io.encode_jpeg(tf.io.decode_image(data, channels=3, expand_animations=False)).numpy()
 
 
 def contact_sheet(results, path, show):
-    """One PNG: every image with its top 3 labels under it."""
     import matplotlib.pyplot as plt
-    columns = min(4, len(results))
-    rows = -(-len(results) // columns)
+    columns, rows = min(4, len(results)), -(-len(results) // 4)
     fig, axes = plt.subplots(rows, columns, figsize=(3.6 * columns, 3.9 * rows), squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
@@ -130,57 +101,52 @@ def contact_sheet(results, path, show):
         ax.set_title(file.name, fontsize=9)
         ax.text(0.0, -0.04, "\n".join(f"{score:.3f} {name[:32]}" for name, score in top[:3]),
                 transform=ax.transAxes, va="top", fontsize=8, family="monospace")
-    fig.tight_layout()
-    return tfcourse.save_figure(fig, path, show=False)
-
-
-def show_each(results):
-    import matplotlib.pyplot as plt
-    for file, image_data, top in results:
-        fig, ax = plt.subplots(figsize=(6, 6))
-        ax.imshow(tf.io.decode_jpeg(image_data, channels=3).numpy())
-        ax.axis("off")
-        ax.set_title(f"{file.name}\n" + "\n".join(f"{name} ({score:.5f})" for name, score in top), fontsize=9)
-        plt.show()
+    tfcourse.save_figure(fig, path, show=show)
 
 
 def main(argv=None):
     args = parser.parse_args(argv)
     run = tfcourse.setup(args, __file__)
-    files = image_files(args.images)[:2] if args.quick else image_files(args.images)
-    classify, close = graph_classifier(args) if args.model == "graph" else keras_classifier(args)
+    files = image_files(args.data_dir)[:args.max_images]
+    model_dir = inception.ensure_from_args(args)  # prints download: / finish: as lesson 8-3
+    node_lookup = NodeLookup(model_dir / inception.LABEL_MAP_FILE, model_dir / inception.UID_NAMES_FILE)
+    graph_def = inception.load_graph_def(model_dir / inception.GRAPH_FILE)
+    if args.api == "v1":  # the lesson's way: import into a graph, run it in a Session
+        graph = tf.Graph()
+        with graph.as_default():
+            tf.compat.v1.import_graph_def(graph_def, name="")
+        sess = tf.compat.v1.Session(graph=graph)
+        softmax_tensor = sess.graph.get_tensor_by_name(inception.SOFTMAX)
+        run_graph = lambda image_data: sess.run(softmax_tensor, {inception.JPEG_INPUT: image_data})  # noqa: E731
+    else:  # TF2: the same graph as a function, called eagerly
+        softmax_fn = inception.graph_function(graph_def, inception.JPEG_INPUT, inception.SOFTMAX)
+        run_graph = lambda image_data: softmax_fn(tf.constant(image_data)).numpy()  # noqa: E731
 
     results, failed = [], []
-    try:
-        for file in files:
-            try:
-                image_data = inception.jpeg_bytes(file)  # JPEG as it is; other formats re-encoded
-                top = classify(image_data)
-            except (ValueError, OSError) as error:
-                print(f"{file}\nskipped: {error}\n")
-                failed.append(file)
-                continue
-            except tf.errors.InvalidArgumentError as error:  # a JPEG the model cannot decode
-                print(f"{file}\nskipped: TensorFlow could not decode it ({error.message.strip().splitlines()[-1]})\n")
-                failed.append(file)
-                continue
-            print(file)  # the course printed the path, then the top 5
-            for human_string, score in top:
-                print("%s (score = %.5f)" % (human_string, score))
-            print()
-            results.append((file, image_data, top))
-    finally:
-        close()
+    for file in files:
+        try:
+            with tfcourse.quiet_stderr():  # libjpeg writes its complaints straight to stderr
+                image_data = jpeg_bytes(file)
+                predictions = np.squeeze(run_graph(image_data))  # (1, 1008) -> (1008,)
+        except (tf.errors.InvalidArgumentError, OSError):  # not an image, a damaged one, unreadable
+            print(f"{file}\nskipped: not a readable JPEG, PNG, GIF or BMP image\n")
+            failed.append(file.name)
+            continue
+        print(file)  # the course printed the path, then the top 5
+        top_k = predictions.argsort()[-args.top_k:][::-1]
+        top = [(node_lookup.id_to_string(node_id), float(predictions[node_id])) for node_id in top_k]
+        for human_string, score in top:
+            print("%s (score = %.5f)" % (human_string, score))
+        print()
+        run.record(image=file.name, top_1=top[0][0], score=top[0][1])
+        results.append((file, image_data, top))
 
     if results:
-        contact_sheet(results, run.path(f"contact_sheet_{args.model}.png"), args.show)
-        if args.show:
-            show_each(results)
-    print(f"{len(results)} of {len(files)} images classified with the {args.model} model")
+        contact_sheet(results, run.path("contact_sheet.png"), args.show)
     if failed:
-        raise tfcourse.CourseError(
-            f"{len(failed)} file(s) could not be read as images: " + ", ".join(f.name for f in failed)
-            + "\nRemedy: remove them from the folder, or convert them to JPEG or PNG.")
+        raise tfcourse.CourseError(f"{len(failed)} of {len(files)} files are not readable images: {', '.join(failed)}"
+                                   "\nRemedy: remove them from the folder, or convert them to JPEG or PNG.")
+    run.finish(images=len(results))
     return 0
 
 
