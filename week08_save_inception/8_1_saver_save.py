@@ -1,49 +1,53 @@
 """Lesson 8-1 保存模型 — Save a trained model (Saver, Checkpoint, SavedModel).
 
-Trains the 4-1 model (784 -> 10 softmax, W and b start at zero, cross-entropy, gradient descent
-0.2, batches of 100) for 11 epochs, printing the test accuracy like the video:
+本课训练 4-1 的模型（784 -> 10 的 softmax，W 和 b 从零开始，交叉熵，梯度下降 0.2，每批 100，
+11 个周期），每个周期打印测试准确率，然后保存，让 8-2 载入。--api v1 是课程的写法（tf.compat.v1
+的图、Session 和 Saver）；默认的 --api v2 是今天的写法（tf.train.Checkpoint 和 SavedModel）。
+与视频的不同：损失直接算在 logits 上（课程做了两次 softmax）；保存是“全有或全无”。
 
+Trains the 4-1 model for 11 epochs, printing the test accuracy like the video, and saves it:
     Iter 10,Testing Accuracy 0.9169       (teacher's saved output; Iter 0: 0.8234)
 
-and then saves it so that lesson 8-2 can restore it. Two ways, pick one with --api:
-  --api v1  the course's way: a tf.compat.v1 graph with placeholders, a Session, and
-            `tf.compat.v1.train.Saver().save(sess, "net/my_net.ckpt")` (name-based checkpoint).
-  --api v2  (default) today's way: `tf.train.Checkpoint(W=W, b=b)` with a `CheckpointManager`
-            (net_tf2/my_net-N, keeps the last 3, one per epoch), plus a SavedModel
-            (saved_model/) that any TensorFlow program can load without this code.
-
-Run:
-    python week08_save_inception/8_1_saver_save.py              # then 8_2_saver_restore.py
-    python week08_save_inception/8_1_saver_save.py --api v1     # the course's Saver
-    python week08_save_inception/8_1_saver_save.py --quick --data synthetic
-
-Everything goes under the run folder (default runs/week08_save_inception/8_1_saver_save/).
-Saving is all-or-nothing: TensorFlow writes a checkpoint under temporary names and updates the
-`checkpoint` index file last; the SavedModel is written to a temporary folder and renamed.
+  --api v1  the course's way: placeholders, a Session, `Saver().save(sess, "net/my_net.ckpt")`.
+  --api v2  (default) `tf.train.Checkpoint(W=W, b=b)` with a `CheckpointManager` (net_tf2/my_net-N,
+            one per epoch, keeps the last 3), plus a SavedModel (saved_model/) that any TensorFlow
+            program loads without this code.
+Run:  python week08_save_inception/8_1_saver_save.py [--api v1] [--quick --data synthetic]
+      python week08_save_inception/8_2_saver_restore.py [--api v1] ...   (the same flags)
+Each saved folder (net/, net_tf2/, saved_model/ in the run folder) is written under a temporary
+name and renamed when complete (`tfcourse.atomic_path`): a failed run leaves no `my_net-1_temp/`.
 
 Differences from the course code (TensorFlow 1.x):
-  - The course computes softmax and then softmax_cross_entropy_with_logits on it (softmax twice);
-    here the loss is computed on the logits, so the numbers differ slightly from the video.
+  - The loss is computed on the logits, not on softmax(logits) (the course's double softmax).
   - `tensorflow.examples.tutorials.mnist` is gone: `tfcourse.load_mnist` gives the same split.
-  - v2 adds the CheckpointManager and the SavedModel export, which the course did not have, and
-    runs each epoch inside one tf.function (`tfcourse.epoch_runner`) instead of 550 sess.run calls.
+  - v2 adds the CheckpointManager and the SavedModel; an epoch is one `tf.function` over tf.data.
 """
-import os
-import shutil
-import tempfile
+import contextlib
+import shlex
+from pathlib import Path
 
 import numpy as np
 
 import tfcourse  # quiet TensorFlow import, shared flags, MNIST
 import tensorflow as tf
 
-parser = tfcourse.make_parser(__doc__, epochs=11, batch_size=100, lr=0.2, mnist=True)
+parser = tfcourse.make_parser(__doc__, epochs=11, batch_size=100, lr=0.2, mnist=True, quick=dict(epochs=2))
 parser.add_argument("--api", choices=["v1", "v2"], default="v2",
-                    help="v1: tf.compat.v1 Session and Saver (the course); v2: tf.train.Checkpoint "
-                         "and a SavedModel (default)")
+                    help="v1: Session and Saver (the course); v2: tf.train.Checkpoint and a SavedModel (default)")
 
 
-def train_and_save_v1(args, mnist, epochs, run):
+@contextlib.contextmanager
+def saving(folder):
+    """Write `folder` whole or not at all; a full disk or a read-only folder becomes one message."""
+    try:
+        with tfcourse.atomic_path(folder) as tmp:
+            yield tmp
+    except (tf.errors.OpError, OSError) as error:  # e.g. ResourceExhaustedError: the disk is full
+        raise tfcourse.CourseError(f"Writing {folder} failed ({str(error).strip().splitlines()[0]}); nothing "
+                                   "half-written was kept.\nRemedy: free some space, or use another --out DIR.") from None
+
+
+def train_and_save_v1(args, mnist, run):
     """The course's program: graph, placeholders, Session, feed_dict, Saver."""
     v1 = tf.compat.v1
     graph = tf.Graph()
@@ -58,30 +62,48 @@ def train_and_save_v1(args, mnist, epochs, run):
         train_step = v1.train.GradientDescentOptimizer(args.lr).minimize(loss)
         correct_prediction = tf.equal(tf.argmax(y, 1), tf.argmax(prediction, 1))
         accuracy = tf.reduce_mean(tf.cast(correct_prediction, tf.float32))
-        saver = v1.train.Saver()  # saves every variable of the graph: W and b
+        saver = v1.train.Saver(save_relative_paths=True)  # W and b; the index names files, not paths
 
     rng = np.random.default_rng(args.seed)
     n_batch = len(mnist.x_train) // args.batch_size
     with v1.Session(graph=graph) as sess:
         sess.run(v1.global_variables_initializer())
-        for epoch in range(epochs):
+        for epoch in range(args.epochs):
             order = rng.permutation(len(mnist.x_train))
             for batch in range(n_batch):
                 index = order[batch * args.batch_size:(batch + 1) * args.batch_size]
-                sess.run(train_step, feed_dict={x: mnist.x_train[index], y: mnist.y_train[index]})
-            acc = sess.run(accuracy, feed_dict={x: mnist.x_test, y: mnist.y_test})
-            print("Iter " + str(epoch) + ",Testing Accuracy " + str(round(float(acc), 4)))
-        # -> net/my_net.ckpt.index, net/my_net.ckpt.data-00000-of-00001, net/checkpoint
-        path = saver.save(sess, str(run.path("net", "my_net.ckpt")))
-    print(f"saved (tf.compat.v1.train.Saver): {path}")
-    return float(acc)
+                _, loss_value = sess.run([train_step, loss], {x: mnist.x_train[index], y: mnist.y_train[index]})
+            run.check_finite(loss_value, f"epoch {epoch}")
+            acc = float(sess.run(accuracy, feed_dict={x: mnist.x_test, y: mnist.y_test}))
+            print("Iter " + str(epoch) + ",Testing Accuracy " + str(round(acc, 4)))
+            run.record(epoch=epoch, test_accuracy=acc)
+        with saving(run.out / "net") as folder:  # -> net/my_net.ckpt.index, .data-00000-of-00001, checkpoint
+            saver.save(sess, str(folder / "my_net.ckpt"))
+    print(f"saved (tf.compat.v1.train.Saver): {run.out / 'net' / 'my_net.ckpt'}")
+    return acc
 
 
-def train_and_save_v2(args, mnist, epochs, run):
-    """Today's program: tf.Variable, tf.function, tf.train.Checkpoint, SavedModel."""
-    W = tf.Variable(tf.zeros([784, 10]), name="W")
-    b = tf.Variable(tf.zeros([10]), name="b")
+class Classifier(tf.Module):
+    def __init__(self, W, b):
+        super().__init__()
+        self.W, self.b = W, b
+
+    @tf.function(input_signature=[tf.TensorSpec([None, 784], tf.float32, name="x")])
+    def __call__(self, x):
+        return tf.nn.softmax(tf.matmul(x, self.W) + self.b)  # prediction: (batch, 10) probabilities
+
+
+def accuracy(model, x, y):
+    return float(np.mean(np.argmax(model(tf.constant(x)), 1) == np.argmax(y, 1)))
+
+
+def train_and_save_v2(args, mnist, run):
+    """Today's program: tf.Variable, tf.data, tf.function, tf.train.Checkpoint, SavedModel."""
+    W, b = tf.Variable(tf.zeros([784, 10]), name="W"), tf.Variable(tf.zeros([10]), name="b")
     optimizer = tf.keras.optimizers.SGD(learning_rate=args.lr)
+    train_data = (tf.data.Dataset.from_tensor_slices((mnist.x_train, mnist.y_train))
+                  .shuffle(len(mnist.x_train), seed=args.seed)  # a new order every epoch
+                  .batch(args.batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE))
 
     def train_step(x, y):
         with tf.GradientTape() as tape:
@@ -90,48 +112,33 @@ def train_and_save_v2(args, mnist, epochs, run):
         optimizer.apply_gradients(zip(tape.gradient(loss, [W, b]), [W, b]))
         return loss
 
-    # One tf.function runs a whole epoch of shuffled batches (550 steps) without returning to Python
-    train_epoch = tfcourse.epoch_runner(train_step, mnist.x_train, mnist.y_train, args.batch_size)
-
     @tf.function
-    def accuracy(x, y):
-        prediction = tf.nn.softmax(tf.matmul(x, W) + b)
-        return tf.reduce_mean(tf.cast(tf.equal(tf.argmax(y, 1), tf.argmax(prediction, 1)), tf.float32))
+    def train_epoch():
+        loss = tf.constant(0.0)
+        for x, y in train_data:  # AutoGraph turns this loop into a graph loop: 550 steps, one call
+            loss = train_step(x, y)
+        return loss
 
-    # The checkpoint tracks objects, not names: its keys are the attribute names W and b.
-    checkpoint = tf.train.Checkpoint(W=W, b=b)
-    manager = tf.train.CheckpointManager(checkpoint, run.out / "net_tf2", max_to_keep=3,
-                                         checkpoint_name="my_net")
-    for epoch in range(epochs):
-        train_epoch()
-        acc = float(accuracy(mnist.x_test, mnist.y_test))
-        print("Iter " + str(epoch) + ",Testing Accuracy " + str(round(acc, 4)))
-        path = manager.save(checkpoint_number=epoch)  # -> net_tf2/my_net-<epoch>.index + .data
-    print(f"saved (tf.train.Checkpoint): {path}  (kept: {', '.join(os.path.basename(p) for p in manager.checkpoints)})")
+    model = Classifier(W, b)  # prediction = model(x); saved as it is below
+    checkpoint = tf.train.Checkpoint(W=W, b=b)  # tracks objects: the keys are the attribute names W, b
+    with saving(run.out / "net_tf2") as folder:
+        manager = tf.train.CheckpointManager(checkpoint, folder, max_to_keep=3, checkpoint_name="my_net")
+        for epoch in range(args.epochs):
+            run.check_finite(train_epoch(), f"epoch {epoch}")
+            acc = accuracy(model, mnist.x_test, mnist.y_test)
+            print("Iter " + str(epoch) + ",Testing Accuracy " + str(round(acc, 4)))
+            run.record(epoch=epoch, test_accuracy=acc)
+            manager.save(checkpoint_number=epoch)  # -> net_tf2/my_net-<epoch>.index + .data
+        kept = ", ".join(Path(path).name for path in manager.checkpoints)
+    print(f"saved (tf.train.Checkpoint): {run.out / 'net_tf2'}  (kept: {kept})")
 
     # ## SavedModel: the graph and the weights together, loadable without this file
-    class Classifier(tf.Module):
-        def __init__(self):
-            super().__init__()
-            self.W, self.b = W, b
-
-        @tf.function(input_signature=[tf.TensorSpec([None, 784], tf.float32, name="x")])
-        def __call__(self, x):
-            return tf.nn.softmax(tf.matmul(x, self.W) + self.b)  # (batch, 10) probabilities
-
     export_dir = run.out / "saved_model"
-    staging = tempfile.mkdtemp(prefix="saved_model.", suffix=".partial", dir=run.out)
-    try:
-        tf.saved_model.save(Classifier(), staging)
-        if export_dir.exists():
-            shutil.rmtree(export_dir)
-        os.replace(staging, export_dir)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    with saving(export_dir) as folder:
+        tf.saved_model.save(model, str(folder))
     reloaded = tf.saved_model.load(str(export_dir))  # what another program would do
-    predicted = np.argmax(reloaded(tf.constant(mnist.x_test)).numpy(), 1)
-    reloaded_acc = float(np.mean(predicted == np.argmax(mnist.y_test, 1)))
-    print(f"saved (SavedModel): {export_dir}  reloaded: test accuracy {round(reloaded_acc, 4)}\n"
+    reloaded_acc = round(accuracy(reloaded, mnist.x_test, mnist.y_test), 4)
+    print(f"saved (SavedModel): {export_dir}  reloaded: test accuracy {reloaded_acc}\n"
           f"  load it anywhere: tf.saved_model.load({str(export_dir)!r})(images_784)")
     return acc
 
@@ -139,19 +146,14 @@ def train_and_save_v2(args, mnist, epochs, run):
 def main(argv=None):
     args = parser.parse_args(argv)
     run = tfcourse.setup(args, __file__)
-    epochs = 2 if args.quick else args.epochs
     mnist = tfcourse.load_mnist(args, one_hot=True)  # images (N, 784) in [0, 1], labels one-hot
+    acc = (train_and_save_v1 if args.api == "v1" else train_and_save_v2)(args, mnist, run)
 
-    if args.api == "v1":
-        acc = train_and_save_v1(args, mnist, epochs, run)
-    else:
-        acc = train_and_save_v2(args, mnist, epochs, run)
-    print(f"device: {run.device}; final test accuracy {acc:.4f}"
-          + (" on SYNTHETIC digits" if mnist.synthetic else "")
-          + "\nnext: python week08_save_inception/8_2_saver_restore.py --api " + args.api
-          + (f" --from {run.out}" if args.out else "") + (" --quick" if args.quick else "")
-          + (" --data synthetic" if mnist.synthetic else "")
-          + (f" --data-dir {args.data_dir}" if args.data_dir else ""))
+    command = ["python", "week08_save_inception/8_2_saver_restore.py", "--api", args.api]  # the same data:
+    command += (["--model-dir", str(run.out)] if args.out else []) + (["--quick"] if args.quick else [])
+    command += ["--data", "synthetic"] if mnist.synthetic else ["--data-dir", str(args.data_dir)] if args.data_dir else []
+    print("next: " + shlex.join(command))
+    run.finish(test_accuracy=acc)
     return 0
 
 

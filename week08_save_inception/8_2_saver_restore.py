@@ -1,5 +1,10 @@
 """Lesson 8-2 载入模型 — Restore a saved model.
 
+本课重新搭建 4-1 的模型，先打印未训练时的测试准确率（W、b 全为零，约 0.098），再载入 8-1 保存的
+参数，打印载入后的准确率：正好是 8-1 最后打印的值。--api v1 用课程的 Saver.restore，默认的 --api v2
+用 tf.train.Checkpoint。与视频的不同：载入前先核对检查点里的变量，别的模型的检查点会被拒绝，
+并说明用哪个命令生成正确的检查点；默认找 8-1 最新一次完成的运行。
+
 Builds the 4-1 model again (784 -> 10 softmax, W and b at zero), prints its test accuracy before
 restoring (untrained: every image is called a 0, so about 0.098), restores the weights lesson 8-1
 saved, and prints the test accuracy again: exactly the value 8-1 printed last.
@@ -8,30 +13,24 @@ saved, and prints the test accuracy again: exactly the value 8-1 printed last.
     Restoring parameters from net/my_net.ckpt
     0.9169                                 (teacher's saved output)
 
-Run lesson 8-1 first, with the same --api:
+Run lesson 8-1 first, with the same --api (8-2 reads 8-1's newest finished run, or --model-dir):
     python week08_save_inception/8_1_saver_save.py && python week08_save_inception/8_2_saver_restore.py
-    python week08_save_inception/8_2_saver_restore.py --api v1      # the course's Saver.restore
-    python week08_save_inception/8_2_saver_restore.py --from runs/my_8_1_run   # 8-1 run with --out
+    python week08_save_inception/8_2_saver_restore.py --api v1 --model-dir runs/my_8_1_run  # 8-1 --out
   --api v1: a tf.compat.v1 graph and Session, `Saver().restore(sess, "net/my_net.ckpt")`;
             variables are matched by their names ("W", "b").
   --api v2: `tf.train.Checkpoint(W=W, b=b).restore(manager.latest_checkpoint)`; variables are
             matched by the attribute names of the objects that hold them.
 
-Before restoring, the checkpoint's variables are compared with the model's: a checkpoint of
-another model is refused with a message naming every variable that does not match, and an
-incomplete or damaged checkpoint is reported as such, never half-loaded.
-
 Differences from the course code (TensorFlow 1.x):
-  - The course restores into a graph it rebuilt with softmax before the cross-entropy; the loss
-    does not matter here (nothing is trained), the accuracy is computed the same way.
-  - The checkpoint's contents are checked first, so a mismatch gives a clear message instead of
-    TensorFlow's NotFoundError / InvalidArgumentError traceback.
+  - The checkpoint's variables are compared with the model's first: another model's checkpoint is
+    refused naming every variable that does not match, a damaged one is reported as such (never
+    half-loaded), instead of TensorFlow's NotFoundError / InvalidArgumentError traceback.
 """
+import shlex
 from pathlib import Path
 
 import tfcourse  # quiet TensorFlow import, shared flags, MNIST
 import tensorflow as tf
-from tfcourse.cli import default_run_folder
 
 LESSON_8_1 = "week08_save_inception/8_1_saver_save.py"
 EXPECTED = {"W": (784, 10), "b": (10,)}  # the model's variables and their shapes
@@ -40,74 +39,60 @@ FOLDERS = {"v1": "net", "v2": "net_tf2"}  # where 8-1 put each kind of checkpoin
 parser = tfcourse.make_parser(__doc__, mnist=True)
 parser.add_argument("--api", choices=["v1", "v2"], default="v2",
                     help="v1: tf.compat.v1 Session and Saver (the course); v2: tf.train.Checkpoint (default)")
-parser.add_argument("--from", dest="source", type=Path, default=None, metavar="DIR",
-                    help="the run folder of lesson 8-1 (default: its default run folder)")
+parser.add_argument("--model-dir", type=Path, default=None, metavar="DIR",
+                    help="the run folder of lesson 8-1 (default: its newest finished run with this --api)")
 
 
-def find_checkpoint(args, source):
+def make_command(args):
+    """The 8-1 command that writes the checkpoint this run looks for."""
+    command = ["python", LESSON_8_1, "--api", args.api] + (["--out", str(args.model_dir)] if args.model_dir else [])
+    command += (["--quick"] if args.quick else []) + (["--data", "synthetic"] if args.data == "synthetic" else [])
+    return shlex.join(command)
+
+
+def find_checkpoint(args):
     """The newest checkpoint 8-1 wrote for --api, or a CourseError that says how to make one."""
-    folder = source / FOLDERS[args.api]
-    path = tf.train.latest_checkpoint(str(folder))
-    if path is not None:
-        # The index file may hold the absolute path of where 8-1 ran; the run folder may have moved.
-        path = str(folder / Path(path).name)
-        if not Path(path + ".index").is_file():
-            raise tfcourse.CourseError(f"{folder / 'checkpoint'} names {Path(path).name}, but "
-                                       f"{Path(path).name}.index is not in {folder}: the checkpoint is incomplete.\n"
-                                       f"Remedy: run lesson 8-1 again (python {LESSON_8_1} --api {args.api}).")
-        return path
-    command = f"python {LESSON_8_1} --api {args.api}"
-    command += f" --out {source}" if args.source else ""
-    command += (" --quick" if args.quick else "") + (" --data synthetic" if args.data == "synthetic" else "")
-    other = "v1" if args.api == "v2" else "v2"
-    hint = ""
-    if tf.train.latest_checkpoint(str(source / FOLDERS[other])):
-        hint = f"\n(There is a checkpoint of 8-1 run with --api {other}: add --api {other} to restore that one.)"
-    raise tfcourse.CourseError(
-        f"No checkpoint in {source / FOLDERS[args.api]}: lesson 8-1 has not saved one there yet.\n"
-        f"Remedy: run lesson 8-1 first:\n  {command}{hint}")
+    source = args.model_dir or tfcourse.latest_run(LESSON_8_1, need=FOLDERS[args.api])
+    folder = source / FOLDERS[args.api] if source else None
+    state = tf.train.get_checkpoint_state(str(folder)) if folder and folder.is_dir() else None  # reads `checkpoint`
+    if state is None:
+        where = folder or f"runs/{LESSON_8_1[:-3]}/ (no finished run of 8-1 with --api {args.api})"
+        raise tfcourse.CourseError(f"No checkpoint of lesson 8-1 in {where}.\n"
+                                   f"Remedy: run lesson 8-1 first:\n  {make_command(args)}")
+    path = str(folder / Path(state.model_checkpoint_path).name)  # by name: the folder may have moved since
+    if not Path(path + ".index").is_file():
+        raise tfcourse.CourseError(f"{folder / 'checkpoint'} names {Path(path).name}, which is not in {folder}: "
+                                   f"the checkpoint is incomplete.\nRemedy: run lesson 8-1 again:\n  {make_command(args)}")
+    return path
 
 
-def check_variables(path):
-    """Compare the checkpoint's variables with EXPECTED; raise a CourseError listing mismatches."""
+def check_variables(path, args):
+    """Compare the checkpoint's variables with EXPECTED; a CourseError lists every mismatch."""
     try:
         listed = tf.train.list_variables(path)
     except (tf.errors.OpError, ValueError) as error:
-        raise tfcourse.CourseError(f"The checkpoint {path} cannot be read: it is incomplete or damaged "
-                                   f"({short_reason(error)}).\n"
-                                   f"Remedy: run lesson 8-1 again (python {LESSON_8_1}).") from None
-    found = {}
-    for name, shape in listed:  # v2 keys look like "W/.ATTRIBUTES/VARIABLE_VALUE"
-        if name == "_CHECKPOINTABLE_OBJECT_GRAPH" or name.startswith("save_counter/"):
-            continue
-        found[name.replace("/.ATTRIBUTES/VARIABLE_VALUE", "")] = tuple(shape)
+        raise damaged(path, error, args) from None
+    found = {name.replace("/.ATTRIBUTES/VARIABLE_VALUE", ""): tuple(shape) for name, shape in listed
+             if name != "_CHECKPOINTABLE_OBJECT_GRAPH" and not name.startswith("save_counter/")}  # v2 keys: W/.ATTR..
     problems = [f"  {name}: shape {found[name]} in the checkpoint, {shape} in this model"
                 for name, shape in EXPECTED.items() if name in found and found[name] != shape]
     problems += [f"  {name}: missing from the checkpoint" for name in EXPECTED if name not in found]
     problems += [f"  {name}: in the checkpoint, not in this model" for name in sorted(found) if name not in EXPECTED]
     if problems:
-        raise tfcourse.CourseError(
-            f"The checkpoint {path} is of another model; these variables do not match:\n"
-            + "\n".join(problems) + "\n"
-            f"Remedy: restore a checkpoint written by lesson 8-1 (python {LESSON_8_1}), "
-            f"or pass that run's folder with --from DIR.")
+        raise tfcourse.CourseError(f"The checkpoint {path} is of another model; these variables do not match:\n"
+                                   + "\n".join(problems) + "\nRemedy: restore a checkpoint written by lesson 8-1:\n  "
+                                   + make_command(args) + "\n(or pass such a run folder with --model-dir DIR)")
 
 
-def short_reason(error):
-    """The one informative line of a TensorFlow error (its message also lists graph nodes)."""
+def damaged(path, error, args):
     lines = [line.strip() for line in str(getattr(error, "message", error)).splitlines()]
-    useful = [line for line in lines if line and not line.startswith(
-        ("Graph execution error", "Detected at", "File ", "Node:", "[[", "{{"))]
-    return useful[0] if useful else type(error).__name__
+    reason = next((line for line in lines if line and not line.startswith(
+        ("Graph execution error", "Detected at", "File ", "Node:", "[[", "{{"))), type(error).__name__)
+    return tfcourse.CourseError(f"The checkpoint {path} is incomplete or damaged ({reason}).\n"
+                                f"Remedy: run lesson 8-1 again:\n  {make_command(args)}")
 
 
-def restore_failed(path, error):
-    return tfcourse.CourseError(f"Restoring {path} failed: the checkpoint is incomplete or damaged "
-                                f"({short_reason(error)}).\n"
-                                f"Remedy: run lesson 8-1 again (python {LESSON_8_1}).")
-
-
-def restore_v1(path, mnist):
+def restore_v1(path, mnist, args):
     """The course's program: rebuild the graph, Session, print, Saver.restore, print."""
     v1 = tf.compat.v1
     graph = tf.Graph()
@@ -129,16 +114,13 @@ def restore_v1(path, mnist):
         try:
             saver.restore(sess, path)
         except Exception as error:  # OpError, or IndexError/ValueError from a cut file
-            raise restore_failed(path, error) from None
-        after = float(sess.run(accuracy, feed_dict=feed))
-        print(round(after, 4))
-    return before, after
+            raise damaged(path, error, args) from None
+        return before, float(sess.run(accuracy, feed_dict=feed))
 
 
-def restore_v2(path, mnist):
+def restore_v2(path, mnist, args):
     """Today's program: variables, a Checkpoint that names them, restore, check all matched."""
-    W = tf.Variable(tf.zeros([784, 10]), name="W")
-    b = tf.Variable(tf.zeros([10]), name="b")
+    W, b = tf.Variable(tf.zeros([784, 10]), name="W"), tf.Variable(tf.zeros([10]), name="b")
 
     @tf.function
     def accuracy(x, y):
@@ -151,23 +133,21 @@ def restore_v2(path, mnist):
     try:
         tf.train.Checkpoint(W=W, b=b).restore(path).assert_existing_objects_matched()
     except Exception as error:  # OpError, AssertionError, or IndexError from a cut file
-        raise restore_failed(path, error) from None
-    after = float(accuracy(mnist.x_test, mnist.y_test))
-    print(round(after, 4))
-    return before, after
+        raise damaged(path, error, args) from None
+    return before, float(accuracy(mnist.x_test, mnist.y_test))
 
 
 def main(argv=None):
     args = parser.parse_args(argv)
     run = tfcourse.setup(args, __file__)
-    source = args.source or default_run_folder(Path(__file__).with_name("8_1_saver_save.py"))
-    path = find_checkpoint(args, source)
-    check_variables(path)
+    path = find_checkpoint(args)
+    check_variables(path, args)
     mnist = tfcourse.load_mnist(args, one_hot=True)
 
-    before, after = (restore_v1 if args.api == "v1" else restore_v2)(path, mnist)
-    print(f"device: {run.device}; test accuracy {before:.4f} before restoring, {after:.4f} after"
-          + (" (SYNTHETIC digits)" if mnist.synthetic else ""))
+    before, after = (restore_v1 if args.api == "v1" else restore_v2)(path, mnist, args)
+    print(round(after, 4))
+    run.record(before=before, after=after)
+    run.finish(test_accuracy=after)
     return 0
 
 
