@@ -59,11 +59,12 @@ def test_a_known_difference_says_why_and_names_the_flag(tmp_path, capsys):
     assert code == 0 and "≈" in out and "as expected" in out and "softmax twice" not in out.split("Verdict")[0]
     assert "To reproduce the video: python week04_softmax_dropout_optimizers/4_3_optimizers.py --double-softmax" in out
 
-    # with the flag the course's series is the one compared (4-1/4-3 record both, marked)
+    # a run that trained both losses (4-1 --double-softmax records both, marked) shows them side by side
     course = near_teacher("4-3", 0.001, double_softmax=True) + near_teacher("4-3", -0.05, double_softmax=False)
     both = made_run(tmp_path / "both", "4-3", course, flags={"double_softmax": True})
     code, out, _ = compare_main(capsys, "4-3", both)
-    assert code == 0 and "matches the teacher" in out
+    assert code == 0 and "both [double_softmax True]" in out and "both [double_softmax False]" in out
+    assert "✓ 结论 Verdict run 1: matches the teacher" in out and "≈ 结论 Verdict run 2: differs" in out
     worse = made_run(tmp_path / "worse", "4-3", near_teacher("4-3", -0.05, double_softmax=True),
                      flags={"double_softmax": True})
     code, out, _ = compare_main(capsys, "4-3", worse)

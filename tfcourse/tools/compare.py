@@ -94,15 +94,27 @@ def _tolerance(entry, metric):
     return tolerance.get(metric, 0.0) if isinstance(tolerance, dict) else tolerance
 
 
-def _ours(record, entry, point, metric, select):
+def split_runs(entry, record):
+    """One record per value of a flag the teacher's numbers depend on, where one run holds several
+    (4-2 --compare trains keep_prob 0.7 and 1.0, 4-1 --double-softmax both losses): side by side."""
+    keys = {k for v in entry.get("variants", []) for k in v["when"]} | set((entry.get("differs") or {}).get("when") or {})
+    progress = [p for p in record.get("progress", []) if isinstance(p, dict)]
+    for key in sorted(keys):
+        values = list(dict.fromkeys(p[key] for p in progress if key in p))
+        if len(values) > 1:
+            return [dict(record, flags={**(record.get("flags") or {}), key: value}, _part=f"{key} {value}",
+                         progress=[p for p in progress if p.get(key, value) == value]) for value in values]
+    return [record]
+
+
+def _ours(record, entry, point, metric):
     progress = [p for p in record.get("progress", []) if isinstance(p, dict)]
     if entry["by"] == "final":
         final = record.get("final") or {}
         if metric in final:
             return _number(final[metric])
         return next((_number(p[metric]) for p in reversed(progress) if metric in p), None)
-    found = [p[metric] for p in progress if _number(p.get(entry["by"])) == point[entry["by"]] and metric in p
-             and all(p.get(k, v) == v for k, v in select.items())]
+    found = [p[metric] for p in progress if _number(p.get(entry["by"])) == point[entry["by"]] and metric in p]
     return _number(found[-1]) if found else None
 
 
@@ -112,9 +124,8 @@ def compare_run(number, entry, record):
     differs = entry.get("differs") or {}
     reproduced = _matches(flags, differs.get("when"))
     points = next((v["points"] for v in entry.get("variants", []) if _matches(flags, v["when"])), entry["points"])
-    select = differs.get("select", {}) if reproduced else {}
     by = entry["by"]
-    rows = [(point.get(by), metric, value, _ours(record, entry, point, metric, select))
+    rows = [(point.get(by), metric, value, _ours(record, entry, point, metric))
             for point in points for metric, value in point.items() if metric != by]
     recorded = {key for p in record.get("progress", []) if isinstance(p, dict) for key in p}
     recorded |= set(record.get("final") or {})
@@ -218,7 +229,8 @@ def report(number, entry, records):
     results = [compare_run(number, entry, record) for record in records]
     for i, record in enumerate(records, 1):
         variant = next((v.get("about") for v in entry.get("variants", []) if _matches(record.get("flags") or {}, v["when"])), None)
-        print(f"{'ours' if len(records) == 1 else f'run {i}'}: {_where(record['_folder'])} ({_describe(record)})"
+        part = f" [{record['_part']}]" if record.get("_part") else ""
+        print(f"{'ours' if len(records) == 1 else f'run {i}'}: {_where(record['_folder'])}{part} ({_describe(record)})"
               + (f"; teacher's numbers for {variant}" if variant else ""))
     print()
     keys = list(dict.fromkeys((n, metric) for rows, _, _ in results for n, metric, _, _ in rows))
@@ -276,10 +288,7 @@ def plot(number, entry, records, path):
             if by == "final":
                 line, = ax.plot([i], [next((o for _, m, _, o in rows if m == metric), math.nan)], "o", label=name)
             else:
-                differs = entry.get("differs") or {}
-                select = differs.get("select", {}) if _matches(record.get("flags") or {}, differs.get("when")) else {}
-                points = [p for p in record.get("progress", []) if isinstance(p, dict) and by in p and metric in p
-                          and all(p.get(k, v) == v for k, v in select.items())]
+                points = [p for p in record.get("progress", []) if isinstance(p, dict) and by in p and metric in p]
                 line, = ax.plot([p[by] for p in points], [_number(p[metric]) for p in points], label=name)
             teacher_points = [(n if by != "final" else i, t) for n, m, t, _ in rows if m == metric]
             if teacher_points:
@@ -313,7 +322,7 @@ def main(argv=()):
                       f"Make one:\n  python {entry['script']}\nthen: python -m tfcourse compare {number}")
                 return 1
             args.runs = [str(newest)]
-        records = [load_run(name, number, entry) for name in args.runs]
+        records = [part for name in args.runs for part in split_runs(entry, load_run(name, number, entry))]
         good = report(number, entry, records)
         if args.plot is not None:
             plot(number, entry, records, Path(args.plot) if args.plot else records[0]["_folder"] / "compare.png")
