@@ -71,20 +71,30 @@ def test_check_gpu_explains_why_no_gpu_from_nvidia_smi(tmp_path, monkeypatch, dr
 
 # ---------------------------------------------------------------- 9-2: TFRecord shards, own model
 
-def test_tfrecord_shards_labels_and_training_from_them(tmp_path):
-    import tensorflow as tf
-    images = make_pictures(tmp_path / "pictures", per_class=20, classes=("red circle", "green square", "黄色 星形"))
-    out_dir = tmp_path / "records"
-    code, out, err = run_lesson(f"{WEEK}/9_2_images_to_tfrecord.py", "--dataset-dir", images,
-                                "--num-test", "12", "--out", out_dir)
+CONVERT, TRAIN = f"{WEEK}/9_2_images_to_tfrecord.py", f"{WEEK}/9_2_train_own_model.py"
+TINY = ("--steps", "30", "--image-size", "32", "--batch-size", "16")  # 3 colours: learnt in 30 steps
+
+
+@pytest.fixture(scope="module")
+def shards(tmp_path_factory):
+    """Pictures of three classes (and the awkward files) converted once: (pictures, shards, output)."""
+    root = tmp_path_factory.mktemp("week09_tfrecord")
+    images = make_pictures(root / "pictures", per_class=20, classes=("red circle", "green square", "黄色 星形"))
+    code, out, err = run_lesson(CONVERT, "--dataset-dir", images, "--num-test", "12", "--out", root / "records")
     assert code == 0, err
-    usable = 3 * 20 + 2
+    return images, root / "records", out
+
+
+def test_tfrecord_shards_hold_the_pictures_and_labels(shards):
+    import tensorflow as tf
+    images, out_dir, out = shards
+    usable = 3 * 20 + 2  # shapes + the PNG and the GIF; not the text file nor the broken JPEG
     assert f">> Converting image {usable - 12}/{usable - 12} shard 4" in out
     assert ">> Converting image 12/12 shard 3" in out  # 3 per shard: the fifth test shard is empty
     assert "broken.jpg: cannot be decoded" in out and "notes.txt: not an image file" in out
     names = sorted(p.name for p in out_dir.glob("*.tfrecord"))
     assert names == [f"image_{s}_{i:05d}-of-00005.tfrecord" for s in ("test", "train") for i in range(5)]
-    assert not list(out_dir.glob("*.tmp"))
+    assert not [p for p in out_dir.iterdir() if ".tmp" in p.name]
     assert (out_dir / "labels.txt").read_text(encoding="utf-8") == "0:green square\n1:red circle\n2:黄色 星形\n"
     counts = {}
     for split in ("train", "test"):
@@ -96,25 +106,96 @@ def test_tfrecord_shards_labels_and_training_from_them(tmp_path):
         assert tf.io.decode_image(example["image/encoded"].bytes_list.value[0]).shape[-1] == 3
     assert counts == {"train": usable - 12, "test": 12}
 
-    code, out, err = run_lesson(f"{WEEK}/9_2_images_to_tfrecord.py", "--dataset-dir", images, "--out", out_dir)
+    code, out, err = run_lesson(CONVERT, "--data-dir", images, "--out", out_dir)
     assert code == 0 and "exist already" in out  # kept, as the lesson does
-    code, out, err = run_lesson(f"{WEEK}/9_2_images_to_tfrecord.py", "--dataset-dir", images, "--overwrite",
-                                "--num-test", "500", "--out", out_dir)
-    assert code != 0 and "would leave none for training" in err
+    code, out, err = run_lesson(CONVERT, "--data-dir", images, "--overwrite", "--num-test", "500", "--out", out_dir)
+    assert code == 1 and "would leave none for training" in err and "Traceback" not in err
+    assert len(list(out_dir.glob("*.tfrecord"))) == 10  # the earlier shards are untouched
 
-    code, out, err = run_lesson(f"{WEEK}/9_2_train_own_model.py", "--dataset-dir", out_dir, "--quick",
-                                "--steps", "50", "--out", tmp_path / "train")
+
+def test_train_own_model_learns_and_goes_on_from_its_checkpoint(shards, tmp_path):
+    _, out_dir, _ = shards
+    code, out, err = run_lesson(TRAIN, "--dataset_dir", out_dir, *TINY, "--out", tmp_path / "train")
     assert code == 0, err
-    assert re.search(r"global step 50: loss = [\d.]+ \([\d.]+ sec/step\)", out)
+    assert re.search(r"global step 30: loss = [\d.]+ \([\d.]+ sec/step\)", out)
     accuracy = float(re.search(r"Test accuracy = ([\d.]+) \(N=12\)", out).group(1))
     assert accuracy >= 0.75  # 3 classes: chance is 0.33
-    # A second run continues from the checkpoint instead of starting again.
-    code, out, err = run_lesson(f"{WEEK}/9_2_train_own_model.py", "--dataset-dir", out_dir, "--quick",
-                                "--steps", "60", "--out", tmp_path / "train")
+    code, out, err = run_lesson(TRAIN, "--data-dir", out_dir, *TINY, "--max_number_of_steps", "40",
+                                "--out", tmp_path / "train")
     assert code == 0, err
-    assert "(global step 50)" in out and "global step 60:" in out and "global step 10:" not in out
+    assert "(global step 30)" in out and "global step 40:" in out and "global step 10:" not in out
+
+
+def run_train_expecting_error(data_dir, out, *extra, code=1):
+    result, stdout, err = run_lesson(TRAIN, "--data-dir", data_dir, *TINY, *extra, "--out", out)
+    assert result == code and "Traceback" not in err, err
+    return stdout, err
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip", "foreign"])
+def test_damaged_shard_is_one_clear_message(shards, tmp_path, damage):
+    import shutil
+    import tensorflow as tf
+    data = tmp_path / "records"
+    shutil.copytree(shards[1], data)
+    shard = data / "image_train_00002-of-00005.tfrecord"
+    raw = bytearray(shard.read_bytes())
+    if damage == "truncate":
+        shard.write_bytes(bytes(raw[: len(raw) - 100]))  # the last record cut short
+    elif damage == "flip":
+        raw[len(raw) // 2] ^= 0xFF
+        shard.write_bytes(bytes(raw))
+    else:  # another program's records: Examples without the picture features
+        with tf.io.TFRecordWriter(str(shard)) as writer:
+            writer.write(tf.train.Example().SerializeToString())
+    out, err = run_train_expecting_error(data, tmp_path / "train")
+    phrase = {"truncate": r"is (truncated|damaged) near byte [\d,]+", "flip": r"is damaged near byte [\d,]+",
+              "foreign": "are of another kind"}[damage]
+    assert re.search(phrase, err) and shard.name in err and "9_2_images_to_tfrecord.py" in err, err
+    assert "global step" not in out and not (tmp_path / "train").exists()  # no run folder left behind
+
+
+def test_train_refuses_a_checkpoint_of_another_model(shards, tmp_path):
+    import tensorflow as tf
+    train_dir = tmp_path / "train" / "train_dir"
+    W, b = tf.Variable(tf.zeros([784, 10])), tf.Variable(tf.zeros([10]))  # what lesson 8-1 saves
+    tf.train.CheckpointManager(tf.train.Checkpoint(W=W, b=b), train_dir, max_to_keep=1).save()
+    before = sorted(p.name for p in train_dir.iterdir())
+    out, err = run_train_expecting_error(shards[1], tmp_path / "train")
+    assert "is not a checkpoint of this small_cnn for 3 classes" in err and "Remedy" in err
+    assert "global step" not in out and sorted(p.name for p in train_dir.iterdir()) == before
 
 
 def test_train_without_shards_says_convert_first(tmp_path):
-    code, out, err = run_lesson(f"{WEEK}/9_2_train_own_model.py", "--dataset-dir", tmp_path, "--out", tmp_path / "r")
-    assert code != 0 and "9_2_images_to_tfrecord.py first" in err
+    out, err = run_train_expecting_error(tmp_path, tmp_path / "r")
+    assert "No labels.txt of 9-2" in err and "9_2_images_to_tfrecord.py first" in err
+
+
+def test_inception_needs_a_bigger_picture_than_quick(shards, tmp_path):
+    out, err = run_train_expecting_error(shards[1], tmp_path / "r", "--arch", "inception_v3", "--quick", code=2)
+    assert "--image-size 75 or more" in err
+
+
+def test_convert_names_its_own_flag_for_a_missing_folder(tmp_path):
+    code, out, err = run_lesson(CONVERT, "--data-dir", tmp_path / "nowhere", "--out", tmp_path / "run")
+    assert code == 1 and "Traceback" not in err
+    assert "does not exist" in err and "--data-dir" in err and "--image-dir" not in err
+    assert not (tmp_path / "run").exists()
+
+
+def test_interrupted_conversion_leaves_no_shard(shards, tmp_path, monkeypatch):
+    import tensorflow as tf
+    real, written = tf.io.TFRecordWriter, []
+
+    class Interrupted(real):  # Ctrl-C after a few pictures
+        def write(self, record):
+            written.append(record)
+            if len(written) > 20:
+                raise KeyboardInterrupt
+            super().write(record)
+
+    monkeypatch.setattr(tf.io, "TFRecordWriter", Interrupted)
+    code, out, err = run_lesson(CONVERT, "--data-dir", shards[0], "--num-test", "12", "--out", tmp_path / "run")
+    assert code == 130 and "Interrupted" in err and "Traceback" not in err
+    left = [p.name for p in (tmp_path / "run").iterdir()] if (tmp_path / "run").exists() else []
+    assert not [name for name in left if "tfrecord" in name or "labels" in name or ".tmp" in name], left

@@ -1,31 +1,23 @@
 """Lesson 9-2-train 训练自己的模型 — Train your own model from the TFRecord shards.
 
-The second half of lesson 9-2: the lesson trains Inception-v3 from scratch on the shards written
-by `9_2_images_to_tfrecord.py`, with TF-slim's train_image_classifier.py (batch 10, 10000 steps),
-which logs
+本课是 9-2 的后半：用上一课写出的 TFRecord 分片从头训练自己的分类模型。视频用 TF-slim 的
+train_image_classifier.py 训练 Inception-v3（batch 10，10000 步）；这里用 tf.data 读分片（交错读、
+并行解码、打乱、分批、预取）和一个 tf.function 训练步，损失在 logits 上计算。默认是在 CPU 上几分钟
+就能训练好的小 CNN，--arch inception_v3 是视频里的网络（需要 GPU）。
 
+Prints slim's log line every 10 steps, and the test accuracy at the end:
     global step 100: loss = 1.5432 (0.612 sec/step)
+    Test accuracy = 0.9312 (N=500)
+Every shard is checked whole first (a damaged or cut one is named). Checkpoints go to
+<run folder>/train_dir; with --out <that folder> a new run goes on from them. Run:
+    python week09_gpu_transfer/9_2_train_own_model.py [--quick]      # 9-2's newest shards
+    python week09_gpu_transfer/9_2_train_own_model.py --arch inception_v3 --image-size 299 \
+        --batch-size 10 --lr 0.01 --steps 10000                     # the lesson (use a GPU)
 
-Here the shards are read with `tf.data`: the shard files are interleaved, records are decoded in
-parallel, shuffled, batched and prefetched, so the CPU prepares the next batch while the model
-trains. Two models:
-  - `--model small_cnn` (default): three conv layers on 96x96 pictures, trains on a CPU in minutes;
-  - `--model inception_v3`: Keras's InceptionV3 with random weights on 299x299 (the lesson; slim's
-    RMSProp, lr 0.01, batch 10, 10000 steps: hours on a CPU, use a GPU).
-Checkpoints go to `<run folder>/train_dir` every --save-every steps and at the end; a new run
-continues from the last one. At the end the test shards are evaluated: `Test accuracy = 0.9312 (N=500)`.
-
-Run:
-    python week09_gpu_transfer/9_2_train_own_model.py                        # small CNN
-    python week09_gpu_transfer/9_2_train_own_model.py --model inception_v3   # the lesson (GPU!)
-    python week09_gpu_transfer/9_2_train_own_model.py --dataset-dir DIR --quick
-
-Differences from the course code (TensorFlow 1.x + TF-slim):
-  - slim's queue runners and `slim.learning.train` are gone: `tf.data` + a `tf.function` train
-    step + `tf.train.CheckpointManager` do the same job; the loss is computed on the logits.
-  - slim's Inception-v3 had an auxiliary head and weight decay 4e-5; Keras's InceptionV3 has
-    neither (its batch normalisation is the same). Pictures are resized, not cropped or flipped.
-  - The small CNN is new: it lets a learner without a GPU see the whole pipeline work.
+Differences from the course code (TF 1.x + TF-slim): tf.data, a tf.function step and a
+CheckpointManager replace slim's queue runners and train loop (its flags, --dataset_dir,
+--model_name, --max_number_of_steps, ..., work). Keras's InceptionV3 has no auxiliary head or
+weight decay; pictures are resized, not cropped. The small CNN (Adam, 96x96) is new.
 """
 import tfcourse  # quiet TensorFlow import, shared flags
 import tensorflow as tf
@@ -33,112 +25,102 @@ import tensorflow as tf
 import time
 from pathlib import Path
 
-from tfcourse.cli import default_run_folder
+from tfcourse.tfrecords import check_tfrecord
 
-CONVERTER_OUT = default_run_folder(Path(__file__).with_name("9_2_images_to_tfrecord.py"))
-MODELS = {  # image size, batch size, steps, what to build
-    "small_cnn": dict(image_size=96, batch_size=32, steps=1000),
-    "inception_v3": dict(image_size=299, batch_size=10, steps=10000),
-}
+CONVERTER = "week09_gpu_transfer/9_2_images_to_tfrecord.py"
+FEATURES = {"image/encoded": tf.io.FixedLenFeature([], tf.string),
+            "image/class/label": tf.io.FixedLenFeature([], tf.int64)}
+parser = tfcourse.make_parser(__doc__, quick=dict(steps=60, image_size=64))
+add = parser.add_argument
+add("--data-dir", "--dataset-dir", "--dataset_dir", dest="data_dir", type=Path, default=None, metavar="DIR",
+    help="folder with the image_{train,test}_*.tfrecord shards and labels.txt (default: 9-2's newest run)")
+add("--arch", "--model_name", dest="arch", choices=["small_cnn", "inception_v3"], default="small_cnn",
+    help="small_cnn (default, minutes on a CPU) or inception_v3 (the lesson, from scratch)")
+add("--steps", "--max_number_of_steps", dest="steps", type=tfcourse.positive_int, default=1000, help="lesson: 10000")
+add("--batch-size", "--batch_size", dest="batch_size", type=tfcourse.positive_int, default=32, help="lesson: 10")
+add("--lr", "--learning_rate", dest="lr", type=tfcourse.positive_float, default=0.001,
+    help="Adam for small_cnn (default 0.001), RMSProp for inception_v3 (slim, the lesson: 0.01)")
+add("--image-size", type=tfcourse.positive_int, default=96, help="default 96; the lesson: 299 (inception_v3: 75 or more)")
+add("--log-every-n-steps", "--log_every_n_steps", dest="log_every", type=tfcourse.positive_int, default=10)
+add("--save-every", type=tfcourse.positive_int, default=500, help="checkpoint every N steps (and at the end)")
 
-parser = tfcourse.make_parser(__doc__)
-parser.add_argument("--dataset-dir", type=Path, default=CONVERTER_OUT,
-                    help="folder with the image_{train,test}_*.tfrecord shards and labels.txt "
-                         "(default: 9_2_images_to_tfrecord.py's run folder)")
-parser.add_argument("--model", choices=sorted(MODELS), default="small_cnn",
-                    help="small_cnn (default, minutes on a CPU) or inception_v3 (the lesson, from scratch)")
-parser.add_argument("--batch-size", type=int, default=None, help="small_cnn: 32; inception_v3: 10 (lesson)")
-parser.add_argument("--steps", type=int, default=None, help="training steps; small_cnn: 1000; inception_v3: 10000 (lesson)")
-parser.add_argument("--learning-rate", type=float, default=None, help="small_cnn: Adam 0.001; inception_v3: RMSProp 0.01 (slim)")
-parser.add_argument("--log-every-n-steps", type=int, default=10, help="slim's default: 10")
-parser.add_argument("--save-every", type=int, default=500, help="checkpoint every N steps (and at the end)")
 
-
-def read_labels(dataset_dir):
-    path = dataset_dir / "labels.txt"
-    try:
-        lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-        return {int(i): name for i, _, name in (line.partition(":") for line in lines)}
-    except OSError:
-        raise tfcourse.CourseError(f"No labels.txt in {dataset_dir}.\nRemedy: run "
-                                   "week09_gpu_transfer/9_2_images_to_tfrecord.py first, or pass --dataset-dir.") from None
-    except ValueError:
-        raise tfcourse.CourseError(f"{path} is not a list of 'id:name' lines.") from None
+def read_shards(data_dir):
+    """({id: name}, train shards, test shards), every shard checked whole; else one clear message."""
+    try:  # slim's labels file: one "id:name" per line
+        text = (Path(data_dir) / "labels.txt").read_text(encoding="utf-8")
+        labels = {int(i): name for i, name in (line.split(":", 1) for line in text.splitlines() if line.strip())}
+    except (TypeError, OSError, ValueError) as error:  # TypeError: no folder given and no run of 9-2
+        raise tfcourse.CourseError(f"No labels.txt of 9-2 in {data_dir or 'any finished run of 9-2'} "
+                                   f"({type(error).__name__}).\nRemedy: run python {CONVERTER} first, "
+                                   "or pass its run folder with --data-dir DIR.") from None
+    train, test = (sorted(Path(data_dir).glob(f"image_{split}_*-of-*.tfrecord")) for split in ("train", "test"))
+    if not train:
+        raise tfcourse.CourseError(f"No image_train_*.tfrecord shards in {data_dir}.\nRemedy: run python {CONVERTER} first.")
+    for shard in train + test:
+        check_tfrecord(shard, f"convert the pictures again: python {CONVERTER}", features=FEATURES, allow_empty=True)
+    print(f"{len(labels)} classes ({', '.join(labels.values())}); {len(train)} + {len(test)} shards in {data_dir}")
+    return labels, train, test
 
 
 def make_dataset(files, image_size, batch_size, training, seed):
     """Shards -> (images in [-1, 1], labels) batches, reading and decoding in parallel."""
-    features = {"image/encoded": tf.io.FixedLenFeature([], tf.string),
-                "image/format": tf.io.FixedLenFeature([], tf.string, default_value="jpg"),
-                "image/class/label": tf.io.FixedLenFeature([], tf.int64)}
-
     def decode(record):
-        example = tf.io.parse_single_example(record, features)
+        example = tf.io.parse_single_example(record, FEATURES)
         image = tf.io.decode_image(example["image/encoded"], channels=3, expand_animations=False)
         image = tf.image.resize(tf.cast(image, tf.float32), [image_size, image_size])  # -> (size, size, 3)
         return image / 127.5 - 1.0, example["image/class/label"]
 
-    dataset = tf.data.Dataset.from_tensor_slices([str(f) for f in files])
-    if training:
-        dataset = dataset.shuffle(len(files), seed=seed)
-    dataset = dataset.interleave(tf.data.TFRecordDataset, cycle_length=len(files),
-                                 num_parallel_calls=tf.data.AUTOTUNE, deterministic=not training)
+    dataset = tf.data.Dataset.from_tensor_slices([str(f) for f in files]).interleave(  # all shards at once
+        tf.data.TFRecordDataset, cycle_length=len(files), num_parallel_calls=tf.data.AUTOTUNE, deterministic=not training)
     if training:
         dataset = dataset.shuffle(1000, seed=seed).repeat()
     return dataset.map(decode, num_parallel_calls=tf.data.AUTOTUNE).batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
 
-def build_model(name, num_classes, image_size):
+def build_model(arch, num_classes, image_size):
     """The network; it returns logits (softmax only for probabilities, not inside the loss)."""
-    if name == "inception_v3":
+    if arch == "inception_v3":
         return tf.keras.applications.InceptionV3(weights=None, classes=num_classes, classifier_activation=None,
                                                  input_shape=(image_size, image_size, 3))
-    layers = tf.keras.layers
     return tf.keras.Sequential([
         tf.keras.Input((image_size, image_size, 3)),
-        layers.Conv2D(32, 3, padding="same", activation="relu"),    # -> (96, 96, 32)
-        layers.MaxPooling2D(2),                                     # -> (48, 48, 32)
-        layers.Conv2D(64, 3, padding="same", activation="relu"),    # -> (48, 48, 64)
-        layers.MaxPooling2D(2),                                     # -> (24, 24, 64)
-        layers.Conv2D(128, 3, padding="same", activation="relu"),   # -> (24, 24, 128)
-        layers.GlobalAveragePooling2D(),                            # -> (128,)
-        layers.Dropout(0.3),
-        layers.Dense(num_classes),                                  # -> logits
+        tf.keras.layers.Conv2D(32, 3, padding="same", activation="relu"),    # -> (96, 96, 32)
+        tf.keras.layers.MaxPooling2D(2),                                     # -> (48, 48, 32)
+        tf.keras.layers.Conv2D(64, 3, padding="same", activation="relu"),    # -> (48, 48, 64)
+        tf.keras.layers.MaxPooling2D(2),                                     # -> (24, 24, 64)
+        tf.keras.layers.Conv2D(128, 3, padding="same", activation="relu"),   # -> (24, 24, 128)
+        tf.keras.layers.GlobalAveragePooling2D(),                            # -> (128,)
+        tf.keras.layers.Dropout(0.3),
+        tf.keras.layers.Dense(num_classes),                                  # -> logits
     ], name="small_cnn")
 
 
 def main(argv=None):
     args = parser.parse_args(argv)
+    if args.arch == "inception_v3" and args.image_size < 75:
+        parser.error(f"--arch inception_v3 needs --image-size 75 or more, not {args.image_size} (--quick makes it 64)")
     run = tfcourse.setup(args, __file__)
-    config = MODELS[args.model]
-    batch_size = args.batch_size or config["batch_size"]
-    steps = args.steps or (60 if args.quick else config["steps"])
-    image_size = 64 if args.quick and args.model == "small_cnn" else config["image_size"]
 
-    # ## Data: the shards and labels.txt written by 9_2_images_to_tfrecord.py
-    labels = read_labels(args.dataset_dir)
-    train_files = sorted(args.dataset_dir.glob("image_train_*-of-*.tfrecord"))
-    test_files = sorted(args.dataset_dir.glob("image_test_*-of-*.tfrecord"))
-    if not train_files:
-        raise tfcourse.CourseError(f"No image_train_*.tfrecord shards in {args.dataset_dir}.\n"
-                                   "Remedy: run week09_gpu_transfer/9_2_images_to_tfrecord.py first.")
-    print(f"{len(labels)} classes ({', '.join(labels.values())}); {len(train_files)} training and "
-          f"{len(test_files)} test shards in {args.dataset_dir}")
-    train_data = make_dataset(train_files, image_size, batch_size, training=True, seed=args.seed)
+    # ## Data: the shards and labels.txt written by 9_2_images_to_tfrecord.py, checked whole
+    labels, train_files, test_files = read_shards(args.data_dir or tfcourse.latest_run(CONVERTER, need="labels.txt"))
+    train_data = make_dataset(train_files, args.image_size, args.batch_size, training=True, seed=args.seed)
 
     # ## Model, loss, optimizer (slim's RMSProp settings for Inception-v3, Adam for the small CNN)
-    model = build_model(args.model, len(labels), image_size)
-    if args.model == "inception_v3":
-        optimizer = tf.keras.optimizers.RMSprop(args.learning_rate or 0.01, rho=0.9, momentum=0.9, epsilon=1.0)
-    else:
-        optimizer = tf.keras.optimizers.Adam(args.learning_rate or 0.001)
-    global_step = tf.Variable(0, dtype=tf.int64, name="global_step")
+    model = build_model(args.arch, len(labels), args.image_size)
+    optimizer = (tf.keras.optimizers.RMSprop(args.lr, rho=0.9, momentum=0.9, epsilon=1.0)
+                 if args.arch == "inception_v3" else tf.keras.optimizers.Adam(args.lr))
 
-    # ## Checkpoints: continue where the last run stopped
-    checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, global_step=global_step)
+    # ## Checkpoints: go on where the last run in this folder (--out) stopped, if it is this model's
+    global_step = optimizer.iterations  # slim's global step: Keras counts the optimizer's steps
+    checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer)
     manager = tf.train.CheckpointManager(checkpoint, run.path("train_dir"), max_to_keep=3)
-    if manager.latest_checkpoint:
-        checkpoint.restore(manager.latest_checkpoint)
+    if manager.latest_checkpoint:  # every variable of this model must be in the file, with its shape
+        try:
+            checkpoint.restore(manager.latest_checkpoint).expect_partial().assert_existing_objects_matched()
+        except (AssertionError, ValueError, tf.errors.OpError):
+            raise tfcourse.CourseError(f"{manager.latest_checkpoint} is not a checkpoint of this {args.arch} for "
+                                       f"{len(labels)} classes.\nRemedy: leave out --out (a new run folder).") from None
         print(f"Restored {manager.latest_checkpoint} (global step {int(global_step)})")
 
     @tf.function
@@ -147,39 +129,29 @@ def main(argv=None):
             logits = model(images, training=True)
             loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels_batch, logits=logits))
         optimizer.apply_gradients(zip(tape.gradient(loss, model.trainable_variables), model.trainable_variables))
-        global_step.assign_add(1)
         return loss
 
     # ## Training: slim's log line every --log-every-n-steps steps
-    batches = iter(train_data)
-    start = time.perf_counter()
-    last = (int(global_step), start)
-    while int(global_step) < steps:
-        images, labels_batch = next(batches)
+    started = time.perf_counter()
+    for images, labels_batch in train_data.take(max(0, args.steps - int(global_step))):
         loss = train_step(images, labels_batch)
         step = int(global_step)
-        if step % args.log_every_n_steps == 0 or step == steps:
-            now = time.perf_counter()
-            print("global step %d: loss = %.4f (%.3f sec/step)" % (step, float(loss), (now - last[1]) / max(step - last[0], 1)),
-                  flush=True)
-            last = (step, now)
+        if step % args.log_every == 0 or step == args.steps:
+            seconds, started = time.perf_counter() - started, time.perf_counter()
+            print("global step %d: loss = %.4f (%.3f sec/step)" % (step, float(loss), seconds / args.log_every), flush=True)
+            run.check_finite(loss, f"global step {step}")
+            run.record(step=step, loss=loss)
         if step % args.save_every == 0:
             manager.save(checkpoint_number=step)
-    path = manager.save(checkpoint_number=int(global_step))
-    print(f"Saved {path}")
+    print(f"Saved {manager.save(checkpoint_number=int(global_step))}")
 
     # ## Evaluation on the test shards
-    correct = total = 0
-    for images, labels_batch in make_dataset(test_files, image_size, 100, training=False, seed=args.seed):
-        predictions = tf.argmax(model(images, training=False), axis=1)
-        correct += int(tf.reduce_sum(tf.cast(predictions == labels_batch, tf.int32)))
-        total += int(tf.size(labels_batch))
-    if total:
-        print("Test accuracy = %.4f (N=%d)" % (correct / total, total))
-    else:
-        print("Test accuracy: no test pictures (the shards were written with --num-test 0)")
-    print(f"{args.model} on {image_size}x{image_size}, batch {batch_size}, {steps} steps in "
-          f"{time.perf_counter() - start:.1f} s; device: {run.device}")
+    test_data = make_dataset(test_files, args.image_size, 100, training=False, seed=args.seed)
+    hits = [tf.argmax(model(images, training=False), axis=1) == labels_batch for images, labels_batch in test_data]
+    total = sum(int(tf.size(h)) for h in hits)
+    correct = sum(int(tf.reduce_sum(tf.cast(h, tf.int32))) for h in hits)
+    print("Test accuracy = %.4f (N=%d)" % (correct / max(total, 1), total))  # N=0: --num-test 0
+    run.finish(test_accuracy=correct / max(total, 1))
     return 0
 
 

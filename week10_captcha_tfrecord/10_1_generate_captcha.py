@@ -1,5 +1,10 @@
 """Lesson 10-1 验证码生成 — Generate captcha pictures.
 
+本课用 captcha 包的 ImageCaptcha 生成 160x60 的四位数字验证码图片，文件名就是它的标签
+（images/1234.jpg），供 10-2 打包成 TFRecord。与视频的不同：视频里重复的文本会覆盖之前的图片
+（要 10000 张只得到约 6300 个文件），这里文本不重复，打印的数量就是写下的文件数；--seed 让同一组
+图片可以重现；图片先写进临时文件夹，全部完成后才换上，中断不会留下半套数据。
+
 Draws N captcha pictures (160x60, four digits 0-9) with the `captcha` package's ImageCaptcha and
 saves each as `images/<text>.jpg`, the text being its own label. Progress as in the video:
 
@@ -7,77 +12,66 @@ saves each as `images/<text>.jpg`, the text being its own label. Progress as in 
     生成完毕
 
 Run:
-    python week10_captcha_tfrecord/10_1_generate_captcha.py                # 10000 pictures, ~30 s
+    python week10_captcha_tfrecord/10_1_generate_captcha.py                # 10000 pictures, ~1 min
     python week10_captcha_tfrecord/10_1_generate_captcha.py --count 2000 --seed 3
     python week10_captcha_tfrecord/10_1_generate_captcha.py --quick        # 300 pictures
 
-The pictures go to runs/week10_captcha_tfrecord/10_1_generate_captcha/images/ (or --out DIR/images),
-where 10_2_tfrecord.py looks for them.
+The pictures go to <run folder>/images/ (runs/week10_captcha_tfrecord/10_1_generate_captcha/<date-time>/,
+or --out DIR); 10_2_tfrecord.py reads the newest finished run's.
 
 Differences from the course code:
   - The course drew each text with random.choice and saved `<text>.jpg`, so a repeated text
     silently overwrote an earlier picture: asked for 10000 it wrote about 6300 files. Here the
     texts are drawn without repetition, so the number printed is the number of files written
     (at most 10000: there are only 10000 four-digit texts).
-  - `--seed` makes the set reproducible: captcha 0.7.0 (pinned in requirements.txt) draws its
-    noise from Python's `random`; 0.7.1 switched to `secrets`, which no seed can fix.
-  - Pictures are written to a temporary folder that replaces images/ only when all are done,
-    so an error or Ctrl-C never leaves a half-made data set behind.
+  - `--seed` (default 0) makes the set reproducible: captcha 0.7.0 (pinned in requirements.txt)
+    draws its noise from Python's `random`; 0.7.1 switched to `secrets`, which no seed can fix.
+  - The pictures are written to a temporary folder that becomes images/ only when all are done
+    (tfcourse.atomic_path), so an error or Ctrl-C never leaves a half-made data set behind.
 """
 import tfcourse  # quiet TensorFlow import, shared flags
 import tensorflow as tf  # noqa: F401  (the course imports it here too; not needed to draw)
 
-import os
 import random
-import shutil
 import sys
 
-from _captcha import captcha_image  # noqa: E402  (this week's shared helpers, _captcha.py)
+from captcha.image import ImageCaptcha
 
-parser = tfcourse.make_parser(__doc__)
-parser.add_argument("--count", type=int, default=10000, help="how many pictures (lesson: 10000, at most 10000)")
+from _captcha import captcha_image  # this week's shared helpers, _captcha.py
+
+parser = tfcourse.make_parser(__doc__, quick=dict(count=300))
+parser.add_argument("--count", type=tfcourse.positive_int, default=10000,
+                    help="how many pictures (lesson: 10000, at most 10000)")
 
 
 def main(argv=None):
     args = parser.parse_args(argv)
+    if args.count > 10000:
+        parser.error(f"--count {args.count}: at most 10000, there are only 10000 different four-digit "
+                     "texts and each picture is named by its text")
     run = tfcourse.setup(args, __file__)
-    count = 300 if args.quick else args.count
-    if not 1 <= count <= 10000:
-        raise tfcourse.CourseError(f"--count must be between 1 and 10000, not {count}: there are only "
-                                   "10000 different four-digit texts, and each picture is named by its text.")
-
-    from captcha.image import ImageCaptcha
     generator = ImageCaptcha(width=160, height=60)  # the lesson's size
     random.seed(args.seed)  # captcha 0.7.0 draws fonts, warps and noise from `random`
 
     # ## Texts: `count` different four-digit strings (no overwritten duplicates)
-    texts = [f"{n:04d}" for n in random.sample(range(10000), count)]
+    texts = [f"{n:04d}" for n in random.sample(range(10000), args.count)]
 
+    # ## Draw into a temporary folder; it becomes images/ only when every picture is written
     images = run.out / "images"
-    partial = run.out / "images.partial"
-    shutil.rmtree(partial, ignore_errors=True)
-    partial.mkdir(parents=True)
-    try:
+    with tfcourse.atomic_path(images) as partial:
+        partial.mkdir()
         for i, text in enumerate(texts):
-            sys.stdout.write("\r>> Creating image %d/%d" % (i + 1, count))
+            sys.stdout.write("\r>> Creating image %d/%d" % (i + 1, args.count))
             sys.stdout.flush()
             captcha_image(text, generator).save(partial / f"{text}.jpg", format="JPEG")
+            if (i + 1) % 1000 == 0 or i + 1 == args.count:
+                run.record(images=i + 1)
         sys.stdout.write("\n")
-        # ## Swap the finished folder in: images/ is either the old set or the complete new one
-        if images.exists():
-            old = run.out / "images.old"
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(images, old)
-            os.replace(partial, images)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(partial, images)
-    finally:
-        shutil.rmtree(partial, ignore_errors=True)
 
     written = sum(1 for _ in images.glob("*.jpg"))
     print("生成完毕")
-    print(f"{written} pictures written to {images} (seed {args.seed})")
+    print(f"{written} pictures in {images} (seed {args.seed}); next: python week10_captcha_tfrecord/10_2_tfrecord.py")
+    run.finish(pictures=written)
     return 0
 
 

@@ -1,11 +1,11 @@
-"""Shared by the week-10 lessons: captcha pictures, the TFRecord format, the networks.
+"""Shared by the week-10 lessons (not a lesson): captcha pictures, the record format, the networks.
 
 10-1 draws captchas, 10-2 writes them to TFRecords, 10-3 trains on them and 10-4 tests; all four
-need the same file layout, the same record format and the same network, so they live here once.
+need the same file names, the same record format and the same network, so they live here once.
+Each lesson finds the one before it with `tfcourse.latest_run` (10-1 -> 10-2 -> 10-3 -> 10-4).
 """
 import io
 import json
-import os
 import random
 import re
 from pathlib import Path
@@ -14,16 +14,26 @@ import numpy as np
 import tensorflow as tf
 
 import tfcourse
+from tfcourse.tfrecords import check_tfrecord
 
-RUNS = Path(__file__).resolve().parent.parent / "runs" / "week10_captcha_tfrecord"
-DEFAULT_IMAGES = RUNS / "10_1_generate_captcha" / "images"   # 10-1 writes, 10-2 reads
-DEFAULT_RECORDS = RUNS / "10_2_tfrecord"                     # 10-2 writes, 10-3 and 10-4 read
-DEFAULT_TRAIN = RUNS / "10_3_train"                          # 10-3 writes checkpoints, 10-4 reads
+WEEK = "week10_captcha_tfrecord"
+LESSON = {n: f"{WEEK}/{name}.py" for n, name in (
+    ("10-1", "10_1_generate_captcha"), ("10-2", "10_2_tfrecord"), ("10-3", "10_3_train"), ("10-4", "10_4_test"))}
 RECORD_SIZE = 224                 # the lesson stores 224x224 grayscale pixels (AlexNet's input)
 CAPTCHA_NAME = re.compile(r"^(\d{4})\.(jpg|jpeg|png)$", re.IGNORECASE)
 
 
-# ---------------------------------------------------------------- captcha pictures (10-1, 10-4)
+def input_folder(given, lesson, need, what):
+    """`given` (a --data-dir / --model-dir), else the newest finished run of `lesson` holding `need`."""
+    folder = given or tfcourse.latest_run(LESSON[lesson], need=need)
+    if folder is None:
+        raise tfcourse.CourseError(f"No {what} found: no finished run of lesson {lesson} holds {need}.\n"
+                                   f"Remedy: run python {LESSON[lesson]} first, or pass the folder with "
+                                   f"{'--model-dir' if lesson == '10-3' else '--data-dir'} DIR.")
+    return Path(folder)
+
+
+# ---------------------------------------------------------------- captcha pictures (10-1, 10-2, 10-4)
 
 def captcha_image(text, generator=None):
     """A 160x60 RGB PIL picture of `text`, drawn with the module `random` (seed it for repeats)."""
@@ -54,7 +64,7 @@ def list_captchas(folder):
     folder = Path(folder)
     if not folder.is_dir():
         raise tfcourse.CourseError(f"The captcha folder {folder} does not exist.\n"
-                                   "Remedy: run 10_1_generate_captcha.py first, or pass --images DIR.")
+                                   f"Remedy: run python {LESSON['10-1']} first, or pass --data-dir DIR.")
     found, skipped = [], []
     for path in sorted(folder.iterdir()):
         match = CAPTCHA_NAME.match(path.name)
@@ -99,8 +109,8 @@ FEATURES = {"image": tf.io.FixedLenFeature([], tf.string),
 def parse_record(serialized):
     """Serialized Example(s) -> (uint8 image (..., 224, 224), int32 labels (..., 4)).
 
-    Works on one record or on a batch of them; parsing a whole batch at once (tf.io.parse_example
-    is vectorised) is several times faster than parsing records one by one.
+    Works on one record or on a batch (tf.io.parse_example is vectorised: a batch at once is
+    several times faster than record by record).
     """
     features = tf.io.parse_example(serialized, FEATURES)
     shape = tf.concat([tf.shape(serialized), [RECORD_SIZE, RECORD_SIZE]], 0)
@@ -119,13 +129,12 @@ def to_input(image, input_size):
 
 
 def dataset(path, input_size, batch_size, shuffle=0, repeat=False, seed=0):
-    """tf.data pipeline: read records -> shuffle -> batch -> parse in parallel -> prefetch."""
+    """tf.data pipeline: read records -> shuffle -> batch -> parse a batch at a time, in parallel."""
     data = tf.data.TFRecordDataset(str(path), buffer_size=8 << 20)
     if repeat:
         data = data.repeat()
     if shuffle:
         data = data.shuffle(shuffle, seed=seed)
-    # batch the serialized records first, then parse and scale 25 at a time, in parallel
     data = data.batch(batch_size).map(lambda records: parse_and_scale(records, input_size),
                                       num_parallel_calls=tf.data.AUTOTUNE)
     return data.prefetch(tf.data.AUTOTUNE)
@@ -136,67 +145,9 @@ def parse_and_scale(records, input_size):
     return to_input(image, input_size), labels
 
 
-def good_records_before_error(path):
-    """How many records of a damaged file can be read before the damage."""
-    count = 0
-    try:
-        for _ in tf.data.TFRecordDataset(str(path)):
-            count += 1
-    except tf.errors.DataLossError:
-        pass
-    return count
-
-
-def corrupt_record_error(path, error):
-    """A CourseError naming the file and where a DataLossError ('corrupted record at N') happened."""
-    message = str(getattr(error, "message", error))
-    found = re.search(r"(\w+) record at (\d+)", message)
-    what, where = (found.group(1), f"byte {int(found.group(2)):,}") if found else ("damaged", "an unknown position")
-    return tfcourse.CourseError(
-        f"The TFRecord file {path} is damaged near {where} ({what} record, after "
-        f"{good_records_before_error(path):,} good records).\n"
-        "Remedy: write it again with 10_2_tfrecord.py (an interrupted copy or download cuts a "
-        "file short).")
-
-
 def check_records(path):
-    """Read every record of `path` once (fast: no parsing) and return how many there are.
-
-    A truncated or corrupted file raises a CourseError naming the file and the byte offset, before
-    any training starts; a file of the wrong kind (not Examples of our features) likewise.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise tfcourse.CourseError(f"The TFRecord file {path} does not exist.\n"
-                                   "Remedy: run 10_2_tfrecord.py first, or pass --records DIR.")
-    count, framed = 0, 0  # records, bytes they fill (each: 8 length + 4 CRC + data + 4 CRC)
-    first = None
-    try:
-        for record in tf.data.TFRecordDataset(str(path), buffer_size=8 << 20).batch(256):
-            if first is None and len(record):
-                first = record[0]
-            count += int(record.shape[0])
-            framed += int(tf.reduce_sum(tf.strings.length(record))) + 16 * int(record.shape[0])
-    except tf.errors.DataLossError as error:
-        raise corrupt_record_error(path, error) from None
-    size = path.stat().st_size
-    if framed != size:  # TFRecordDataset quietly drops a record cut short at the end of the file
-        raise tfcourse.CourseError(
-            f"The TFRecord file {path} is truncated near byte {framed:,} of {size:,}: record "
-            f"{count + 1:,} is cut short, after {count:,} good records.\n"
-            "Remedy: write it again with 10_2_tfrecord.py (an interrupted copy or download cuts a "
-            "file short).")
-    if count == 0:
-        raise tfcourse.CourseError(f"The TFRecord file {path} holds no records.\n"
-                                   "Remedy: write it again with 10_2_tfrecord.py.")
-    try:
-        parse_record(first)
-    except (tf.errors.InvalidArgumentError, ValueError) as error:
-        raise tfcourse.CourseError(
-            f"The records in {path} are not 10-2's captcha records (features image, label0..label3 "
-            f"of a {RECORD_SIZE}x{RECORD_SIZE} picture): {str(error).splitlines()[0][:200]}.\n"
-            "Remedy: write the file with 10_2_tfrecord.py.") from None
-    return count
+    """How many records `path` holds; a damaged, truncated or foreign file -> one CourseError."""
+    return check_tfrecord(path, f"write it again: python {LESSON['10-2']}", features=FEATURES)
 
 
 # ---------------------------------------------------------------- the networks (10-3, 10-4)
@@ -225,8 +176,10 @@ def _cnn_trunk(inputs):
 def _alexnet_v2_trunk(inputs):
     """slim's alexnet_v2 up to fc7 (the lesson's `nets/alexnet.py`), fully connected layers as convolutions."""
     init = tf.keras.initializers.TruncatedNormal(stddev=0.005)
-    conv = lambda f, k, **kw: tf.keras.layers.Conv2D(f, k, activation="relu", kernel_initializer=init,  # noqa: E731
-                                                     bias_initializer=tf.keras.initializers.Constant(0.1), **kw)
+
+    def conv(filters, kernel, **kw):
+        return tf.keras.layers.Conv2D(filters, kernel, activation="relu", kernel_initializer=init,
+                                      bias_initializer=tf.keras.initializers.Constant(0.1), **kw)
     x = conv(64, 11, strides=4, padding="valid")(inputs)            # -> (54, 54, 64)
     x = tf.keras.layers.MaxPooling2D(3, 2)(x)                       # -> (26, 26, 64)
     x = conv(192, 5, padding="same")(x)
@@ -242,37 +195,75 @@ def _alexnet_v2_trunk(inputs):
     return tf.keras.layers.Flatten()(x)                             # -> (4096,)
 
 
-def build_model(name="cnn", head="four", input_size=None):
+def build_model(arch="cnn", head="four", input_size=None):
     """Shared trunk + heads. Output: logits (batch, 4, 10), one row of 10 per character.
 
     head="four": four Dense(10) heads, one per character (the lesson's multi-task network);
     head="single40": one Dense(40) layer read as 4 x 10 (the week-11 homework variant).
     """
-    input_size = tuple(input_size or DEFAULT_INPUT[name])
+    input_size = tuple(input_size or DEFAULT_INPUT[arch])
     inputs = tf.keras.Input(shape=input_size + (1,), name="x")
-    trunk = {"cnn": _cnn_trunk, "alexnet_v2": _alexnet_v2_trunk}[name](inputs)
+    trunk = {"cnn": _cnn_trunk, "alexnet_v2": _alexnet_v2_trunk}[arch](inputs)
     if head == "four":
         heads = [tf.keras.layers.Dense(10, name=f"logits{i}")(trunk) for i in range(4)]
         logits = tf.keras.layers.Lambda(lambda t: tf.stack(t, axis=1), name="stack")(heads)
     else:
         logits = tf.keras.layers.Reshape((4, 10))(tf.keras.layers.Dense(40, name="logits40")(trunk))
-    return tf.keras.Model(inputs, logits, name=f"{name}_{head}")
+    return tf.keras.Model(inputs, logits, name=f"{arch}_{head}")
 
+
+# ---------------------------------------------------------------- 10-3's model folder (10-3, 10-4)
 
 def save_config(folder, config):
-    """Write the network's description beside the checkpoints (atomically), for 10-4."""
-    path = Path(folder) / "model.json"
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(config, indent=1), encoding="utf-8")
-    os.replace(tmp, path)
+    """model.json beside the checkpoints: the network's description, for 10-4 and for resuming."""
+    tfcourse.atomic_write(Path(folder) / "model.json", json.dumps(config, indent=1))
 
 
-def load_config(folder):
+def load_config(folder, remedy=None):
+    """10-3's model.json as a dict; missing or damaged -> a CourseError ending with `remedy`."""
     path = Path(folder) / "model.json"
+    remedy = remedy or (f"train a model with python {LESSON['10-3']} (10-4 then finds it), "
+                        "or pass its run folder with --model-dir DIR.")
     if not path.is_file():
-        raise tfcourse.CourseError(f"No trained model in {folder} (model.json is missing).\n"
-                                   "Remedy: train one with 10_3_train.py, or pass --train-dir DIR.")
-    return json.loads(path.read_text(encoding="utf-8"))
+        raise tfcourse.CourseError(f"No model of lesson 10-3 in {folder}: model.json is missing (the folder "
+                                   f"holds {_listing(folder)}).\nRemedy: {remedy}")
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+        if set(config) != {"arch", "head", "input_size"} or config["arch"] not in DEFAULT_INPUT:
+            raise ValueError(f"it has the keys {sorted(config)}")
+        return config
+    except (ValueError, TypeError, AttributeError, UnicodeDecodeError) as error:
+        raise tfcourse.CourseError(f"{path} is damaged or not 10-3's: {str(error)[:80]}.\n"
+                                   f"Remedy: {remedy}") from None
+
+
+def _listing(folder):
+    if not Path(folder).is_dir():
+        return "nothing: it does not exist"
+    names = sorted(p.name + ("/" if p.is_dir() else "") for p in Path(folder).iterdir())
+    return ", ".join(names[:6]) + (" ..." if len(names) > 6 else "") if names else "nothing"
+
+
+def restore(checkpoint, path, model, remedy):
+    """checkpoint.restore(path), checked: every variable of `model` must come from the file.
+
+    `expect_partial()` alone accepts any checkpoint (another lesson's restores nothing and says
+    nothing); `assert_existing_objects_matched()` fails unless the model's variables were found.
+    """
+    try:
+        checkpoint.restore(path).expect_partial().assert_existing_objects_matched()
+    except (AssertionError, ValueError, KeyError, IndexError, tf.errors.OpError) as error:
+        why = "" if isinstance(error, AssertionError) else f" ({str(error).splitlines()[0][:120]})"
+        try:
+            held = [f"{name.replace('/.ATTRIBUTES/VARIABLE_VALUE', '')} {tuple(shape)}"
+                    for name, shape in tf.train.list_variables(path)
+                    if name != "_CHECKPOINTABLE_OBJECT_GRAPH" and not name.startswith("save_counter")]
+            what = f"{len(held)} variables: " + ", ".join(held[:4]) + (" ..." if len(held) > 4 else "")
+        except (tf.errors.OpError, ValueError):
+            what = "something that cannot be read as a checkpoint (damaged?)"
+        raise tfcourse.CourseError(f"The checkpoint {path} is not one of the network {model.name} "
+                                   f"({len(model.variables)} variables): it holds {what}{why}.\n"
+                                   f"Remedy: {remedy}") from None
 
 
 def text_of(digits):
