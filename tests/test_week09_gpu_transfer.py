@@ -1,29 +1,36 @@
-"""Week 9: check_gpu without a GPU, retrain + 9-1 on drawn pictures, TFRecord shards + training.
+"""Week 9: retrain (9-retrain) and the test of the retrained model (9-1), on pictures the tests draw.
 
-All data is drawn by the tests (coloured shapes per class). The Keras Inception-v3 base runs with
-random weights (the hidden --random-base option: ImageNet weights cannot be downloaded here), and
-the lesson's 2015 graph is replaced by tfcourse.inception's tiny stand-in with the same tensor names.
+Keras's InceptionV3 is replaced by a tiny model of the same interface (its ImageNet weights cannot
+be downloaded here, and building the real one costs seconds); the lesson's 2015 graph by
+`inception_standin`, which has the real graph's tensor names, old ops and GraphDef version, and
+whose features are the mean colour, so a retrained layer can learn colours.
+(The 9-0 and 9-2 tests are in test_week09_tfrecord.py.)
 """
-import os
 import re
+import shutil
 import sys
+from functools import partial
 from pathlib import Path
 
 import pytest
 
+import inception_standin
+import tfcourse.cli
 from lesson_runner import run_lesson
+from tfcourse import inception
 
 WEEK = "week09_gpu_transfer"
+RETRAIN, TEST = f"{WEEK}/9_1_retrain.py", f"{WEEK}/9_1_test_retrained.py"
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / WEEK))
 from _images import draw_shapes  # noqa: E402
+SCORE = re.compile(r"(.+) \(score = (\d\.\d{5})\)")
 
 
 def make_pictures(root, per_class=6, classes=("red circle", "green square", "blue triangle")):
     """Shapes per class plus the awkward cases: a PNG, a GIF, a text file, a broken JPEG, an empty class."""
     from PIL import Image
     draw_shapes(root, per_class=per_class, size=48, classes=classes)
-    first = root / classes[0] / f"{classes[0]} 000.jpg"
-    Image.open(first).save(root / classes[0] / "as png.png")
+    Image.open(root / classes[0] / f"{classes[0]} 000.jpg").save(root / classes[0] / "as png.png")
     Image.open(root / classes[1] / f"{classes[1]} 000.jpg").save(root / classes[1] / "动图.gif")
     (root / classes[1] / "notes.txt").write_text("not a picture")
     (root / classes[2] / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0" + b"not really a jpeg" * 4)
@@ -31,8 +38,8 @@ def make_pictures(root, per_class=6, classes=("red circle", "green square", "blu
     return root
 
 
-def colour_pictures(root, per_class=8):
-    """Pictures whose mean colour tells the class (what the tiny stand-in graph's features see)."""
+def colour_pictures(root, per_class=10):
+    """Pictures whose mean colour tells the class (what the stand-in graph's features see)."""
     import random
     from PIL import Image
     rng = random.Random(1)
@@ -44,193 +51,183 @@ def colour_pictures(root, per_class=8):
     return root
 
 
-def bottleneck_files(folder):
-    return sorted(p for p in Path(folder).rglob("*.txt") if p.is_file())
+def pictures_to_classify(folder):
+    from PIL import Image
+    folder.mkdir()
+    for name, colour in (("red.jpg", (220, 30, 30)), ("green.png", (30, 200, 50)), ("blue.gif", (40, 60, 230))):
+        Image.new("RGB", (40, 40), colour).save(folder / name)
+    (folder / "readme.md").write_text("hello")
+    return folder
 
 
-# ---------------------------------------------------------------- 9-0 check_gpu
+def score_blocks(out, names):
+    """{picture name: [(label, score)...]} from 9-1's output."""
+    lines = out.splitlines()
+    return {Path(line).name: [(m.group(1), float(m.group(2))) for m in map(SCORE.fullmatch, lines[i + 1:i + 4]) if m]
+            for i, line in enumerate(lines) if line.endswith(names)}
 
-def test_check_gpu_reports_devices_benchmark_and_next_steps():
+
+def refused(result, phrase, code=1):
+    exit_code, out, err = result
+    assert exit_code == code and "Traceback" not in err, err
+    assert phrase in err, err
+
+
+@pytest.fixture
+def fake_keras_inception(monkeypatch, tmp_path):
+    """A tiny model in place of tf.keras.applications.InceptionV3; Keras's files are not downloaded."""
     import tensorflow as tf
-    code, out, err = run_lesson(f"{WEEK}/9_0_check_gpu.py", "--quick", "--platform", "windows")
+    calls = []
+
+    def InceptionV3(include_top=True, weights="imagenet", input_shape=None, pooling=None):
+        calls.append(dict(include_top=include_top, weights=weights, input_shape=input_shape, pooling=pooling))
+        return tf.keras.Sequential([tf.keras.Input(input_shape), tf.keras.layers.GlobalAveragePooling2D(),
+                                    tf.keras.layers.Dense(2048)])  # -> (2048,), like pooling="avg"
+
+    monkeypatch.setattr(tf.keras.applications, "InceptionV3", InceptionV3)
+    monkeypatch.setattr(inception, "keras_file", partial(lambda folder, name: folder / name, tmp_path))
+    return calls
+
+
+@pytest.fixture(scope="module")
+def standin_model(tmp_path_factory):
+    """The stand-in 2015 graph, extracted as the course's inception_model/."""
+    return inception_standin.extracted(tmp_path_factory.mktemp("inception") / "inception_model")
+
+
+@pytest.fixture(scope="module")
+def retrained(tmp_path_factory, standin_model):
+    """One retrain run on the stand-in graph: its run folder (output_model/, output_labels.txt)."""
+    root = tmp_path_factory.mktemp("retrained")
+    code, out, err = run_lesson(RETRAIN, "--data-dir", colour_pictures(root / "train"), "--graph", "--model-dir",
+                                standin_model, "--steps", "50", "--out", root / "run")
     assert code == 0, err
-    assert f"TensorFlow {tf.__version__}" in out and "Physical devices: CPU:0" in out
-    gflops = float(re.search(r"CPU:0\s+float32\s+([\d.]+) GFLOP/s", out).group(1))
-    assert gflops > 0
-    if tf.config.list_physical_devices("GPU"):
-        assert re.search(r"GPU:0\s+float32\s+[\d.]+ GFLOP/s", out) and "OK: TensorFlow uses" in out
-        return
-    assert "No GPU" in out and "Native Windows has had no GPU build" in out and "WSL2" in out
-    code, out, _ = run_lesson(f"{WEEK}/9_0_check_gpu.py", "--quick", "--platform", "linux", "--require-gpu")
-    assert code == 1  # an install script can tell
-    assert "nvidia-smi" in out and f'pip install "tensorflow[and-cuda]=={tf.__version__}"' in out
+    return root / "run"
 
 
-@pytest.mark.parametrize("driver", ["working", "broken"])
-def test_check_gpu_explains_why_no_gpu_from_nvidia_smi(tmp_path, monkeypatch, driver):
-    import importlib.util
-    import platform
-    import tensorflow as tf
-    if platform.system() != "Linux" or tf.config.list_physical_devices("GPU"):
-        pytest.skip("the reasons are checked on a Linux machine without a GPU")
-    fake = tmp_path / "nvidia-smi"  # stands in for the driver's tool
-    fake.write_text("#!/bin/sh\necho '0, NVIDIA Test GPU, 81559, 1024, 550.54'\n" if driver == "working"
-                    else "#!/bin/sh\necho 'NVIDIA-SMI has failed' >&2\nexit 9\n")
-    fake.chmod(0o755)
-    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
-    code, out, err = run_lesson(f"{WEEK}/9_0_check_gpu.py", "--quick", "--out", tmp_path / "run")
-    assert code == 0, err
-    if driver == "broken":
-        assert "`nvidia-smi` fails: the driver is not working" in out
-        return
-    assert "nvidia-smi GPU 0 NVIDIA Test GPU: 1024 MiB used of 81559 MiB (driver 550.54)" in out
-    if tf.sysconfig.get_build_info().get("is_cuda_build") and importlib.util.find_spec("nvidia") is None:
-        assert "the CUDA libraries are not" in out
-
-
-# ---------------------------------------------------------------- retrain and 9-1
-
-def test_retrain_keras_base_caches_bottlenecks_and_writes_a_model(tmp_path):
+def test_retrain_keras_base_with_the_courses_flags(tmp_path, fake_keras_inception):
     images = make_pictures(tmp_path / "train")
-    args = ["--image-dir", images, "--random-base", "--how-many-training-steps", "12",
-            "--validation-percentage", "20", "--testing-percentage", "20", "--out", tmp_path / "run"]
-    code, out, err = run_lesson(f"{WEEK}/9_1_retrain.py", *args)
+    out_dir = tmp_path / "out"
+    code, out, err = run_lesson(RETRAIN, "--image_dir", images, "--how_many_training_steps", "12",
+                                "--validation_percentage", "20", "--testing_percentage", "20",
+                                "--learning_rate", "0.05", "--train_batch_size", "16", "--bottleneck_dir", tmp_path / "bn",
+                                "--output_graph", out_dir / "output_graph", "--output_labels", out_dir / "labels.txt",
+                                "--out", tmp_path / "run")
     assert code == 0, err
+    assert fake_keras_inception == [dict(include_top=False, pooling="avg", input_shape=(299, 299, 3),
+                                         weights=str(tmp_path / "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5"))]
     usable = 3 * 6 + 2  # shapes + the PNG and the GIF; not the text file nor the broken JPEG
-    assert f"Bottlenecks: {usable + 1} computed" not in out
-    assert f"Bottlenecks: {usable} computed, 0 reused" in out
-    assert len(bottleneck_files(tmp_path / "run" / "bottleneck")) == usable
+    assert f"Bottlenecks: {usable} computed, 0 reused from {tmp_path / 'bn'}" in out
+    assert len(list((tmp_path / "bn").rglob("*_inception_v3.txt"))) == usable
     assert "notes.txt: not an image file" in out and "broken.jpg: cannot be decoded" in out
     assert "no images found in class folder 'empty class'" in out
     assert re.search(r": Step 0: Train accuracy = \d+\.\d%", out)
     assert re.search(r": Step 11: Validation accuracy = \d+\.\d% \(N=\d+\)", out)
     assert re.search(r"Final test accuracy = \d+\.\d% \(N=[1-9]\d*\)", out)
-    assert (tmp_path / "run" / "output_model" / "saved_model.pb").is_file()
-    assert (tmp_path / "run" / "output_labels.txt").read_text(encoding="utf-8").split("\n")[:3] == \
-        ["blue triangle", "green square", "red circle"]
+    assert (out_dir / "output_graph" / "saved_model.pb").is_file() and not (tmp_path / "run" / "output_model").exists()
+    assert (out_dir / "labels.txt").read_text(encoding="utf-8") == "blue triangle\ngreen square\nred circle\n"
 
-    # (Re-runs reuse the cache: tested with the stand-in graph below, where a run costs far less.)
-
-
-def tiny_inception(folder):
-    import tfcourse
-    from tfcourse import inception
-    archive = folder / "tiny.tgz"
-    archive.write_bytes(inception.tiny_archive())
-    return tfcourse.extract_tar(archive, folder / "inception_model")
-
-
-def test_retrain_with_the_2015_graph_learns_reuses_its_cache_and_9_1_classifies(tmp_path):
-    from PIL import Image
-    images = colour_pictures(tmp_path / "图片 train", per_class=10)
-    model_dir = tiny_inception(tmp_path)
-    args = ["--image-dir", images, "--graph", "--model-dir", model_dir, "--testing-percentage", "25",
-            "--out", tmp_path / "run"]
-    code, out, err = run_lesson(f"{WEEK}/9_1_retrain.py", *args)
+    code, out, err = run_lesson(TEST, "--model-dir", out_dir / "output_graph", "--labels", out_dir / "labels.txt",
+                                "--data-dir",
+                                pictures_to_classify(tmp_path / "images"), "--top-k", "2", "--out", tmp_path / "test")
     assert code == 0, err
-    assert "Bottlenecks: 30 computed, 0 reused" in out
+    blocks = score_blocks(out, ("red.jpg", "green.png", "blue.gif"))
+    assert set(blocks) == {"red.jpg", "green.png", "blue.gif"} and all(len(b) == 2 for b in blocks.values())
+
+
+def test_retrain_with_the_2015_graph_learns_reuses_its_cache_and_9_1_finds_it(tmp_path, standin_model, monkeypatch):
+    from PIL import Image
+    monkeypatch.setattr(tfcourse.cli, "PROJECT_ROOT", tmp_path)  # runs/ goes under tmp_path
+    images = colour_pictures(tmp_path / "图片 train")
+    args = ["--data-dir", images, "--graph", "--model-dir", standin_model, "--testing-percentage", "25"]
+    code, out, err = run_lesson(RETRAIN, *args)
+    assert code == 0, err
+    cache = tmp_path / "runs" / WEEK / "9_1_retrain" / "bottleneck"  # beside the runs, shared by them
+    assert f"Bottlenecks: 30 computed, 0 reused from {cache}" in out
     test_accuracy = float(re.search(r"Final test accuracy = ([\d.]+)%", out).group(1))
     assert test_accuracy >= 80  # the stand-in's features are the mean colour: 3 colours, chance 33%
 
-    # A second run computes no bottleneck: every one comes from the cache.
-    code, out, err = run_lesson(f"{WEEK}/9_1_retrain.py", *args)
+    code, out, err = run_lesson(RETRAIN, *args)  # a second run computes no bottleneck
     assert code == 0, err
     assert "Bottlenecks: 0 computed, 30 reused" in out
-
-    # Change one picture: only its bottleneck is computed again.
-    changed = images / "red circle" / "red circle 003.jpg"
-    Image.new("RGB", (48, 48), (200, 30, 30)).save(changed)
-    code, out, err = run_lesson(f"{WEEK}/9_1_retrain.py", *args)
+    Image.new("RGB", (48, 48), (200, 30, 30)).save(images / "red circle" / "red circle 003.jpg")
+    (cache / "green square" / "green square 001.jpg_pool_3_2015.txt").write_text("sha1=x\n1,2")  # damaged
+    code, out, err = run_lesson(RETRAIN, *args)  # only the changed picture and the damaged file again
     assert code == 0, err
-    assert "Bottlenecks: 1 computed, 29 reused" in out
+    assert "Bottlenecks: 2 computed, 28 reused" in out
 
-    pictures = tmp_path / "images"
-    pictures.mkdir()
-    for name, colour in (("red.jpg", (220, 30, 30)), ("green.png", (30, 200, 50)), ("blue.gif", (40, 60, 230))):
-        Image.new("RGB", (40, 40), colour).save(pictures / name)
-    (pictures / "readme.md").write_text("hello")
-    code, out, err = run_lesson(f"{WEEK}/9_1_test_retrained.py", "--model", tmp_path / "run" / "output_model",
-                                "--images", pictures, "--out", tmp_path / "test")
-    assert code == 0, err
-    lines = out.splitlines()
-    blocks = {Path(line).name: lines[i + 1:i + 4] for i, line in enumerate(lines)
-              if line.endswith(("red.jpg", "green.png", "blue.gif"))}
-    assert set(blocks) == {"red.jpg", "green.png", "blue.gif"}
+    code, out, err = run_lesson(TEST, "--data-dir", pictures_to_classify(tmp_path / "images"), "--out", tmp_path / "test")
+    assert code == 0, err  # no --model-dir: retrain's newest finished run
+    blocks = score_blocks(out, ("red.jpg", "green.png", "blue.gif"))
     for name, expected in (("red.jpg", "red circle"), ("green.png", "green square"), ("blue.gif", "blue triangle")):
-        scores = [re.fullmatch(r"(.+) \(score = (\d\.\d{5})\)", line) for line in blocks[name][:3]]
-        assert all(scores), blocks[name]
-        assert scores[0].group(1) == expected  # best class first
-        assert abs(sum(float(s.group(2)) for s in scores) - 1) < 1e-3
+        assert len(blocks[name]) == 3 and blocks[name][0][0] == expected  # every class, best first
+        assert abs(sum(score for _, score in blocks[name]) - 1) < 1e-3
     assert "readme.md: not an image file" in out
-    assert (tmp_path / "test" / "predictions.png").is_file()
+    assert (tmp_path / "test" / "predictions.png").stat().st_size > 1000
 
 
-@pytest.mark.parametrize("case", ["one class", "missing folder"])
-def test_retrain_refuses_unusable_folders(tmp_path, case):
+# ---------------------------------------------------------------- bad input: one message, nothing left
+
+@pytest.mark.parametrize("case", ["one class", "missing folder", "no training pictures"])
+def test_retrain_refuses_unusable_folders(tmp_path, standin_model, case):
     root = tmp_path / "train"
+    flags = ["--graph", "--model-dir", standin_model]
     if case == "one class":
         draw_shapes(root, per_class=3, size=32, classes=("red circle",))
         (root / "empty").mkdir()
-    code, out, err = run_lesson(f"{WEEK}/9_1_retrain.py", "--image-dir", root, "--random-base",
-                                "--out", tmp_path / "run")
-    assert code != 0 and "Traceback" not in err
-    assert ("needs at least two" in err and "Empty class folders: empty" in err) if case == "one class" \
-        else "does not exist" in err
-    assert "Remedy" in err
+    elif case == "no training pictures":
+        colour_pictures(root, per_class=3)
+        flags += ["--validation_percentage", "60", "--testing_percentage", "40"]
+    result = run_lesson(RETRAIN, "--data-dir", root, *flags, "--out", tmp_path / "run")
+    phrase = {"one class": "Empty class folders: empty", "missing folder": "does not exist",
+              "no training pictures": "No picture fell into the training set"}[case]
+    refused(result, phrase)
+    assert "Remedy" in result[2] and "--image-dir" not in result[2]  # flags that exist
+    assert not (tmp_path / "run" / "output_model").exists() and not list(tmp_path.rglob("*.tmp*"))
 
 
-def test_9_1_without_a_model_says_run_retrain_first(tmp_path):
-    code, out, err = run_lesson(f"{WEEK}/9_1_test_retrained.py", "--model", tmp_path / "nothing",
-                                "--out", tmp_path / "run")
-    assert code != 0 and "run week09_gpu_transfer/9_1_retrain.py first" in err
-
-
-# ---------------------------------------------------------------- 9-2: TFRecord shards, own model
-
-def test_tfrecord_shards_labels_and_training_from_them(tmp_path):
+def another_programs_model(folder):
     import tensorflow as tf
-    images = make_pictures(tmp_path / "pictures", per_class=20, classes=("red circle", "green square", "黄色 星形"))
-    out_dir = tmp_path / "records"
-    code, out, err = run_lesson(f"{WEEK}/9_2_images_to_tfrecord.py", "--dataset-dir", images,
-                                "--num-test", "12", "--out", out_dir)
-    assert code == 0, err
-    usable = 3 * 20 + 2
-    assert f">> Converting image {usable - 12}/{usable - 12} shard 4" in out
-    assert ">> Converting image 12/12 shard 3" in out  # 3 per shard: the fifth test shard is empty
-    assert "broken.jpg: cannot be decoded" in out and "notes.txt: not an image file" in out
-    names = sorted(p.name for p in out_dir.glob("*.tfrecord"))
-    assert names == [f"image_{s}_{i:05d}-of-00005.tfrecord" for s in ("test", "train") for i in range(5)]
-    assert not list(out_dir.glob("*.tmp"))
-    assert (out_dir / "labels.txt").read_text(encoding="utf-8") == "0:green square\n1:red circle\n2:黄色 星形\n"
-    counts = {}
-    for split in ("train", "test"):
-        records = list(tf.data.TFRecordDataset([str(p) for p in sorted(out_dir.glob(f"image_{split}_*"))]))
-        counts[split] = len(records)
-        example = tf.train.Example.FromString(records[0].numpy()).features.feature
-        assert example["image/format"].bytes_list.value[0] in (b"jpg", b"png", b"gif")
-        assert example["image/class/label"].int64_list.value[0] in (0, 1, 2)
-        assert tf.io.decode_image(example["image/encoded"].bytes_list.value[0]).shape[-1] == 3
-    assert counts == {"train": usable - 12, "test": 12}
-
-    code, out, err = run_lesson(f"{WEEK}/9_2_images_to_tfrecord.py", "--dataset-dir", images, "--out", out_dir)
-    assert code == 0 and "exist already" in out  # kept, as the lesson does
-    code, out, err = run_lesson(f"{WEEK}/9_2_images_to_tfrecord.py", "--dataset-dir", images, "--overwrite",
-                                "--num-test", "500", "--out", out_dir)
-    assert code != 0 and "would leave none for training" in err
-
-    code, out, err = run_lesson(f"{WEEK}/9_2_train_own_model.py", "--dataset-dir", out_dir, "--quick",
-                                "--steps", "50", "--out", tmp_path / "train")
-    assert code == 0, err
-    assert re.search(r"global step 50: loss = [\d.]+ \([\d.]+ sec/step\)", out)
-    accuracy = float(re.search(r"Test accuracy = ([\d.]+) \(N=12\)", out).group(1))
-    assert accuracy >= 0.75  # 3 classes: chance is 0.33
-    # A second run continues from the checkpoint instead of starting again.
-    code, out, err = run_lesson(f"{WEEK}/9_2_train_own_model.py", "--dataset-dir", out_dir, "--quick",
-                                "--steps", "60", "--out", tmp_path / "train")
-    assert code == 0, err
-    assert "(global step 50)" in out and "global step 60:" in out and "global step 10:" not in out
+    module = tf.Module()
+    module.w = tf.Variable(tf.ones([784, 10]))
+    module.f = tf.function(lambda x: tf.matmul(x, module.w), input_signature=[tf.TensorSpec([None, 784], tf.float32, name="x")])
+    tf.saved_model.save(module, str(folder), signatures={"serving_default": module.f})
 
 
-def test_train_without_shards_says_convert_first(tmp_path):
-    code, out, err = run_lesson(f"{WEEK}/9_2_train_own_model.py", "--dataset-dir", tmp_path, "--out", tmp_path / "r")
-    assert code != 0 and "9_2_images_to_tfrecord.py first" in err
+@pytest.mark.parametrize("case", ["no model", "no run at all", "damaged saved_model.pb", "another program's model",
+                                  "labels of another model", "no pictures"])
+def test_9_1_refuses_what_is_not_retrains_model(tmp_path, retrained, monkeypatch, case):
+    monkeypatch.setattr(tfcourse.cli, "PROJECT_ROOT", tmp_path)  # no runs of retrain here
+    model_dir = tmp_path / "run"
+    shutil.copytree(retrained, model_dir)
+    pictures = pictures_to_classify(tmp_path / "images")
+    flags = ["--model-dir", model_dir]
+    if case == "no model":
+        shutil.rmtree(model_dir / "output_model")
+    elif case == "no run at all":
+        flags = []
+    elif case == "damaged saved_model.pb":
+        pb = model_dir / "output_model" / "saved_model.pb"
+        pb.write_bytes(pb.read_bytes()[:200])  # cut short
+    elif case == "another program's model":
+        shutil.rmtree(model_dir / "output_model")
+        another_programs_model(model_dir / "output_model")
+    elif case == "labels of another model":
+        (model_dir / "output_labels.txt").write_text("cat\ndog\nbird\n")
+    else:
+        shutil.rmtree(pictures)
+        pictures.mkdir()
+        (pictures / "notes.txt").write_text("no pictures here")
+    result = run_lesson(TEST, *flags, "--data-dir", pictures, "--out", tmp_path / "o")
+    phrase = {"no model": f"No retrained model in {model_dir}",
+              "no run at all": "No retrained model in runs/week09_gpu_transfer/9_1_retrain/",
+              "damaged saved_model.pb": f"{model_dir / 'output_model'} holds a damaged SavedModel",
+              "another program's model": "holds a SavedModel of another program",
+              "labels of another model": "does not belong to",
+              "no pictures": "No pictures to classify"}[case]
+    refused(result, phrase)
+    if case == "another program's model":
+        assert "its signatures: serving_default(x) -> output_0" in result[2]
+    if case not in ("labels of another model", "no pictures"):
+        assert f"Remedy: run python {RETRAIN}" in result[2]  # the command that makes the right one
+    assert not (tmp_path / "o").exists()  # a run that failed before any result leaves no folder

@@ -237,7 +237,8 @@ class Run:
         print(f"run folder: {self.out}")
 
     def _save(self):
-        atomic_write(self.out / "metrics.json", json.dumps(self.record_data, indent=1, ensure_ascii=False))
+        atomic_write(self.out / "metrics.json", json.dumps(self.record_data, indent=1, ensure_ascii=False,
+                                                           default=str))  # e.g. a list of Paths (nargs="+")
 
     def _close(self, status):
         """End of the run (normal or not): stop logging, release the lock, drop an empty folder."""

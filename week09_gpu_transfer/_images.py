@@ -6,9 +6,12 @@ Chinese are fine), JPEG/PNG/GIF/BMP are recognised by their first bytes (not by 
 anything else is skipped and reported, a class folder without images is reported and left out,
 and fewer than two classes is an error that says what to do. `draw_shapes` makes a small data set
 of coloured shapes (the tests' data, and `--data shapes` for a run without pictures).
+`which_set` and `cached_bottlenecks` are retrain.py's data handling: its stable split by file name,
+and its bottleneck cache (one text file per picture).
 """
-import os
+import hashlib
 import random
+import re
 from pathlib import Path
 
 import tfcourse
@@ -46,13 +49,14 @@ def read_image(path, head_only=False):
 class ImageFolder:
     """The classes and images under `root` (one sub-folder per class), and what was skipped."""
 
-    def __init__(self, root, max_per_class=None):
+    def __init__(self, root, max_per_class=None, flag="--data-dir"):
+        """flag: the lesson's option that names the folder, for the messages."""
         self.root = Path(root)
         if not self.root.is_dir():
             raise tfcourse.CourseError(
                 f"The image folder {self.root} does not exist.\n"
                 "Remedy: make one sub-folder per class holding its pictures (e.g. data/train/flower/*.jpg) "
-                "and pass its parent with --image-dir, or try --data shapes (drawn shapes, no pictures needed).")
+                f"and pass its parent with {flag} DIR, or try --data shapes (drawn shapes, no pictures needed).")
         self.images = {}    # class name -> sorted [Path]
         self.skipped = []   # [(Path, reason)]
         self.empty = []     # class folders with no images
@@ -144,10 +148,61 @@ def draw_shapes(root, per_class=20, size=96, seed=0, classes=SHAPE_CLASSES):
                 draw.polygon(points, fill=jitter)
             target = folder / f"{name} {i:03d}.jpg"  # unique names: the split hashes the file name
             if not target.exists():
-                tmp = target.with_name(target.name + ".tmp")
-                image.save(tmp, format="JPEG", quality=90)
-                os.replace(tmp, target)
+                with tfcourse.atomic_path(target) as tmp:
+                    image.save(tmp, format="JPEG", quality=90)
     return root
+
+
+MAX_NUM_IMAGES_PER_CLASS = 2 ** 27 - 1  # retrain.py's constant
+
+
+def which_set(file_name, validation_percentage, testing_percentage):
+    """retrain.py's split: a SHA-1 of the file name (minus any `_nohash_` part) picks the set.
+
+    The same name always lands in the same set, so adding pictures later never moves old ones.
+    """
+    hash_name = re.sub(r"_nohash_.*$", "", file_name)
+    hashed = int(hashlib.sha1(hash_name.encode("utf-8")).hexdigest(), 16)
+    percentage_hash = (hashed % (MAX_NUM_IMAGES_PER_CLASS + 1)) * (100.0 / MAX_NUM_IMAGES_PER_CLASS)
+    if percentage_hash < validation_percentage:
+        return "validation"
+    return "testing" if percentage_hash < validation_percentage + testing_percentage else "training"
+
+
+def cached_bottlenecks(bottleneck, folder, cache_dir, base_name):
+    """{path: (2048,) array} for the pictures of `folder` (an ImageFolder); bottleneck(bytes) -> (2048,).
+
+    retrain.py's cache: one file per picture, `<cache_dir>/<class>/<file>_<base_name>.txt`, its
+    numbers comma-separated. Here the first line holds the picture's SHA-1, so a changed picture is
+    computed again (retrain.py reused a stale one); a damaged cache file is computed again too. A
+    picture TensorFlow cannot decode is skipped and reported.
+    """
+    import numpy as np
+    import tensorflow as tf
+    vectors, created = {}, 0
+    for path, _ in folder.all_images():
+        data = path.read_bytes()
+        digest = hashlib.sha1(data).hexdigest()
+        cache = cache_dir / path.relative_to(folder.root).parent / f"{path.name}_{base_name}.txt"
+        try:
+            header, values = cache.read_text(encoding="utf-8").split("\n", 1)
+            if header == f"sha1={digest}" and len(values.split(",")) == 2048:
+                vectors[path] = np.array(values.split(","), np.float32)
+                continue
+        except (OSError, ValueError):  # missing, or damaged: computed again
+            pass
+        try:
+            with tfcourse.quiet_stderr():  # libjpeg writes its complaints straight to stderr
+                vectors[path] = bottleneck(tf.constant(data)).numpy()
+        except (tf.errors.InvalidArgumentError, tf.errors.UnknownError):
+            print(f"WARNING: skipped {path.relative_to(folder.root)}: cannot be decoded (a damaged or truncated image)")
+            continue
+        tfcourse.atomic_write(cache, f"sha1={digest}\n" + ",".join(f"{v:.7g}" for v in vectors[path]))
+        created += 1
+        if created % 100 == 0:
+            print(f"{created} bottleneck files created.", flush=True)
+    print(f"Bottlenecks: {created} computed, {len(vectors) - created} reused from {cache_dir}")
+    return vectors
 
 
 def use_cjk_font():
