@@ -38,6 +38,7 @@ POLARITY_SIZE = 487_770
 POLARITY_SHA256 = "a05befe52aafda71d458d188a1c54506a998b1308613ba76bbda2e5029409ce9"
 POLARITY_LINES = 5331
 POLARITY_FILES = ("rt-polarity.pos", "rt-polarity.neg")
+DOWNLOAD_BACKOFF = 1.0  # seconds before a retry, times the attempt number (0 in the tests)
 
 # Control characters (except tab, newline, form feed, carriage return) do not occur in text:
 # a file full of them is binary or UTF-16, not Latin-1, even though every byte decodes as Latin-1.
@@ -64,7 +65,7 @@ def _mirror_urls(mirror, name, urls):
 
 def _download(urls, dest, what, remedy, **check):
     try:
-        return tfcourse.download(urls, dest, what=what, **check)
+        return tfcourse.download(urls, dest, what=what, backoff=DOWNLOAD_BACKOFF, **check)
     except tfcourse.DownloadError as error:
         raise tfcourse.CourseError(f"{error}\n{remedy}") from None
 
