@@ -58,9 +58,13 @@ def test_a_known_difference_says_why_and_names_the_flag(tmp_path, capsys):
     code, out, _ = compare_main(capsys, "4-3", fixed)
     assert code == 0 and "≈" in out and "as expected" in out and "softmax twice" not in out.split("Verdict")[0]
     assert "To reproduce the video: python week04_softmax_dropout_optimizers/4_3_optimizers.py --double-softmax" in out
+    assert "The project's own run: Iter 20 0.9188" in out
+    broken = made_run(tmp_path / "broken", "4-3", near_teacher("4-3", -0.08, at=20, double_softmax=False))
+    code, out, _ = compare_main(capsys, "4-3", broken)  # far from the video AND from the project's own run
+    assert code == 1 and "✗ 结论 Verdict" in out and "but also from the project's own run" in out
 
     # a run that trained both losses (4-1 --double-softmax records both, marked) shows them side by side
-    course = near_teacher("4-3", 0.001, double_softmax=True) + near_teacher("4-3", -0.05, double_softmax=False)
+    course = near_teacher("4-3", 0.001, double_softmax=True) + near_teacher("4-3", -0.0128, at=20, double_softmax=False)
     both = made_run(tmp_path / "both", "4-3", course, flags={"double_softmax": True})
     code, out, _ = compare_main(capsys, "4-3", both)
     assert code == 0 and "both [double_softmax True]" in out and "both [double_softmax False]" in out

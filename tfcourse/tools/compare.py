@@ -156,7 +156,18 @@ def compare_run(number, entry, record):
     elif differs and not reproduced:
         how = (f"To reproduce the video: {command}" if differs.get("flag")
                else "No flag reproduces the video's version of this.")
-        verdict = ("expected", f"differs beyond {tolerance} at {where}, as expected: {differs['why']} {how}")
+        own = [(p.get(by), m, v, _ours(record, entry, p, m)) for p in differs.get("ours", []) for m, v in p.items() if m != by]
+        own = [row for row in own if row[3] is not None]  # the project's own run on real data (README)
+        off = [row for row in own if abs(row[3] - row[2]) > _tolerance(entry, row[1]) + 1e-12]
+        said = ", ".join(f"{_label(entry, n)} {_teacher(v)}" for n, _, v, _ in (off or own))
+        if off:
+            verdict = ("error", f"differs from the teacher at {where}, which is expected ({differs['why']}), but also "
+                       f"from the project's own run ({said}) beyond {tolerance}: check the flags this run was made "
+                       "with, then `python -m tfcourse doctor`.")
+        else:
+            verdict = ("expected", f"differs beyond {tolerance} at {where}, as expected: {differs['why']}"
+                       + (f" The project's own run: {said}; this one is within {tolerance} of it." if own else "")
+                       + f" {how}")
     else:
         better = all((row[3] < row[2]) == ("loss" in row[1]) for row in outside)
         verdict = ("error", f"differs beyond {tolerance} at {where}" +
