@@ -35,7 +35,7 @@ from _images import ImageFolder, cached_bottlenecks, draw_shapes, which_set  # t
 WEIGHTS = "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5"  # 87.9 MB, Keras's own file
 parser = tfcourse.make_parser(__doc__, quick=dict(steps=20, max_per_class=10))
 add = parser.add_argument
-add("--data", choices=["folder", "shapes"], default="folder", help="folder: your pictures (default); shapes: drawn")
+add("--data", choices=["photos", "shapes"], default="photos", help="photos: yours, in --data-dir (default); shapes: drawn")
 add("--data-dir", "--image_dir", type=Path, default=Path("data/train"), metavar="DIR",
     help="one sub-folder of pictures per class (lesson: data/train)")
 add("--max-per-class", type=tfcourse.positive_int, default=None, help="use at most N pictures per class")

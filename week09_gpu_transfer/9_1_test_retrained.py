@@ -30,7 +30,7 @@ import numpy as np
 
 import tfcourse  # quiet TensorFlow import, shared flags
 import tensorflow as tf
-from _images import IMAGE_EXTENSIONS, read_image, use_cjk_font  # this week's shared helper, beside the lessons
+from _images import IMAGE_EXTENSIONS, read_image  # this week's shared helper, beside the lessons
 
 RETRAIN = "week09_gpu_transfer/9_1_retrain.py"
 
@@ -129,7 +129,6 @@ def main(argv=None):
 
     # ## One picture of them all, each titled with its best class
     import matplotlib.pyplot as plt
-    use_cjk_font()
     columns = max(1, min(len(shown), 5))
     rows = max(1, -(-len(shown) // columns))
     fig, axes = plt.subplots(rows, columns, figsize=(2.6 * columns, 2.9 * rows), squeeze=False)

@@ -203,20 +203,3 @@ def cached_bottlenecks(bottleneck, folder, cache_dir, base_name):
             print(f"{created} bottleneck files created.", flush=True)
     print(f"Bottlenecks: {created} computed, {len(vectors) - created} reused from {cache_dir}")
     return vectors
-
-
-def use_cjk_font():
-    """Let matplotlib draw Chinese class names: add an installed CJK font as a fallback, if any.
-
-    Without one (common on Linux servers) the names show as boxes; the missing-glyph warnings are
-    silenced, since the PNG is still useful.
-    """
-    import warnings
-    import matplotlib
-    from matplotlib import font_manager
-    installed = {font.name for font in font_manager.fontManager.ttflist}
-    wanted = ["Microsoft YaHei", "SimHei", "PingFang SC", "Noto Sans CJK SC", "Source Han Sans SC",
-              "WenQuanYi Zen Hei", "Arial Unicode MS"]
-    found = [name for name in wanted if name in installed]
-    matplotlib.rcParams["font.sans-serif"] = ["DejaVu Sans", *found]
-    warnings.filterwarnings("ignore", message="Glyph .* missing from font")
