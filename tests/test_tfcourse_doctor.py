@@ -135,3 +135,14 @@ def test_the_gpu_check_against_a_stand_in_nvidia_smi(tmp_path, monkeypatch):
     assert apple[0].status == "ok" and "Apple silicon" in apple[0].detail and len(apple) == 1
     broken = doctor.check_gpu({"error": "ImportError: DLL load failed"}, None, "Windows", "AMD64")[0]
     assert broken.status == "error" and "does not import" in broken.detail
+
+
+@pytest.mark.skipif(not doctor._build_info().get("cuda_build"), reason="this TensorFlow has no CUDA build")
+def test_a_slow_tensorflow_start_is_stopped_and_the_driver_still_compared(capsys, monkeypatch):
+    smi = {"gpus": ["NVIDIA GeForce RTX 3090"], "driver": "535.104", "cuda": "12.2", "error": None}
+    monkeypatch.setattr(doctor, "_nvidia_smi", lambda: smi)
+    monkeypatch.setattr(doctor, "TF_SECONDS", 0.2)  # TensorFlow cannot start that fast: its child is stopped
+    code, checks = report(capsys, "--offline")
+    assert checks["GPU"]["status"] == "warn" and "not checked" in checks["GPU"]["detail"]
+    assert "RTX 3090" in checks["GPU"]["detail"] and "9_0_check_gpu.py" in checks["GPU"]["remedy"]
+    assert "driver 535.104 supports CUDA up to 12.2" in checks["CUDA"]["detail"]  # from TF's build info file
