@@ -9,13 +9,17 @@ and noisy) and the median of each is reported.
 
     python bench/bench_week10_tfrecord.py            # 1000 captchas, 5 rounds
     python bench/bench_week10_tfrecord.py --count 300 --rounds 2 --passes 1
+
+A second table times 10-3's training step on the default CNN (48x96, batch 25): the lesson's
+plain `tf.function` against the same step with `jit_compile=True` (XLA), a public switch that a
+lesson may use if it pays; 20 steps per timing, interleaved.
 """
 import argparse
+import platform
 import random
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import tfcourse  # noqa: F401  (quiet TensorFlow import)
@@ -24,6 +28,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "week10_captcha_tfrecord"))
 import _captcha  # noqa: E402
+from _timing import interleaved  # noqa: E402  (bench/_timing.py)
 
 BATCH = 25
 
@@ -83,24 +88,18 @@ def main():
             for path in files:
                 pixels = _captcha.image_to_pixels(_captcha.read_picture(path))
                 writer.write(_captcha.make_example(pixels, path.stem).SerializeToString())
-        pipeline(record_file, 1)  # warm up: tracing of the parse function, page cache
-        one_by_one_tf(files[:BATCH])
 
         ways = {"JPEG one by one, Pillow (course)": lambda: one_by_one_pillow(files * args.passes),
                 "JPEG one by one, eager tf.io": lambda: one_by_one_tf(files * args.passes),
                 "TFRecord + tf.data pipeline": lambda: pipeline(record_file, args.passes)}
-        rates = {name: [] for name in ways}
-        for _ in range(args.rounds):
-            for name, way in ways.items():
-                started = time.perf_counter()
-                n = way()
-                rates[name].append(n / (time.perf_counter() - started))
+        timings = interleaved(ways, args.rounds)  # one untimed warm-up round, then A, B, C, A, B, C, ...
+        rates = {name: [timings.last[name] / t for t in times] for name, times in timings.wall.items()}
+        steps = step_timings(record_file, args.rounds)
 
     print(f"{args.count} captchas x {args.passes} passes -> batches of {BATCH} x 224x224 in [-1, 1]; median of {args.rounds} "
-          f"interleaved rounds (tf threads: all cores)")
-    median = {name: statistics.median(r) for name, r in rates.items()}
-    for name, rate in median.items():
-        print(f"  {name:34s} {rate:8.0f} images/s   (rounds: {', '.join(f'{r:.0f}' for r in rates[name])})")
+          f"interleaved rounds (tf threads: all cores); CPU: {cpu_name()}")
+    for name, rate in rates.items():
+        print(f"  {name:34s} {statistics.median(rate):8.0f} images/s   (rounds: {', '.join(f'{r:.0f}' for r in rate)})")
     fast = rates["TFRecord + tf.data pipeline"]
     for baseline in ("Pillow (course)", "eager tf.io"):
         slow = rates[f"JPEG one by one, {baseline}"]
@@ -108,6 +107,48 @@ def main():
         print(f"ratio TFRecord pipeline / JPEG one by one ({baseline}): "
               f"{statistics.median(fast) / statistics.median(slow):.1f}x of the medians, "
               f"{paired:.1f}x median of the per-round ratios")
+    print(f"10-3 training step (default CNN, 48x96, batch {BATCH}), median of {args.rounds} interleaved rounds of 20 steps:")
+    for name, times in steps.items():
+        print(f"  {name:34s} {1000 * statistics.median(times):8.1f} ms/step (rounds: {', '.join(f'{1000 * t:.0f}' for t in times)})")
+    plain, jit = steps.values()
+    print(f"ratio lesson / jit_compile: {statistics.median(plain) / statistics.median(jit):.2f}x")
+
+
+def step_timings(record_file, rounds, steps=20):
+    """10-3's train step, plain tf.function vs jit_compile=True: seconds per step, per round."""
+    batches = list(_captcha.dataset(record_file, _captcha.DEFAULT_INPUT["cnn"], BATCH, repeat=True).take(steps))
+
+    def make(jit):
+        model = _captcha.build_model("cnn", "four")
+        optimizer = tf.keras.optimizers.Adam(0.003)
+
+        @tf.function(jit_compile=jit)
+        def train_step(x, y):  # as in 10_3_train.py
+            with tf.GradientTape() as tape:
+                logits = model(x, training=True)
+                loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
+            optimizer.apply_gradients(zip(tape.gradient(loss, model.trainable_variables), model.trainable_variables))
+            return loss
+
+        def run():
+            for x, y in batches:
+                loss = train_step(x, y)
+            return float(loss)
+        return run
+
+    ways = {"10-3 step, tf.function (lesson)": make(False), "10-3 step, jit_compile=True": make(True)}
+    return {name: [t / steps for t in times] for name, times in interleaved(ways, rounds).wall.items()}
+
+
+def cpu_name():
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
 
 if __name__ == "__main__":
     main()
