@@ -30,6 +30,7 @@ TF_SECONDS = 9.0       # TensorFlow's import, counted from the doctor's start
 TESTED = {"tensorflow": "==2.21.0", "keras": "==3.15.1", "numpy": ">=1.26", "pillow": ">=10.0",
           "matplotlib": ">=3.8", "captcha": "==0.7.0", "requests": ">=2.31", "tensorboard": "==2.21.0"}
 INSTALL = "pip install -r requirements.txt (in the project folder)"
+TF_DISTS = ("tensorflow", "tensorflow-cpu", "tensorflow-macos", "tensorflow-intel", "tf-nightly")  # one of them
 
 
 @dataclasses.dataclass
@@ -94,7 +95,7 @@ def check_python():
 
 def check_packages():
     tested, checks = _tested(), []
-    for name, dists in [("tensorflow", ("tensorflow", "tensorflow-cpu", "tensorflow-macos", "tensorflow-intel", "tf-nightly")),
+    for name, dists in [("tensorflow", TF_DISTS),
                         ("keras", ("keras",)), ("numpy", ("numpy",)), ("pillow", ("pillow",)),
                         ("matplotlib", ("matplotlib",)), ("captcha", ("captcha",)), ("requests", ("requests",))]:
         dist, version = _installed(*dists)
@@ -149,7 +150,7 @@ def _build_info():
     except (AttributeError, ImportError, OSError, TypeError, ValueError, SyntaxError):
         return {}
     return {"cuda": info.get("cuda_version"), "cudnn": info.get("cudnn_version"), "cuda_build": info.get("is_cuda_build"),
-            "version": _installed("tensorflow", "tensorflow-cpu", "tensorflow-macos", "tf-nightly")[1]}
+            "version": _installed(*TF_DISTS)[1]}
 
 
 def _tensorflow_gpus(result, deadline):
@@ -331,7 +332,7 @@ def run_checks(data_dir=None, mirror=None, offline=False):
     # TensorFlow is imported (seconds) only where it may see a GPU: an NVIDIA driver, or Apple's plugin.
     # Without a driver it cannot, and its build information is read from its files.
     look = bool(smi and smi["gpus"]) or bool(_installed("tensorflow-metal")[1])
-    if _installed("tensorflow", "tensorflow-cpu", "tensorflow-macos", "tf-nightly")[1]:
+    if _installed(*TF_DISTS)[1]:
         tf_info.update(_build_info(), **({} if look else {"gpus": []}))
     urls = [] if offline else mirror_urls(mirror)
     for target, args in [(_probe, (url, answers)) for url in urls] + \
