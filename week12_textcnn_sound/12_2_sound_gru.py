@@ -40,8 +40,9 @@ import numpy as np
 
 import _sound  # WAV files, UrbanSound8K's folders, the feature cache, the drawn sounds
 
-parser = tfcourse.make_parser(__doc__, epochs=20, batch_size=64, lr=1e-3,
-                              quick=dict(epochs=5, batch_size=16, clips=400, sample_rate=8000, clip_seconds=1.0, gru_size=32))
+parser = tfcourse.make_parser(__doc__, epochs=20, batch_size=64, lr=1e-3,  # our choice: the notes give none
+                              quick=dict(epochs=5, batch_size=16, clips=400, sample_rate=8000, clip_seconds=1.0,
+                                         gru_size=32))
 _sound.add_data_flags(parser)  # --data, --data-dir, --download, --test-fold, --clips, --cache-dir
 parser.add_argument("--sample-rate", type=tfcourse.positive_int, default=22050, help="Hz (default 22050)")
 parser.add_argument("--clip-seconds", type=tfcourse.positive_float, default=4.0, help="pad or cut to (default 4.0)")
@@ -120,7 +121,8 @@ def main(argv=None):
 
     # ## Picture: the normalised MFCCs of one test clip per class, and the confusion matrix
     fig = plt.figure(figsize=(16, 5.5))
-    cells, shown = fig.add_gridspec(2, 7, wspace=0.3, hspace=0.3), model.layers[0](x_test).numpy()  # what the first GRU reads
+    cells = fig.add_gridspec(2, 7, wspace=0.3, hspace=0.3)
+    shown = model.layers[0](x_test).numpy()  # the normalised MFCCs, as the first GRU reads them
     for k in range(n_classes):
         ax, first = fig.add_subplot(cells[k // 5, k % 5]), np.flatnonzero(y_test == k)[:1]
         if len(first):

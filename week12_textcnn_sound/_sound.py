@@ -189,7 +189,8 @@ def read_metadata(root):
     except (ValueError, TypeError, UnicodeDecodeError) as error:
         raise tfcourse.CourseError(f"{path} line {line} cannot be read ({error}).\n"
                                    "Remedy: extract the metadata folder of the archive again.") from None
-    absent = [f"audio/fold{fold}/{name}" for fold, name, _ in rows if not (root / "audio" / f"fold{fold}" / name).is_file()]
+    absent = [f"audio/fold{fold}/{name}" for fold, name, _ in rows
+              if not (root / "audio" / f"fold{fold}" / name).is_file()]
     if absent:
         raise tfcourse.CourseError(f"{len(absent)} of the {len(rows)} clips listed in {CSV_NAME} are missing under "
                                    f"{root}, e.g. {', '.join(absent[:3])}.\nRemedy: extract {ARCHIVE} again, whole.")
@@ -292,7 +293,8 @@ def download(data_dir, mirror=None):
 
 def drawn_sound_folds(args, settings, features_fn):
     """load_urbansound8k's answer for --data synthetic: drawn sounds, in folds 1-10 like UrbanSound8K."""
-    waves, labels, folds = drawn_sounds(args.clips or 1000, settings["sample_rate"], settings["clip_seconds"], args.seed)
+    waves, labels, folds = drawn_sounds(args.clips or 1000, settings["sample_rate"], settings["clip_seconds"],
+                                        args.seed)
     features = np.concatenate([np.asarray(features_fn(waves[i:i + 128], settings["sample_rate"]))
                                for i in range(0, len(waves), 128)])
     test = folds == args.test_fold
