@@ -2,13 +2,16 @@
 
 The course's loop created `NodeLookup()` inside the per-image loop, re-reading the 21,842-line
 synset file every time. This times both loops in one run, interleaved, over the same images,
-with the real label files (from --labels DIR, default ../shared/data/inception) and a session on
-`tfcourse.inception.tiny_graph_def()` (the real 95 MB graph is not available offline, so the
-network's own time, the same in both loops, is left out: the figure is the per-image overhead).
+with the real label files (from --labels DIR, default ../shared/data/inception), the lesson's own
+NodeLookup, and a session on the tests' stand-in graph (tests/inception_standin.py: the real 95 MB
+graph is not available offline, so the network's own time, the same in both loops, is left out:
+the figure is the per-image overhead).
 
     python bench/bench_week08_inception.py [--images 20] [--repeats 5]
 """
 import argparse
+import runpy
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +20,10 @@ import tfcourse  # noqa: F401  (quiet TensorFlow import)
 from _timing import interleaved  # bench/_timing.py
 import tensorflow as tf
 from tfcourse import inception
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+import inception_standin  # noqa: E402
 
 
 def main():
@@ -30,16 +37,21 @@ def main():
     rng = np.random.default_rng(0)
     jpegs = [tf.io.encode_jpeg(rng.integers(0, 256, (240, 320, 3), dtype=np.uint8)).numpy()
              for _ in range(args.images)]
-    graph = inception.import_graph(inception.tiny_graph_def(num_classes=1008))
+    NodeLookup = runpy.run_path(str(ROOT / "week08_save_inception" / "8_4_inception_classify.py"),
+                                run_name="lesson_8_4")["NodeLookup"]
+    graph = tf.Graph()
+    with graph.as_default():
+        tf.compat.v1.import_graph_def(inception_standin.graph_def(num_classes=1008), name="")
     sess = tf.compat.v1.Session(graph=graph)
+    files = (args.labels / inception.LABEL_MAP_FILE, args.labels / inception.UID_NAMES_FILE)
     softmax = graph.get_tensor_by_name(inception.SOFTMAX)
 
     def loop(lookup_per_image):
-        lookup = None if lookup_per_image else inception.NodeLookup.from_folder(args.labels)
+        lookup = None if lookup_per_image else NodeLookup(*files)
         for image_data in jpegs:
             predictions = np.squeeze(sess.run(softmax, {inception.JPEG_INPUT: image_data}))
             if lookup_per_image:
-                lookup = inception.NodeLookup.from_folder(args.labels)  # the course's place for it
+                lookup = NodeLookup(*files)  # the course's place for it
             [lookup.id_to_string(i) for i in predictions.argsort()[-5:][::-1]]
 
     jobs = {"course (lookup per image)": lambda: loop(True), "ours (lookup once)": lambda: loop(False)}

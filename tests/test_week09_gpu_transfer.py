@@ -147,12 +147,9 @@ def test_retrain_with_the_2015_graph_learns_reuses_its_cache_and_9_1_finds_it(tm
     test_accuracy = float(re.search(r"Final test accuracy = ([\d.]+)%", out).group(1))
     assert test_accuracy >= 80  # the stand-in's features are the mean colour: 3 colours, chance 33%
 
-    code, out, err = run_lesson(RETRAIN, *args)  # a second run computes no bottleneck
-    assert code == 0, err
-    assert "Bottlenecks: 0 computed, 30 reused" in out
     Image.new("RGB", (48, 48), (200, 30, 30)).save(images / "red circle" / "red circle 003.jpg")
     (cache / "green square" / "green square 001.jpg_pool_3_2015.txt").write_text("sha1=x\n1,2")  # damaged
-    code, out, err = run_lesson(RETRAIN, *args)  # only the changed picture and the damaged file again
+    code, out, err = run_lesson(RETRAIN, *args)  # a second run: only the changed picture and the damaged file
     assert code == 0, err
     assert "Bottlenecks: 2 computed, 28 reused" in out
 

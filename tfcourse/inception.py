@@ -1,6 +1,6 @@
 """Google's 2015 Inception-v3 frozen graph (weeks 8 and 9): find or download it, read the GraphDef.
 
-    folder = inception.ensure_from_args(args)             # --model-dir, --inception-url, --archive
+    folder = inception.ensure_inception(args)             # --model-dir, --inception-url, --archive
     graph_def = inception.load_graph_def(folder / inception.GRAPH_FILE)
     softmax = inception.graph_function(graph_def, inception.JPEG_INPUT, inception.SOFTMAX)  # TF2
 
@@ -34,21 +34,15 @@ JPEG_INPUT = "DecodeJpeg/contents:0"      # a scalar string: the raw bytes of a 
 RESIZED_INPUT = "ResizeBilinear:0"        # (1, 299, 299, 3) float
 BOTTLENECK = "pool_3/_reshape:0"          # (1, 2048) features (week 9 retraining)
 SOFTMAX = "softmax:0"                     # (1, 1008) class probabilities
-BOTTLENECK_SIZE = 2048
 REMOVED_IN_9 = {"BatchNormWithGlobalNormalization"}  # the 2015 graph's batch norm (GraphDef version 5)
 
-# Keras's own files, kept where Keras keeps them: name -> (URL, bytes, the MD5 Keras checks)
-KERAS_BASE = "https://storage.googleapis.com/tensorflow/keras-applications/inception_v3/"
+# Keras's own files (8-4b, 9-retrain), kept where Keras keeps them: name -> (folder URL, bytes, Keras's MD5)
 KERAS_FILES = {
-    "inception_v3_weights_tf_dim_ordering_tf_kernels.h5":
-        (KERAS_BASE + "inception_v3_weights_tf_dim_ordering_tf_kernels.h5", 96_112_376,
-         "9a0d58056eeedaa3f26cb7ebd46da564"),
-    "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5":
-        (KERAS_BASE + "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5", 87_910_968,
-         "bcbd6486424b2319ff4ef7d526e38f63"),
-    "imagenet_class_index.json":
-        ("https://storage.googleapis.com/download.tensorflow.org/data/imagenet_class_index.json", None,
-         "c2c37ea517e94d9795004a39431a14cb"),
+    "inception_v3_weights_tf_dim_ordering_tf_kernels.h5": ("tensorflow/keras-applications/inception_v3/",
+                                                           96_112_376, "9a0d58056eeedaa3f26cb7ebd46da564"),
+    "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5": ("tensorflow/keras-applications/inception_v3/",
+                                                                 87_910_968, "bcbd6486424b2319ff4ef7d526e38f63"),
+    "imagenet_class_index.json": ("download.tensorflow.org/data/", None, "c2c37ea517e94d9795004a39431a14cb"),
 }
 
 
@@ -80,12 +74,13 @@ def _check_archive(path):
         raise ValueError(f"the archive lacks {', '.join(missing)}")
 
 
-def ensure_inception(dest_dir=None, url=None, archive=None):
-    """The folder holding the extracted files: found, extracted from `archive`, or downloaded.
+def ensure_inception(args):
+    """The folder holding the extracted files: found, extracted from --archive, or downloaded.
 
-    Prints the course's `download:` (only when it downloads) and `finish:` lines.
+    Uses the flags of `add_model_flags`; prints the course's `download:` (only when it downloads)
+    and `finish:` lines.
     """
-    dest_dir = Path(dest_dir) if dest_dir is not None else default_dir()
+    dest_dir, url, archive = args.model_dir or default_dir(), args.inception_url, args.archive
     folder = dest_dir / FOLDER_NAME
     if archive is None and (_find_model(dest_dir) or _find_model(folder)):
         return _find_model(dest_dir) or _find_model(folder)
@@ -143,18 +138,12 @@ def add_model_flags(parser):
                        help=f"the {ARCHIVE_NAME} you downloaded by hand; nothing is downloaded then")
 
 
-def ensure_from_args(args):
-    return ensure_inception(args.model_dir, url=args.inception_url, archive=args.archive)
-
-
 def keras_file(name):
-    """Path of one of Keras's InceptionV3 files (KERAS_FILES), downloaded once into Keras's cache.
-
-    Keras itself would download the same file to the same place; ours resumes, checks and
-    explains what to do offline.
-    """
-    url, size, md5 = KERAS_FILES[name]
-    return download([url], default_dir() / name, size=size, md5=md5, what=name, backoff=DOWNLOAD_BACKOFF)
+    """Path of a file of KERAS_FILES, downloaded once where Keras itself would put it (ours resumes,
+    checks size and MD5, and says what to do offline)."""
+    folder, size, md5 = KERAS_FILES[name]
+    return download([f"https://storage.googleapis.com/{folder}{name}"], default_dir() / name, size=size, md5=md5,
+                    what=name, backoff=DOWNLOAD_BACKOFF)
 
 
 def load_graph_def(path):
@@ -189,29 +178,26 @@ def graph_function(graph_def, inputs, outputs):
     """
     import numpy as np
     import tensorflow as tf
-    constants = {node.name: node for node in graph_def.node if node.op == "Const"}
-    modern = tf.compat.v1.GraphDef()
-    modern.versions.CopyFrom(graph_def.versions)
-    for node in graph_def.node:
-        if node.op not in REMOVED_IN_9:
-            modern.node.append(node)
-            continue
-        x, *names = node.input
-        mean, variance, beta, gamma = (tf.make_ndarray(constants[name.split(":")[0]].attr["value"].tensor)
-                                       for name in names)
-        scale = (gamma if node.attr["scale_after_normalization"].b else 1.0) / np.sqrt(
-            variance + node.attr["variance_epsilon"].f)
-        for suffix, value in (("scale", scale), ("offset", beta - mean * scale)):
-            const = modern.node.add(name=f"{node.name}/{suffix}", op="Const")
-            const.attr["dtype"].type = node.attr["T"].type
-            const.attr["value"].tensor.CopyFrom(tf.make_tensor_proto(value.astype(np.float32)))
-        modern.node.add(name=f"{node.name}/mul", op="Mul", input=[x, f"{node.name}/scale"]).attr["T"].CopyFrom(node.attr["T"])
-        modern.node.add(name=node.name, op="Add", input=[f"{node.name}/mul", f"{node.name}/offset"]
-                        ).attr["T"].CopyFrom(node.attr["T"])
-    wrapped = tf.compat.v1.wrap_function(lambda: tf.compat.v1.import_graph_def(modern, name=""), [])
+    constants = {node.name: tf.make_ndarray(node.attr["value"].tensor) for node in graph_def.node if node.op == "Const"}
+    modern = tf.compat.v1.GraphDef(versions=graph_def.versions)
     try:
+        for node in graph_def.node:
+            if node.op not in REMOVED_IN_9:
+                modern.node.append(node)
+                continue
+            x, mean, variance, beta, gamma = node.input  # as the op's kernel computes it:
+            scale = 1 / np.sqrt(constants[variance] + node.attr["variance_epsilon"].f)
+            scale = scale * constants[gamma] if node.attr["scale_after_normalization"].b else scale
+            for suffix, value in (("scale", scale), ("offset", constants[beta] - constants[mean] * scale)):
+                modern.node.add(name=f"{node.name}/{suffix}", op="Const").attr["value"].tensor.CopyFrom(
+                    tf.make_tensor_proto(value.astype(np.float32)))
+                modern.node[-1].attr["dtype"].type = node.attr["T"].type
+            modern.node.add(name=f"{node.name}/mul", op="Mul", input=[x, f"{node.name}/scale"]).attr["T"].CopyFrom(node.attr["T"])
+            modern.node.add(name=node.name, op="Add", input=[f"{node.name}/mul", f"{node.name}/offset"])
+            modern.node[-1].attr["T"].CopyFrom(node.attr["T"])
+        wrapped = tf.compat.v1.wrap_function(lambda: tf.compat.v1.import_graph_def(modern, name=""), [])
         return wrapped.prune(tf.nest.map_structure(wrapped.graph.get_tensor_by_name, inputs),
                              tf.nest.map_structure(wrapped.graph.get_tensor_by_name, outputs))
-    except (KeyError, ValueError) as error:
-        raise CourseError(f"The graph has no tensor {inputs} or {outputs} ({error}): it is not "
-                          f"Inception-v3's {GRAPH_FILE}.\nRemedy: extract {ARCHIVE_NAME} again.") from None
+    except (KeyError, ValueError) as error:  # a tensor or a frozen constant that is not there
+        raise CourseError(f"The graph lacks {error}: it is not Inception-v3's {GRAPH_FILE}.\n"
+                          f"Remedy: extract {ARCHIVE_NAME} again.") from None

@@ -48,7 +48,7 @@ def main(argv=None):
     run = tfcourse.setup(args, __file__)
 
     # ## Download and extract (prints "download:" only when it downloads, then "finish:")
-    model_dir = inception.ensure_from_args(args)
+    model_dir = inception.ensure_inception(args)
     print(f"model files: {model_dir}")
 
     # ## Import the frozen graph, the TensorFlow 1 way: GraphDef protobuf -> tf.Graph

@@ -108,7 +108,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     run = tfcourse.setup(args, __file__)
     files = image_files(args.data_dir)[:args.max_images]
-    model_dir = inception.ensure_from_args(args)  # prints download: / finish: as lesson 8-3
+    model_dir = inception.ensure_inception(args)  # prints download: / finish: as lesson 8-3
     node_lookup = NodeLookup(model_dir / inception.LABEL_MAP_FILE, model_dir / inception.UID_NAMES_FILE)
     graph_def = inception.load_graph_def(model_dir / inception.GRAPH_FILE)
     if args.api == "v1":  # the lesson's way: import into a graph, run it in a Session

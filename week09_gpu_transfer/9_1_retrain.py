@@ -83,7 +83,7 @@ class Retrained(tf.Module):
 def make_base(args):
     """(name of its bottleneck cache, the frozen base, whether it is the 2015 graph)."""
     if args.graph:
-        graph_def = inception.load_graph_def(inception.ensure_from_args(args) / inception.GRAPH_FILE)
+        graph_def = inception.load_graph_def(inception.ensure_inception(args) / inception.GRAPH_FILE)
         return "pool_3_2015", [inception.graph_function(graph_def, inception.JPEG_INPUT, inception.BOTTLENECK)], True
     try:
         weights = str(inception.keras_file(WEIGHTS))
