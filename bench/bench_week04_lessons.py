@@ -1,15 +1,18 @@
-"""Bench: week 4's lessons, the teacher's compat.v1 feed_dict loop vs our TF2 scripts' way.
+"""Bench: week 4's lessons: the lesson's plain code vs the teacher's compat.v1 loop vs the faster variant.
 
 For each lesson (4-1 cross-entropy, 4-2 dropout, 4-3 Adam, 5-1 homework) the same network, loss
-and optimizer are built twice:
-  - the teacher's loop on `tf.compat.v1` (placeholder + feed_dict + Session, numpy batches as
-    `mnist.train.next_batch` gives them), what a learner gets by only fixing the imports;
-  - the lesson scripts' way: `tfcourse.epoch_runner` (the images stay in one tensor and one
-    `tf.function` runs the epoch, gathering each batch from a fresh random order).
-Epochs are interleaved (A, B, A, B, ...) after one warm-up round, and the medians compared, so a
-busy machine slows both alike. 5-1, whose lesson uses tfcourse.optimizers.Adam, is also timed with
-keras.optimizers.Adam, and 4-2 (tfcourse.layers.matmul) with tf.matmul, in the same loop. 4-2 is heavy (7.6 M weights): it is timed on --steps-42 batches
-(default 110, a fifth of an epoch) and scaled to 550 steps; its cost is the matrix products.
+and optimizer are built three times:
+  - teacher: the course's loop on `tf.compat.v1` (placeholder + feed_dict + Session, numpy batches
+    as `mnist.train.next_batch` gives them), what a learner gets by only fixing the imports;
+  - lesson: the lesson's plain TF2 code: a `tf.data` pipeline iterated inside one `tf.function`
+    epoch, Keras's optimizer as shipped, tf.matmul;
+  - variant (bench/_variants.py, no lesson uses it): the epoch on shuffled `tf.gather` batches
+    (`epoch_runner`), plus for 4-2 the einsum input gradient (`matmul`) and for 5-1 the fused
+    ResourceApplyAdam kernel (`Adam`).
+Epochs are interleaved (A, B, C, A, B, C, ...) after one warm-up round, and the medians compared,
+so a busy machine slows all alike. The issue's bar: lesson / teacher <= 1.2 per epoch. 4-2 is
+heavy (7.6 M weights): it is timed on --steps-42 batches (default 110, a fifth of an epoch) and
+scaled to 550 steps; its cost is the matrix products.
 
     python bench/bench_week04_lessons.py --data-dir ../shared/data/mnist [--repeats 3] [--lessons 4-1,5-1]
 """
@@ -17,17 +20,17 @@ import argparse
 import statistics
 
 import tfcourse  # quiet TensorFlow import
+import _variants  # bench/_variants.py
 from _timing import interleaved  # bench/_timing.py
 import numpy as np
 import tensorflow as tf
 
-# lesson -> (layer sizes, hidden activation, W init, optimizer name, learning rate, keep_prob);
-# "fused-adam": the lesson uses tfcourse.optimizers.Adam (Keras's Adam on TF1's fused kernel)
+# lesson -> (layer sizes, hidden activation, W init, optimizer name, learning rate, keep_prob)
 LESSONS = {
     "4-1": ([784, 10], None, "zeros", "sgd", 0.2, 1.0),
     "4-2": ([784, 2000, 2000, 1000, 10], tf.nn.tanh, "truncated", "sgd", 0.2, 0.7),
     "4-3": ([784, 10], None, "zeros", "adam", 1e-2, 1.0),
-    "5-1": ([784, 500, 300, 10], tf.nn.tanh, "truncated", "fused-adam", 1e-3, 1.0),
+    "5-1": ([784, 500, 300, 10], tf.nn.tanh, "truncated", "adam", 1e-3, 1.0),
 }
 
 
@@ -78,36 +81,59 @@ def compat_v1_runner(lesson, x_train, y_train, steps):
     return epoch
 
 
-def tf2_runner(lesson, x_train, y_train, steps, opt=None, hidden_matmul=None):
-    """The lesson scripts' way: `tfcourse.epoch_runner`, one graph per epoch, batches gathered
-    from in-memory tensors in a fresh random order (4-1 and 4-3 write the same loop inline)."""
-    sizes, activation, init, lesson_opt, lr, keep = LESSONS[lesson]
-    opt = opt or lesson_opt
-    # 4-2's hidden layers use tfcourse.layers.matmul (tf.matmul with a faster gradient)
-    hidden_matmul = hidden_matmul or (tfcourse.layers.matmul if lesson == "4-2" else tf.matmul)
+def tf2_step(lesson, variant=False):
+    """The lesson's model, loss and optimizer as a train_step(x, y) -> loss (traced by the caller).
+    variant=True: 4-2's hidden layers on _variants.matmul, 5-1's Adam on _variants.Adam."""
+    sizes, activation, init, opt, lr, keep = LESSONS[lesson]
     weights = make_weights(sizes, init)
-    optimizer = {"sgd": tf.keras.optimizers.SGD, "adam": tf.keras.optimizers.Adam,
-                 "fused-adam": tfcourse.optimizers.Adam}[opt](learning_rate=lr)
-    optimizer.build(weights)
+    if opt == "sgd":
+        optimizer = tf.keras.optimizers.SGD(learning_rate=lr)
+    else:
+        optimizer = (_variants.Adam if variant and lesson == "5-1" else tf.keras.optimizers.Adam)(learning_rate=lr)
+    matmul = _variants.matmul if variant and lesson == "4-2" else tf.matmul
+    optimizer.build(weights)  # its slots exist before the epoch is traced
 
     def dropout(h, k):
         return tf.nn.dropout(h, rate=1.0 - k) if k < 1.0 else h
 
     def train_step(x, y):
         with tf.GradientTape() as tape:
-            logits = forward(x, weights, activation, keep, dropout, hidden_matmul)
+            logits = forward(x, weights, activation, keep, dropout, matmul)
             loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(labels=y, logits=logits))
         optimizer.apply_gradients(zip(tape.gradient(loss, weights), weights))
         return loss
-    # `steps` batches: an epoch over the first steps*100 examples
-    return tfcourse.epoch_runner(train_step, x_train[:steps * 100], y_train[:steps * 100], 100)
+    return train_step
+
+
+def lesson_runner(lesson, x_train, y_train, steps):
+    """The lessons' plain loop: tf.data inside one tf.function epoch (`steps` batches of 100)."""
+    train_data = (tf.data.Dataset.from_tensor_slices((x_train[:steps * 100], y_train[:steps * 100]))
+                  .shuffle(steps * 100, seed=0).batch(100, drop_remainder=True).prefetch(tf.data.AUTOTUNE))
+    train_step = tf2_step(lesson)
+
+    @tf.function
+    def train_epoch():
+        loss = tf.constant(0.0)
+        for x, y in train_data:
+            loss = train_step(x, y)
+        return loss
+    return train_epoch
+
+
+def variant_runner(lesson, x_train, y_train, steps):
+    """The faster variant: _variants.epoch_runner (+ einsum matmul for 4-2, fused Adam for 5-1)."""
+    return _variants.epoch_runner(tf2_step(lesson, variant=True), x_train[:steps * 100], y_train[:steps * 100], 100)
+
+
+VARIANT = {"4-1": "epoch_runner", "4-2": "epoch_runner + einsum matmul", "4-3": "epoch_runner",
+           "5-1": "epoch_runner + fused Adam"}
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", default=None, help="MNIST folder (default: cache/download)")
     parser.add_argument("--data", default="mnist", choices=["mnist", "synthetic"])
-    parser.add_argument("--repeats", type=int, default=3, help="timed epochs of each (after one warm-up)")
+    parser.add_argument("--repeats", type=tfcourse.positive_int, default=3, help="timed epochs of each (after one warm-up)")
     parser.add_argument("--steps-42", type=int, default=110, help="batches timed for 4-2 (550 = a whole epoch)")
     parser.add_argument("--lessons", default="4-1,4-3,5-1,4-2", help="which lessons, comma-separated")
     args = parser.parse_args()
@@ -115,28 +141,23 @@ def main():
     n_batch = len(data.x_train) // 100
     for lesson in args.lessons.split(","):
         steps = min(args.steps_42, n_batch) if lesson == "4-2" else n_batch
-        runners = {"compat.v1 feed_dict loop (teacher)": compat_v1_runner(lesson, data.x_train, data.y_train, steps),
-                   "TF2 epoch in one graph (ours)": tf2_runner(lesson, data.x_train, data.y_train, steps)}
-        # what each of the lessons' speed choices is worth: the same loop with it undone
-        if LESSONS[lesson][3] == "fused-adam":
-            runners["ours with keras.optimizers.Adam"] = tf2_runner(lesson, data.x_train, data.y_train,
-                                                                   steps, opt="adam")
-        if lesson == "4-2":
-            runners["ours with tf.matmul"] = tf2_runner(lesson, data.x_train, data.y_train, steps,
-                                                       hidden_matmul=tf.matmul)
-        times = {name: [t * n_batch / steps for t in wall]  # after one warm-up round
-                 for name, wall in interleaved(runners, args.repeats).wall.items()}
+        runners = {"teacher: compat.v1 feed_dict loop": compat_v1_runner(lesson, data.x_train, data.y_train, steps),
+                   "lesson: tf.data in a tf.function epoch": lesson_runner(lesson, data.x_train, data.y_train, steps),
+                   "variant: " + VARIANT[lesson]: variant_runner(lesson, data.x_train, data.y_train, steps)}
+        timings = interleaved(runners, args.repeats)  # after one warm-up round
+        scale = n_batch / steps
         print(f"lesson {lesson}: one epoch = {n_batch} steps of batch 100"
               + (f" (timed on {steps} steps, scaled)" if steps != n_batch else "")
               + f"; median of {args.repeats} interleaved epochs")
-        medians = {name: statistics.median(t) for name, t in times.items()}
-        for name, median in medians.items():
-            print(f"  {name:45s} {median:7.3f} s/epoch  (min {min(times[name]):.3f})")
-        teacher, ours = list(medians.values())[:2]
-        print(f"  speed-up of ours over the teacher's loop: {teacher / ours:.2f}x", flush=True)
-        for name in list(medians)[2:]:
-            print(f"  ours over {name}: {medians[name] / ours:.2f}x", flush=True)
-
+        wall = {name: statistics.median(t) * scale for name, t in timings.wall.items()}
+        cpu = {name: statistics.median(t) * scale for name, t in timings.cpu.items()}
+        for name in runners:
+            print(f"  {name:58s} {wall[name]:7.3f} s/epoch wall (min {min(timings.wall[name]) * scale:.3f}), "
+                  f"{cpu[name]:.3f} s CPU")
+        teacher, plain, variant = wall.values()
+        print(f"  lesson / teacher: {plain / teacher:.2f}x the time (bar: 1.2x; CPU time "
+              f"{list(cpu.values())[1] / list(cpu.values())[0]:.2f}x); variant / lesson: {variant / plain:.2f}x",
+              flush=True)
 
 if __name__ == "__main__":
     main()

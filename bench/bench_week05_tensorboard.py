@@ -1,34 +1,30 @@
-"""Bench: lesson 5-3's epoch with TensorBoard summaries, the teacher's compat.v1 loop vs ours.
+"""Bench: lesson 5-3's epoch with TensorBoard summaries: the lesson's plain code vs the teacher's compat.v1 loop vs the faster variant.
 
 One timed unit = one epoch of 550 steps (batch 100, GD 0.2, loss on logits) + that epoch's
 summaries (mean/stddev/max/min/histogram of W and b, loss, accuracy) + the test accuracy:
   - teacher: the course's 5-3 on `tf.compat.v1`: placeholders, `tf.compat.v1.summary.*` merged,
     `sess.run([merged, train_step], feed_dict=...)` at EVERY step, `writer.add_summary(summary,
     epoch)` once per epoch (numpy batches as `mnist.train.next_batch` gives them);
-  - ours (the lesson): the epoch in one graph (`tfcourse.epoch_runner`), summaries written once
-    per epoch with `tf.summary` in eager mode;
-  - TF2 with summaries at every step inside the epoch's graph, to show what writing at every
-    step would cost.
-Epochs are interleaved (A, B, C, A, B, C, ...) after one warm-up round and medians compared, so
-a busy machine slows all alike. Event files go to a temporary folder that is removed.
+  - lesson: 5-3's plain code: the epoch as `tf.data` inside one `tf.function`, summaries written
+    once per epoch with `tf.summary` (tfcourse.summaries.variable_summaries, as the lesson);
+  - variant: the same with the epoch on `_variants.epoch_runner` (shuffled tf.gather batches);
+  - every step: the lesson's epoch with every step's summaries written inside its graph, to show
+    what writing at every step would cost.
+Epochs are interleaved after one warm-up round and medians compared, so a busy machine slows all
+alike. Event files go to a temporary folder that is removed.
 
     python bench/bench_week05_tensorboard.py --data-dir ../shared/data/mnist [--repeats 5]
 """
 import argparse
-import runpy
 import statistics
 import tempfile
 
 import tfcourse  # quiet TensorFlow import
 from _timing import interleaved  # bench/_timing.py
+from _variants import epoch_runner  # bench/_variants.py
 import numpy as np
 import tensorflow as tf
-from pathlib import Path
-
-# the lesson's own summary helper, so the bench times exactly what 5-3 writes
-variable_summaries = runpy.run_path(
-    str(Path(__file__).resolve().parent.parent / "week05_tensorboard" / "5_3_tensorboard_running.py"),
-    run_name="bench")["variable_summaries"]
+from tfcourse.summaries import variable_summaries  # what 5-3 writes
 
 
 def teacher_runner(data, logdir, lr=0.2, batch_size=100):
@@ -120,10 +116,26 @@ def _tf2_model(lr):
     return train_step, accuracy, summaries, optimizer
 
 
-def lesson_runner(data, logdir, lr=0.2, batch_size=100):
-    """Lesson 5-3's way: epoch in one graph, summaries once per epoch (eager)."""
+def tf_data_epoch(train_step, data, batch_size):
+    """5-3's epoch: tf.data inside one tf.function, returning the epoch's mean loss."""
+    train_data = (tf.data.Dataset.from_tensor_slices((data.x_train, data.y_train)).shuffle(len(data.x_train), seed=0)
+                  .batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE))
+
+    @tf.function
+    def train_epoch():
+        total, steps = tf.constant(0.0), tf.constant(0.0)
+        for x, y in train_data:
+            total += train_step(x, y)
+            steps += 1.0
+        return total / steps
+    return train_epoch
+
+
+def per_epoch_runner(data, logdir, lr=0.2, batch_size=100, variant=False):
+    """5-3's way: one graph call per epoch, summaries once per epoch (eager); variant: epoch_runner."""
     train_step, accuracy, summaries, _ = _tf2_model(lr)
-    train_epoch = tfcourse.epoch_runner(train_step, data.x_train, data.y_train, batch_size)
+    train_epoch = (epoch_runner(train_step, data.x_train, data.y_train, batch_size) if variant
+                   else tf_data_epoch(train_step, data, batch_size))
     writer = tf.summary.create_file_writer(logdir)
     state = {"epoch": 0}
 
@@ -139,16 +151,15 @@ def lesson_runner(data, logdir, lr=0.2, batch_size=100):
 
 
 def every_step_runner(data, logdir, lr=0.2, batch_size=100):
-    """TF2 with every step's summaries written inside the epoch's graph."""
+    """The lesson's epoch with every step's summaries written inside the epoch's graph."""
     train_step, accuracy, summaries, optimizer = _tf2_model(lr)
-    y_train = data.y_train
 
     def step_with_summaries(x, y):
         step = tf.identity(optimizer.iterations)
         loss = train_step(x, y)
         summaries(step, loss, tf.constant(0.0))  # batch accuracy left out: the cost is the writing
         return loss
-    train_epoch = tfcourse.epoch_runner(step_with_summaries, data.x_train, y_train, batch_size)
+    train_epoch = tf_data_epoch(step_with_summaries, data, batch_size)
     writer = tf.summary.create_file_writer(logdir)
 
     def epoch():
@@ -163,31 +174,31 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", default=None, help="MNIST folder (default: cache/download)")
     parser.add_argument("--data", default="mnist", choices=["mnist", "synthetic"])
-    parser.add_argument("--repeats", type=int, default=5, help="timed epochs of each (after one warm-up)")
+    parser.add_argument("--repeats", type=tfcourse.positive_int, default=5, help="timed epochs of each (after one warm-up)")
     args = parser.parse_args()
     tf.keras.utils.set_random_seed(0)
     data = tfcourse.load_mnist(data=args.data, data_dir=args.data_dir, one_hot=True)
     with tempfile.TemporaryDirectory() as tmp:
         runners = {
-            "compat.v1 merged summaries every step (teacher)": teacher_runner(data, tmp + "/teacher"),
-            "TF2 epoch graph, summaries per epoch (ours)": lesson_runner(data, tmp + "/ours"),
-            "TF2 epoch graph, summaries every step": every_step_runner(data, tmp + "/every"),
+            "teacher: compat.v1, merged summaries every step": teacher_runner(data, tmp + "/teacher"),
+            "lesson: tf.data epoch graph, summaries per epoch": per_epoch_runner(data, tmp + "/lesson"),
+            "variant: epoch_runner, summaries per epoch": per_epoch_runner(data, tmp + "/variant", variant=True),
+            "lesson's epoch, summaries every step in the graph": every_step_runner(data, tmp + "/every"),
         }
         timings = interleaved({name: epoch for name, (epoch, _) in runners.items()}, args.repeats)
-        times = timings.wall  # after one warm-up round (tracing, caches)
         accuracy = {name: float(value) for name, value in timings.last.items()}
         for _, close in runners.values():
             close()
     print(f"lesson 5-3, one epoch = {len(data.x_train) // 100} steps of batch 100 + summaries + test "
           f"accuracy; median of {args.repeats} interleaved epochs")
-    medians = {name: statistics.median(t) for name, t in times.items()}
-    for name, median in medians.items():
-        print(f"  {name:50s} {median:.3f} s/epoch  (min {min(times[name]):.3f}; "
-              f"test accuracy after {args.repeats + 1} epochs {accuracy[name]:.4f})")
-    teacher, ours, every = medians.values()
-    print(f"speed-up of ours over the teacher's loop: {teacher / ours:.2f}x "
-          f"(summaries at every step in the graph: {teacher / every:.2f}x)")
-
+    wall = {name: statistics.median(t) for name, t in timings.wall.items()}
+    for name, median in wall.items():
+        print(f"  {name:50s} {median:.3f} s/epoch wall (min {min(timings.wall[name]):.3f}), "
+              f"{statistics.median(timings.cpu[name]):.3f} s CPU; test accuracy after {args.repeats + 1} "
+              f"epochs {accuracy[name]:.4f}")
+    teacher, lesson, variant, every = wall.values()
+    print(f"lesson / teacher: {lesson / teacher:.2f}x the time; variant / lesson: {variant / lesson:.2f}x; "
+          f"summaries at every step / lesson: {every / lesson:.2f}x")
 
 if __name__ == "__main__":
     main()
