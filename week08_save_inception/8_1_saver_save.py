@@ -14,8 +14,7 @@ Trains the 4-1 model for 11 epochs, printing the test accuracy like the video, a
             program loads without this code.
 Run:  python week08_save_inception/8_1_saver_save.py [--api v1] [--quick --data synthetic]
       python week08_save_inception/8_2_saver_restore.py [--api v1] ...   (the same flags)
-Each saved folder (net/, net_tf2/, saved_model/ in the run folder) is written under a temporary
-name and renamed when complete (`tfcourse.atomic_path`): a failed run leaves no `my_net-1_temp/`.
+Each saved folder is written whole (`tfcourse.atomic_path`): a failed run leaves no my_net-1_temp/.
 
 Differences from the course code (TensorFlow 1.x):
   - The loss is computed on the logits, not on softmax(logits) (the course's double softmax).

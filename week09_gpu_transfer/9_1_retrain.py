@@ -1,26 +1,23 @@
 """Lesson 9-retrain 使用inception-v3做迁移学习(retrain) — Transfer learning: retrain Inception-v3's last layer.
 
-本课用自己的图片（每类一个子文件夹，如 data/train/flower/*.jpg）做迁移学习：ImageNet 上训练好的
-Inception-v3 保持不变，只训练新的最后一层 softmax（final_result），输入是它 2048 维的 pool_3 输出
-（bottleneck）。每张图的 bottleneck 只算一次并缓存；训练 200 步，学习率 0.01，每批 100。与视频的不同：
-默认用 Keras 的 InceptionV3（--graph 用课程 2015 年的冻结图）；输出 SavedModel；缓存记下图片的 SHA-1，
-图片改了就重算；课程 retrain.py 的参数名（--image_dir、--how_many_training_steps 等）照样可用。
+本课用自己的图片（每类一个子文件夹，如 data/train/flower/*.jpg）做迁移学习：Inception-v3 不变，只训练
+新的最后一层 softmax（final_result），输入是它 2048 维的 pool_3 输出（bottleneck，每张图只算一次并缓存）；
+200 步，学习率 0.01，每批 100。与视频的不同：默认用 Keras 的 InceptionV3（--graph 用课程 2015 年的冻结图）；
+输出 SavedModel；图片改了 bottleneck 就重算；retrain.py 的参数名（--image_dir 等）照样可用。
 
-As retrain.py: every bottleneck is cached (`--bottleneck-dir`, default beside the runs: runs/
-week09_gpu_transfer/9_1_retrain/bottleneck/); a hash of the file name puts a picture in training,
-validation (10%) or test (10%); the final layer trains on random batches, and every 10 steps prints
-`<time>: Step 190: Train accuracy = 98.0%`, `... Cross entropy = 0.123456`, `... Validation
-accuracy = 95.0% (N=100)`; at the end `Final test accuracy = 94.3% (N=53)`. The base is Keras's
-InceptionV3 (ImageNet weights, 87.9 MB, downloaded once), or with --graph week 8's 2015 graph
-(`pool_3/_reshape:0`). The classifier (picture bytes -> `final_result`) is saved as output_model/
-(a SavedModel) with output_labels.txt, for 9_1_test_retrained.py.
-
-Run:  python week09_gpu_transfer/9_1_retrain.py --data-dir data/train [--graph]   (or --data shapes)
-      python week09_gpu_transfer/9_1_retrain.py --image_dir data/train --how_many_training_steps 200
-Differences from the course code (TensorFlow 1.x retrain.py): the final layer is two tf.Variables
-trained by a `tf.function` step; the 2015 graph runs as a TF2 function (tfcourse.inception.
-graph_function); a SavedModel instead of output_graph.pb; PNG/GIF/BMP work, unreadable files are
-skipped and listed. Not ported: the distortion flags (--flip_left_right, ...), TensorBoard summaries.
+As retrain.py: each picture's bottleneck is cached (`--bottleneck-dir`, default beside the runs,
+runs/week09_gpu_transfer/9_1_retrain/bottleneck/); a hash of the file name puts it in training,
+validation (10%) or test (10%); the final layer trains on random batches and every 10 steps prints
+`<time>: Step 190: Train accuracy = 98.0%`, `Cross entropy = 0.123456`, `Validation accuracy = 95.0%
+(N=100)`, at the end `Final test accuracy = 94.3% (N=53)`. The base is Keras's InceptionV3 (ImageNet
+weights, 87.9 MB, downloaded once) or, with --graph, week 8's 2015 graph (pool_3/_reshape:0). Saved:
+output_model/ (a SavedModel: picture bytes -> final_result) and output_labels.txt, for 9-1.
+Run: python week09_gpu_transfer/9_1_retrain.py --data-dir data/train [--graph]   (or --data shapes)
+     python week09_gpu_transfer/9_1_retrain.py --image_dir data/train --how_many_training_steps 200
+Differences from retrain.py (TF 1.x): the final layer is two tf.Variables trained by a `tf.function`
+step; the 2015 graph runs as a TF2 function (tfcourse.inception.graph_function); a SavedModel, not
+output_graph.pb; PNG/GIF/BMP work and unreadable files are skipped and listed. Not ported: the
+distortion flags (--flip_left_right, ...) and the TensorBoard summaries.
 """
 import datetime
 from pathlib import Path
@@ -47,8 +44,8 @@ add("--testing-percentage", "--testing_percentage", type=float, default=10, help
 add("--bottleneck-dir", "--bottleneck_dir", type=Path, default=None, metavar="DIR", help="bottleneck cache")
 add("--output-model", "--output_graph", type=Path, default=None, metavar="DIR", help="default: <run>/output_model")
 add("--output-labels", "--output_labels", type=Path, default=None, metavar="FILE", help="default: <run>/...txt")
-add("--graph", action="store_true", help="use the lesson's 2015 frozen graph instead of Keras's InceptionV3")
-inception.add_model_flags(parser)  # --model-dir (--model_dir), --inception-url, --archive: with --graph
+add("--graph", action="store_true", help="the lesson's 2015 frozen graph instead of Keras's InceptionV3; with:")
+inception.add_model_flags(parser)  # --model-dir (retrain.py's --model_dir), --inception-url, --archive
 
 
 class Retrained(tf.Module):
@@ -89,18 +86,17 @@ def make_base(args):
         weights = str(inception.keras_file(WEIGHTS))
     except tfcourse.DownloadError as error:
         raise tfcourse.DownloadError(f"{error}\n  - or use the lesson's 2015 graph instead: --graph") from None
-    return "inception_v3", tf.keras.applications.InceptionV3(
-        include_top=False, pooling="avg", weights=weights, input_shape=(299, 299, 3)), False  # -> (2048,)
+    base = tf.keras.applications.InceptionV3(include_top=False, pooling="avg", weights=weights, input_shape=(299, 299, 3))
+    return "inception_v3", base, False  # base: (n, 299, 299, 3) -> (n, 2048)
 
 
 def main(argv=None):
     args = parser.parse_args(argv)
     run = tfcourse.setup(args, __file__)
-    if args.data == "shapes":  # stand-in pictures, not the lesson's photos
-        args.data_dir = draw_shapes(run.path("shapes"), per_class=40)
+    args.data_dir = draw_shapes(run.path("shapes"), per_class=40) if args.data == "shapes" else args.data_dir
 
     # ## Data: the class folders, and each picture's set by the stable hash of its name
-    folder = ImageFolder(args.data_dir, max_per_class=args.max_per_class, flag="--data-dir")
+    folder = ImageFolder(args.data_dir, max_per_class=args.max_per_class)
     folder.report()
     base_name, base, graph_base = make_base(args)
     model = Retrained(folder.class_names, base, graph_base)
@@ -133,8 +129,9 @@ def main(argv=None):
     rng = np.random.default_rng(args.seed)
     for i in range(args.steps):
         index = rng.integers(0, len(train_x), args.batch_size)  # retrain.py: random bottlenecks, with repeats
-        cross_entropy = float(train_step(train_x[index], train_y[index]))
+        cross_entropy = train_step(train_x[index], train_y[index])  # a tensor: no wait for the result
         if i % 10 == 0 or i + 1 == args.steps:  # retrain.py's --eval_step_interval 10
+            cross_entropy = float(cross_entropy)
             run.check_finite(cross_entropy, f"step {i}")
             train_accuracy = accuracy(train_x[index], train_y[index])
             v = rng.integers(0, len(val_x), 100) if len(val_x) else []  # --validation_batch_size 100
