@@ -4,6 +4,7 @@
 it the same way, so that 12-1's two networks and 11-2's see the same dev sentences. No model or
 training loop lives here: those are the lessons.
 """
+import json
 import random
 import re
 import shutil
@@ -230,8 +231,8 @@ def plot_dev_accuracy(curves, path, show):
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(8, 4.5))
     for name, history in curves.items():
-        ax.plot(*zip(*history), label=name)
-    ax.set(xlabel="step", ylabel="dev accuracy", title="Text CNN on sentence polarity: dev accuracy")
+        ax.plot(*zip(*history), label=name, marker="o" if len(history) < 30 else None, markersize=3)
+    ax.set(xlabel="step", ylabel="dev accuracy", title="Text CNN (Kim 2014): accuracy on the dev sentences")
     ax.grid(alpha=0.3)
     ax.legend()
     tfcourse.save_figure(fig, path, show=show)
@@ -295,6 +296,11 @@ def load_embeddings(folder):
     if vectors.ndim != 2 or len(vectors) != len(words):
         raise tfcourse.CourseError(f"{folder}: embeddings.npy has shape {vectors.shape} but vocabulary.txt "
                                    f"{len(words)} words.\nRemedy: run 11-1 again into a fresh folder.")
+    try:
+        if json.loads((folder / "metrics.json").read_text(encoding="utf-8")).get("synthetic"):
+            print(f"注意 Note: the vectors in {folder} were trained on 11-1's SYNTHETIC text, not on text8.")
+    except (OSError, ValueError):
+        pass  # not a run folder of 11-1 (vectors from elsewhere): nothing to say
     return vectors, words
 
 
