@@ -91,6 +91,14 @@ def _check_text8_zip(path):
 
 def text8_words(args):
     """(list of words, description) for 11-1: --data synthetic, --data-dir, the cache, or a download."""
+    words, source = _text8_words(args)
+    if len(set(words[:10_000])) < 3:
+        raise tfcourse.CourseError(f"{source}: {len(words)} words, too few different ones to learn from.\n"
+                                   f"Remedy: a longer text, e.g. text8 itself ({TEXT8_URLS[0]}).")
+    return words, source
+
+
+def _text8_words(args):
     if args.data == "synthetic":
         return synthetic_text(args.seed).split(), "SYNTHETIC text with planted co-occurrences"
     if args.data_dir is not None:
@@ -188,6 +196,9 @@ def polarity_sentences(args):
             folder = _extract_polarity(archive)
         positive, negative = (read_text(folder / name).splitlines() for name in POLARITY_FILES)
         source = f"sentence polarity data from {folder}"
+        if not positive or not negative:
+            raise tfcourse.CourseError(f"{folder}: rt-polarity.pos or rt-polarity.neg is empty.\n"
+                                       "Remedy: one sentence per line in each, or download the data set again.")
     x_text = [clean_str(sentence) for sentence in positive + negative]
     y = np.array([[0, 1]] * len(positive) + [[1, 0]] * len(negative), np.float32)
     return x_text, y, f"{source}: {len(positive)} positive, {len(negative)} negative"
@@ -208,6 +219,9 @@ def split_dev(x, y, dev_sample_percentage, seed=10):
     """The course's split: shuffle with np.random.seed(10), the last 10% are the dev set."""
     shuffle_indices = np.random.RandomState(seed).permutation(len(y))
     dev_sample_index = -1 * int(dev_sample_percentage * len(y))
+    if dev_sample_index == 0 or -dev_sample_index >= len(y):
+        raise tfcourse.CourseError(f"{len(y)} sentences cannot be split {dev_sample_percentage:g} for the dev set.\n"
+                                   "Remedy: more sentences, or another --dev-sample-percentage.", exit_code=2)
     x = [x[i] for i in shuffle_indices]
     y = y[shuffle_indices]
     return x[:dev_sample_index], y[:dev_sample_index], x[dev_sample_index:], y[dev_sample_index:]
