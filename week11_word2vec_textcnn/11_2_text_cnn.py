@@ -92,9 +92,9 @@ def build_text_cnn(vocab_size, sequence_length, embedding_size=128, filter_sizes
         pooled_outputs.append(tf.keras.layers.GlobalMaxPooling1D()(h))                  # -> (128,)
     h_pool_flat = tf.keras.layers.Concatenate()(pooled_outputs)                         # -> (384,)
     h_drop = tf.keras.layers.Dropout(1.0 - dropout_keep_prob)(h_pool_flat)
-    logits = tf.keras.layers.Dense(2, kernel_initializer="glorot_uniform",            # -> (2,), the course's
+    logits = tf.keras.layers.Dense(2, kernel_initializer="glorot_uniform",            # -> (2,): the course's
                                    bias_initializer=tf.keras.initializers.Constant(0.1), name="output")(h_drop)
-    return tf.keras.Model(input_x, logits, name="text_cnn")                           # scores
+    return tf.keras.Model(input_x, logits, name="text_cnn")                           # `scores`, no softmax
 
 
 def main(argv=None):
