@@ -1,5 +1,11 @@
 """Lesson 7-2 递归神经网络RNN（LSTM） — An LSTM reads MNIST row by row.
 
+本课把每张 28x28 的图片看成 28 个时间步、每步 28 个像素的序列，用一个 100 单元的 LSTM 逐行读入，
+最后的隐藏状态 h 接一个全连接层分成 10 类；Adam 1e-4，每批 50 张，训练 6 个周期，每个周期后打印
+测试准确率，格式和视频一样。与视频的不同：tf.contrib.rnn.BasicLSTMCell + dynamic_rnn 换成
+Keras 3 的 LSTM 层；视频里 softmax 之后再算 softmax_cross_entropy_with_logits（两次 softmax），
+这里的损失直接用 logits 计算。
+
 Each 28x28 image is a sequence of 28 steps (n_steps = 28 rows) of 28 inputs (n_inputs = 28
 pixels). One LSTM of 100 units (lstm_size) reads the rows; its final hidden state (the lesson's
 `final_state[1]`, h) goes through one dense layer to 10 classes. Adam 1e-4, batches of 50,
@@ -9,7 +15,7 @@ pixels). One LSTM of 100 units (lstm_size) reads the rows; its final hidden stat
 
 Run:
     python week07_lstm/7_2_lstm_mnist.py
-    python week07_lstm/7_2_lstm_mnist.py --quick --data synthetic
+    python week07_lstm/7_2_lstm_mnist.py --quick --data synthetic    # seconds, no data needed
 
 Differences from the course code (TensorFlow 1.x):
   - `tf.contrib.rnn.BasicLSTMCell` + `tf.nn.dynamic_rnn` become the Keras 3 layer
@@ -27,10 +33,8 @@ Differences from the course code (TensorFlow 1.x):
 import tfcourse  # quiet TensorFlow import, shared flags, MNIST
 import tensorflow as tf
 
-import time
-
-parser = tfcourse.make_parser(__doc__, epochs=6, batch_size=50, lr=1e-4, mnist=True)
-parser.add_argument("--lstm-size", type=int, default=100, help="LSTM units (lesson: 100)")
+parser = tfcourse.make_parser(__doc__, epochs=6, batch_size=50, lr=1e-4, mnist=True, quick=dict(epochs=2))
+parser.add_argument("--lstm-size", type=tfcourse.positive_int, default=100, help="LSTM units (lesson: 100)")
 parser.add_argument("--no-unroll", action="store_true",
                     help="run the 28 steps in a while loop (tf.nn.dynamic_rnn's way) instead of unrolled")
 
@@ -52,13 +56,11 @@ def build_model(lstm_size=100, unroll=True):
 def main(argv=None):
     args = parser.parse_args(argv)
     run = tfcourse.setup(args, __file__)
-    epochs = 2 if args.quick else args.epochs
 
     # ## Data: each image as 28 rows of 28 pixels, labels one-hot
     mnist = tfcourse.load_mnist(args, one_hot=True)
     x_train = mnist.x_train.reshape(-1, max_time, n_inputs)  # (55000, 784) -> (55000, 28, 28)
     x_test = mnist.x_test.reshape(-1, max_time, n_inputs)
-    n_batch = len(x_train) // args.batch_size  # 1100 steps per epoch
     train_data = (tf.data.Dataset.from_tensor_slices((x_train, mnist.y_train))
                   .shuffle(len(x_train), seed=args.seed)
                   .batch(args.batch_size, drop_remainder=True)
@@ -77,29 +79,27 @@ def main(argv=None):
     @tf.function
     def train_step(x, y):
         with tf.GradientTape() as tape:
-            prediction = model(x, training=True)  # logits
-            loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(labels=y, logits=prediction))
+            logits = model(x, training=True)
+            loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(labels=y, logits=logits))
         optimizer.apply_gradients(zip(tape.gradient(loss, model.trainable_variables),
                                       model.trainable_variables))
+        return loss
 
     @tf.function
     def count_correct(x, y):
-        correct_prediction = tf.equal(tf.argmax(y, 1), tf.argmax(model(x), 1))
+        logits = model(x, training=False)
+        correct_prediction = tf.equal(tf.argmax(y, 1), tf.argmax(logits, 1))  # argmax needs no softmax
         return tf.reduce_sum(tf.cast(correct_prediction, tf.float32))
 
-    history, start, cpu_start = [], time.perf_counter(), time.process_time()
-    for epoch in range(epochs):
-        for x, y in train_data:  # (iterating tf.data inside one tf.function measured ~40% slower)
-            train_step(x, y)
+    for epoch in range(args.epochs):
+        for x, y in train_data:  # (iterating tf.data inside one tf.function measured slower)
+            loss = train_step(x, y)
+        run.check_finite(loss, f"epoch {epoch}")
         acc = sum(float(count_correct(x, y)) for x, y in test_data) / len(x_test)
-        history.append(acc)
         print("Iter " + str(epoch) + ", Testing Accuracy= " + str(round(acc, 4)), flush=True)
-    seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
+        run.record(epoch=epoch, test_accuracy=acc, loss=float(loss))
 
-    print(f"trained {epochs} epochs of {n_batch} steps in {seconds:.1f} s ({seconds / epochs:.1f} s per epoch "
-          f"including the test; {cpu_seconds:.0f} s of CPU time on all cores); device: {run.device}; "
-          f"final test accuracy {history[-1]:.4f}"
-          + (" on SYNTHETIC digits" if mnist.synthetic else ""))
+    run.finish(test_accuracy=acc)
     return 0
 
 
