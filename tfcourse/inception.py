@@ -192,9 +192,9 @@ def graph_function(graph_def, inputs, outputs):
                 modern.node.add(name=f"{node.name}/{suffix}", op="Const").attr["value"].tensor.CopyFrom(
                     tf.make_tensor_proto(value.astype(np.float32)))
                 modern.node[-1].attr["dtype"].type = node.attr["T"].type
-            modern.node.add(name=f"{node.name}/mul", op="Mul", input=[x, f"{node.name}/scale"]).attr["T"].CopyFrom(node.attr["T"])
-            modern.node.add(name=node.name, op="Add", input=[f"{node.name}/mul", f"{node.name}/offset"])
-            modern.node[-1].attr["T"].CopyFrom(node.attr["T"])
+            for name, op, operands in ((f"{node.name}/mul", "Mul", [x, f"{node.name}/scale"]),
+                                       (node.name, "Add", [f"{node.name}/mul", f"{node.name}/offset"])):
+                modern.node.add(name=name, op=op, input=operands).attr["T"].CopyFrom(node.attr["T"])
         wrapped = tf.compat.v1.wrap_function(lambda: tf.compat.v1.import_graph_def(modern, name=""), [])
         return wrapped.prune(tf.nest.map_structure(wrapped.graph.get_tensor_by_name, inputs),
                              tf.nest.map_structure(wrapped.graph.get_tensor_by_name, outputs))

@@ -10,8 +10,7 @@ Trains the 4-1 model for 11 epochs, printing the test accuracy like the video, a
 
   --api v1  the course's way: placeholders, a Session, `Saver().save(sess, "net/my_net.ckpt")`.
   --api v2  (default) `tf.train.Checkpoint(W=W, b=b)` with a `CheckpointManager` (net_tf2/my_net-N,
-            one per epoch, keeps the last 3), plus a SavedModel (saved_model/) that any TensorFlow
-            program loads without this code.
+            one per epoch, keeps 3), and a SavedModel (saved_model/) any TensorFlow program loads.
 Run:  python week08_save_inception/8_1_saver_save.py [--api v1] [--quick --data synthetic]
       python week08_save_inception/8_2_saver_restore.py [--api v1] ...   (the same flags)
 Each saved folder is written whole (`tfcourse.atomic_path`): a failed run leaves no my_net-1_temp/.
@@ -43,7 +42,7 @@ def saving(folder):
             yield tmp
     except (tf.errors.OpError, OSError) as error:  # e.g. ResourceExhaustedError: the disk is full
         raise tfcourse.CourseError(f"Writing {folder} failed ({str(error).strip().splitlines()[0]}); nothing "
-                                   "half-written was kept.\nRemedy: free some space, or use another --out DIR.") from None
+                                   "half-written was kept.\nRemedy: free some space, or another --out DIR.") from None
 
 
 def train_and_save_v1(args, mnist, run):
@@ -150,7 +149,8 @@ def main(argv=None):
 
     command = ["python", "week08_save_inception/8_2_saver_restore.py", "--api", args.api]  # the same data:
     command += (["--model-dir", str(run.out)] if args.out else []) + (["--quick"] if args.quick else [])
-    command += ["--data", "synthetic"] if mnist.synthetic else ["--data-dir", str(args.data_dir)] if args.data_dir else []
+    data_dir = ["--data-dir", str(args.data_dir)] if args.data_dir else []
+    command += ["--data", "synthetic"] if mnist.synthetic else data_dir
     print("next: " + shlex.join(command))
     run.finish(test_accuracy=acc)
     return 0

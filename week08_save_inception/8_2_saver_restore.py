@@ -61,8 +61,8 @@ def find_checkpoint(args):
                                    f"Remedy: run lesson 8-1 first:\n  {make_command(args)}")
     path = str(folder / Path(state.model_checkpoint_path).name)  # by name: the folder may have moved since
     if not Path(path + ".index").is_file():
-        raise tfcourse.CourseError(f"{folder / 'checkpoint'} names {Path(path).name}, which is not in {folder}: "
-                                   f"the checkpoint is incomplete.\nRemedy: run lesson 8-1 again:\n  {make_command(args)}")
+        raise tfcourse.CourseError(f"{folder / 'checkpoint'} names {Path(path).name}, which is not in {folder}: the "
+                                   f"checkpoint is incomplete.\nRemedy: run lesson 8-1 again:\n  {make_command(args)}")
     return path
 
 

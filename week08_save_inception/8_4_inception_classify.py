@@ -64,8 +64,8 @@ class NodeLookup:
                 node_id_to_uid[target_class] = line.split(": ")[1].strip().strip('"')
         missing = sorted(set(node_id_to_uid.values()) - set(uid_to_human)) or ([] if node_id_to_uid else ["all"])
         if missing:
-            raise tfcourse.CourseError(f"{uid_lookup_path} has no name for {', '.join(missing[:3])} of {label_lookup_path}."
-                                       "\nRemedy: extract the Inception archive again.")
+            raise tfcourse.CourseError(f"{uid_lookup_path} has no name for {', '.join(missing[:3])} of "
+                                       f"{label_lookup_path}.\nRemedy: extract the Inception archive again.")
         return {node_id: uid_to_human[uid] for node_id, uid in node_id_to_uid.items()}
 
     def id_to_string(self, node_id):

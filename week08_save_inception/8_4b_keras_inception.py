@@ -38,7 +38,8 @@ parser.add_argument("--top-k", type=tfcourse.positive_int, default=5, help="clas
 def main(argv=None):
     args = parser.parse_args(argv)
     run = tfcourse.setup(args, __file__)
-    files = sorted(p for p in args.data_dir.rglob("*") if p.is_file() and not p.name.lower().startswith((".", "readme")))
+    files = sorted(p for p in args.data_dir.rglob("*")
+                   if p.is_file() and not p.name.lower().startswith((".", "readme")))
     if not files:
         raise tfcourse.CourseError(f"{args.data_dir} holds no images.\nRemedy: put your photos in it, "
                                    "or name another folder with --data-dir DIR.")

@@ -32,7 +32,7 @@ from _images import ImageFolder, cached_bottlenecks, draw_shapes, which_set  # t
 WEIGHTS = "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5"  # 87.9 MB, Keras's own file
 parser = tfcourse.make_parser(__doc__, quick=dict(steps=20, max_per_class=10))
 add = parser.add_argument
-add("--data", choices=["photos", "shapes"], default="photos", help="photos: yours, in --data-dir (default); shapes: drawn")
+add("--data", choices=["photos", "shapes"], default="photos", help="photos: in --data-dir (default); shapes: drawn")
 add("--data-dir", "--image_dir", type=Path, default=Path("data/train"), metavar="DIR",
     help="one sub-folder of pictures per class (lesson: data/train)")
 add("--max-per-class", type=tfcourse.positive_int, default=None, help="use at most N pictures per class")
@@ -41,10 +41,10 @@ add("--lr", "--learning_rate", type=tfcourse.positive_float, default=0.01, help=
 add("--batch-size", "--train_batch_size", type=tfcourse.positive_int, default=100, help="lesson: 100")
 add("--validation-percentage", "--validation_percentage", type=float, default=10, help="lesson: 10")
 add("--testing-percentage", "--testing_percentage", type=float, default=10, help="lesson: 10")
-add("--bottleneck-dir", "--bottleneck_dir", type=Path, default=None, metavar="DIR", help="bottleneck cache")
-add("--output-model", "--output_graph", type=Path, default=None, metavar="DIR", help="default: <run>/output_model")
-add("--output-labels", "--output_labels", type=Path, default=None, metavar="FILE", help="default: <run>/...txt")
-add("--graph", action="store_true", help="the lesson's 2015 frozen graph instead of Keras's InceptionV3; with:")
+add("--bottleneck-dir", "--bottleneck_dir", type=Path, metavar="DIR", help="the cache (default: beside the runs)")
+add("--output-model", "--output_graph", type=Path, metavar="DIR", help="the SavedModel (default: in the run folder)")
+add("--output-labels", "--output_labels", type=Path, metavar="FILE", help="default: in the run folder")
+add("--graph", action="store_true", help="the lesson's 2015 graph instead of Keras's InceptionV3 (flags below)")
 inception.add_model_flags(parser)  # --model-dir (retrain.py's --model_dir), --inception-url, --archive
 
 
@@ -86,8 +86,8 @@ def make_base(args):
         weights = str(inception.keras_file(WEIGHTS))
     except tfcourse.DownloadError as error:
         raise tfcourse.DownloadError(f"{error}\n  - or use the lesson's 2015 graph instead: --graph") from None
-    base = tf.keras.applications.InceptionV3(include_top=False, pooling="avg", weights=weights, input_shape=(299, 299, 3))
-    return "inception_v3", base, False  # base: (n, 299, 299, 3) -> (n, 2048)
+    return "inception_v3", tf.keras.applications.InceptionV3(include_top=False, pooling="avg", weights=weights,
+                                                             input_shape=(299, 299, 3)), False  # -> (n, 2048)
 
 
 def main(argv=None):

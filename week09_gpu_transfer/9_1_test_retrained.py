@@ -51,12 +51,13 @@ def load_retrained(args):
     remedy = f"Remedy: run python {RETRAIN} (it writes output_model/ and output_labels.txt), or pass its run folder " \
              "with --model-dir DIR."
     if folder is None or not (folder / "saved_model.pb").is_file():
-        raise tfcourse.CourseError(f"No retrained model in {folder or 'runs/week09_gpu_transfer/9_1_retrain/'}.\n{remedy}")
+        raise tfcourse.CourseError(f"No retrained model in {folder or 'runs/' + RETRAIN[:-3] + '/'}.\n{remedy}")
     try:
         model = tf.saved_model.load(str(folder))
     except Exception as error:  # OSError, DecodeError, OpError...: a cut or damaged saved_model.pb
         reason = str(error).strip().splitlines()[0][:200]
-        raise tfcourse.CourseError(f"{folder} holds a damaged SavedModel ({type(error).__name__}: {reason}).\n{remedy}") from None
+        raise tfcourse.CourseError(f"{folder} holds a damaged SavedModel ({type(error).__name__}: {reason}).\n"
+                                   + remedy) from None
     classify = model.signatures.get("serving_default")
     inputs = classify.structured_input_signature[1] if classify is not None else {}
     if classify is None or list(inputs) != ["images"] or "final_result" not in classify.structured_outputs \
@@ -72,10 +73,10 @@ def load_retrained(args):
         labels = [line.strip() for line in labels_file.read_text(encoding="utf-8").splitlines() if line.strip()]
     except OSError as error:
         raise tfcourse.CourseError(f"Cannot read the labels {labels_file}: {error.strerror}.\n"
-                                   "Remedy: pass --labels FILE, the output_labels.txt written with the model.") from None
+                                   "Remedy: pass --labels FILE: the output_labels.txt written with it.") from None
     if saved_labels != labels:
         raise tfcourse.CourseError(f"{labels_file} does not belong to {folder}: it lists {labels}, the model was "
-                                   f"trained on {saved_labels}.\nRemedy: use the labels written together with the model.")
+                                   f"trained on {saved_labels}.\nRemedy: use the labels written with the model.")
     return classify, labels
 
 
