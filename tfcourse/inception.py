@@ -117,7 +117,7 @@ def ensure_inception(args):
         load_graph_def(found / GRAPH_FILE)  # a bad graph must not stay behind for the next run
     except CourseError as error:
         shutil.rmtree(folder, ignore_errors=True)
-        if archive.parent == dest_dir:  # our download: the next run downloads it again
+        if args.archive is None:  # our download, not the learner's file: the next run downloads it again
             archive.unlink(missing_ok=True)
         raise CourseError(f"{archive} is not the 2015 Inception-v3 archive: {str(error).splitlines()[0]}\n"
                           f"Nothing of it was kept. Remedy: download {ARCHIVE_NAME} again from\n  {URL}") from None
