@@ -180,6 +180,17 @@ def test_bad_local_archive_is_refused(server, tmp_path, monkeypatch, case):
     assert archive.exists() and not (model_dir / inception.FOLDER_NAME).exists()  # the learner's file stays
 
 
+def test_downloaded_archive_with_a_bad_graph_is_not_kept_for_the_next_run(server, tmp_path, monkeypatch):
+    data = inception_standin.archive(producer=21)  # a re-exported graph that still uses the removed op
+    monkeypatch.setattr(inception, "ARCHIVE_SIZE", len(data))
+    server.files["/mirror/" + inception.ARCHIVE_NAME] = data
+    model_dir = tmp_path / "m"
+    result = run_lesson(DOWNLOAD, "--inception-url", server.url("/mirror/"), "--model-dir", model_dir,
+                        "--out", tmp_path / "o")
+    refused(result, "declares GraphDef version 21 but uses BatchNormWithGlobalNormalization")
+    assert "Nothing of it was kept" in result[2] and list(model_dir.iterdir()) == []  # downloaded again next time
+
+
 @pytest.mark.parametrize("case", ["wrong size", "no such file"])
 def test_archive_flag_names_the_problem(server, tiny, tmp_path, case):
     archive = tmp_path / "x.tgz"
