@@ -74,13 +74,16 @@ def test_tfrecord_round_trip(week10):
 
 def test_tfrecord_split_follows_the_seed(week10, tmp_path):
     import tensorflow as tf
+    (tmp_path / "images").mkdir()
+    for picture in sorted(week10["images"].glob("*.jpg"))[:12]:
+        shutil.copy(picture, tmp_path / "images")
 
     def test_labels(seed):
-        code, _, err = run_lesson(RECORDS, "--data-dir", week10["images"], "--test-count", "5",
+        code, _, err = run_lesson(RECORDS, "--data-dir", tmp_path / "images", "--test-count", "6",
                                   "--seed", seed, "--out", tmp_path / seed)
         assert code == 0, err
-        return [tf.train.Example.FromString(r.numpy()).features.feature["label0"].int64_list.value[0]
-                for r in tf.data.TFRecordDataset(str(tmp_path / seed / "test.tfrecords"))]
+        return [[tf.train.Example.FromString(r.numpy()).features.feature[f"label{i}"].int64_list.value[0]
+                 for i in range(4)] for r in tf.data.TFRecordDataset(str(tmp_path / seed / "test.tfrecords"))]
 
     assert test_labels("0") != test_labels("1")  # --seed is used (the lesson's 0 is the default)
 

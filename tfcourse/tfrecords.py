@@ -58,9 +58,9 @@ def damaged_error(path, error, remedy):
     """A CourseError for a DataLossError ('corrupted record at N') met while reading `path`."""
     found = re.search(r"(\w+) record at (\d+)", str(getattr(error, "message", error)))
     what, where = (found.group(1), f"byte {int(found.group(2)):,}") if found else ("damaged", "an unknown byte")
+    why = "an interrupted copy or download cuts a file short" if what == "truncated" else "a bad copy or disk"
     return CourseError(f"The TFRecord file {path} is damaged near {where} ({what} record, after "
-                       f"{_good_records(path):,} good records).\n"
-                       f"Remedy: {remedy} (an interrupted copy or download cuts a file short).")
+                       f"{_good_records(path):,} good records).\nRemedy: {remedy} ({why}).")
 
 
 def _reason(error):

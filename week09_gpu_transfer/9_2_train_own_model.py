@@ -58,7 +58,7 @@ def read_shards(data_dir):
     if not train:
         raise tfcourse.CourseError(f"No image_train_*.tfrecord shards in {data_dir}.\nRemedy: run python {CONVERTER} first.")
     for shard in train + test:
-        check_tfrecord(shard, f"convert the pictures again: python {CONVERTER}", features=FEATURES, allow_empty=True)
+        check_tfrecord(shard, f"convert the pictures (again) with python {CONVERTER}", features=FEATURES, allow_empty=True)
     print(f"{len(labels)} classes ({', '.join(labels.values())}); {len(train)} + {len(test)} shards in {data_dir}")
     return labels, train, test
 

@@ -59,8 +59,8 @@ def input_size_of(args):
     text = args.input_size or "x".join(map(str, _captcha.DEFAULT_INPUT[args.arch]))
     size = tuple(int(v) for v in text.lower().split("x") if v.isdigit())
     if len(size) != 2 or min(size) < 16 or (args.arch == "alexnet_v2" and size != (224, 224)):
-        parser.error(f"--input-size {text}: give HEIGHTxWIDTH, at least 16x16 (the cnn halves it four "
-                     "times); alexnet_v2 takes only 224x224 (its fc6 is a 5x5 convolution)")
+        parser.error(f"--input-size {text}: give HEIGHTxWIDTH, at least 16x16 (the cnn halves it four times); "
+                     "--arch alexnet_v2 takes only 224x224 (--quick makes it 24x48: add --input-size 224x224)")
     return size
 
 

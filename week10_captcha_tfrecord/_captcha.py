@@ -147,7 +147,7 @@ def parse_and_scale(records, input_size):
 
 def check_records(path):
     """How many records `path` holds; a damaged, truncated or foreign file -> one CourseError."""
-    return check_tfrecord(path, f"write it again: python {LESSON['10-2']}", features=FEATURES)
+    return check_tfrecord(path, f"write it (again) with python {LESSON['10-2']}", features=FEATURES)
 
 
 # ---------------------------------------------------------------- the networks (10-3, 10-4)
