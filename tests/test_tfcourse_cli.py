@@ -67,7 +67,7 @@ def test_lesson_map_lists_every_script_in_course_order_and_matches_the_readme():
     assert weeks == sorted(weeks)
 
     readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
-    rows = re.findall(r"^\| (\d+-[\w-]+) \| ([^|]+?) \| `python ([^`]+?\.py)`", readme, re.M)
+    rows = re.findall(r"^\| (\d+-[\w-]+) \| ([^|]+?) \| `python (\S+?\.py)[^`]*`", readme, re.M)
     assert [(n, p) for n, _, p in rows] == [(n, p) for n, p, _, _ in mapped]  # same lessons, same order
     titles = {n: t for n, _, t, _ in mapped}
     for number, title, _ in rows:

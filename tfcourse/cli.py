@@ -228,9 +228,9 @@ class Run:
         """Print the one end-of-run line (lesson, device, time, final metric, data) and save it."""
         seconds = time.perf_counter() - self.started
         metrics = "".join(f" | {name.replace('_', ' ')} {_fmt(value)}" for name, value in final.items())
-        data = "SYNTHETIC" if self.synthetic else (getattr(self.args, "data", None) or "real")
-        print(f"完成 Done: lesson {self.lesson} | {self.device} | {seconds:.1f} s{metrics} | data {data}"
-              + (" (drawn stand-in, not the real data set)" if self.synthetic else ""))
+        data = "SYNTHETIC (drawn stand-in, not the real data set)" if self.synthetic else getattr(self.args, "data", None)
+        print(f"完成 Done: lesson {self.lesson} | {self.device} | {seconds:.1f} s{metrics}"
+              + (f" | data {data}" if data else ""))  # lessons without a data set (week 2) say none
         self.record_data.update(status="finished", seconds=round(seconds, 2),
                                 final={k: _plain(v) for k, v in final.items()})
         self._save()
