@@ -65,8 +65,8 @@ def damaged_error(path, error, remedy):
 
 def _reason(error):
     """TensorFlow's message without its '{{function_node ...}}' prefix, first line, shortened."""
-    text = re.sub(r"\{\{[^}]*\}\}\s*", "", str(getattr(error, "message", error)))
-    return (text.strip().splitlines() or [type(error).__name__])[0][:150]
+    text = re.sub(r"\{\{[^}]*\}\}\s*|\s*\[Op:\w+\]", "", str(getattr(error, "message", error)))
+    return (text.strip().splitlines() or [type(error).__name__])[0][:150].rstrip(".")
 
 
 def _good_records(path):
