@@ -96,7 +96,8 @@ def main():
         rates = {name: [timings.last[name] / t for t in times] for name, times in timings.wall.items()}
         steps = step_timings(record_file, args.rounds)
 
-    print(f"{args.count} captchas x {args.passes} passes -> batches of {BATCH} x 224x224 in [-1, 1]; median of {args.rounds} "
+    print(f"{args.count} captchas x {args.passes} passes -> batches of {BATCH} x 224x224 in [-1, 1]; "
+          f"median of {args.rounds} "
           f"interleaved rounds (tf threads: all cores); CPU: {cpu_name()}")
     for name, rate in rates.items():
         print(f"  {name:34s} {statistics.median(rate):8.0f} images/s   (rounds: {', '.join(f'{r:.0f}' for r in rate)})")
@@ -107,9 +108,11 @@ def main():
         print(f"ratio TFRecord pipeline / JPEG one by one ({baseline}): "
               f"{statistics.median(fast) / statistics.median(slow):.1f}x of the medians, "
               f"{paired:.1f}x median of the per-round ratios")
-    print(f"10-3 training step (default CNN, 48x96, batch {BATCH}), median of {args.rounds} interleaved rounds of 20 steps:")
+    print(f"10-3 training step (default CNN, 48x96, batch {BATCH}), "
+          f"median of {args.rounds} interleaved rounds of 20 steps:")
     for name, times in steps.items():
-        print(f"  {name:34s} {1000 * statistics.median(times):8.1f} ms/step (rounds: {', '.join(f'{1000 * t:.0f}' for t in times)})")
+        rounds = ", ".join(f"{1000 * t:.0f}" for t in times)
+        print(f"  {name:34s} {1000 * statistics.median(times):8.1f} ms/step (rounds: {rounds})")
     plain, jit = steps.values()
     print(f"ratio lesson / jit_compile: {statistics.median(plain) / statistics.median(jit):.2f}x")
 

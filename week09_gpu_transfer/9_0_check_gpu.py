@@ -28,20 +28,20 @@ import subprocess
 import time
 
 parser = tfcourse.make_parser(__doc__, quick=dict(size=256, seconds=0.05))
-parser.add_argument("--size", type=tfcourse.positive_int, default=2048, metavar="N", help="N x N matrices (default 2048)")
-parser.add_argument("--seconds", type=tfcourse.positive_float, default=1.0, help="time each benchmark this long at least")
+parser.add_argument("--size", type=tfcourse.positive_int, default=2048, metavar="N", help="N x N matrices")
+parser.add_argument("--seconds", type=tfcourse.positive_float, default=1.0, help="least time per benchmark")
 parser.add_argument("--platform", choices=["auto", "linux", "wsl", "windows", "macos"], default="auto",
                     help="whose next steps to print when no GPU is found (default: this machine's)")
-parser.add_argument("--require-gpu", action="store_true", help="exit with status 1 when no GPU is usable (install scripts)")
+parser.add_argument("--require-gpu", action="store_true", help="exit with status 1 without a usable GPU")
 
 PIP = 'pip install "tensorflow[and-cuda]=={version}"'
 NEXT_STEPS = {
-    "linux": ["Check the driver: `nvidia-smi` must list your GPU; if it is missing, install the NVIDIA driver and reboot.",
+    "linux": ["Check the driver: `nvidia-smi` must list your GPU; if it is missing, install the NVIDIA driver, reboot.",
               f"Install TensorFlow with its CUDA libraries (CUDA and cuDNN come as pip packages): {PIP}",
               "Run this script again: the GPU must be listed and its GFLOP/s well above the CPU's."],
     "wsl": ["Install the NVIDIA driver on Windows (not inside WSL); `nvidia-smi` in WSL must then list your GPU.",
             f"Inside WSL: {PIP}", "Run this script again inside WSL."],
-    "windows": ["Native Windows has had no GPU build of TensorFlow since 2.10: on Windows the GPU is used through WSL2.",
+    "windows": ["Native Windows has had no GPU build of TensorFlow since 2.10: on Windows, use the GPU via WSL2.",
                 "In PowerShell as administrator: wsl --install, reboot; `nvidia-smi` in WSL must list your GPU.",
                 f"In the WSL shell: {PIP}, then run this script there."],
     "macos": ["macOS has no CUDA. On Apple silicon `pip install tensorflow-metal` adds a GPU device (Apple's plugin).",
@@ -93,7 +93,7 @@ def main(argv=None):
     info = tf.sysconfig.get_build_info()
     print(f"TensorFlow {tf.__version__} (Python {platform.python_version()}, {platform.system()} {platform.machine()})")
     print(f"Built with CUDA {info.get('cuda_version', '?')} and cuDNN {info.get('cudnn_version', '?')}" if info.get(
-        "is_cuda_build") else "Built WITHOUT CUDA: this TensorFlow can only use the CPU (or a plugin such as tensorflow-metal).")
+        "is_cuda_build") else "Built WITHOUT CUDA: this TensorFlow uses only the CPU (or a plugin: tensorflow-metal).")
 
     # ## 2. Devices: physical (what exists) and logical (what TensorFlow made of them)
     with tfcourse.quiet_stderr():

@@ -54,9 +54,9 @@ parser.add_argument("--data", choices=["folder", "shapes"], default="folder",
 parser.add_argument("--data-dir", "--dataset-dir", "--dataset_dir", dest="data_dir", type=Path,
                     default=Path("data/train"), metavar="DIR",
                     help="folder with one sub-folder of pictures per class (default data/train)")
-parser.add_argument("--num-test", type=tfcourse.non_negative_int, default=500, help="pictures in the test set (lesson: 500)")
+parser.add_argument("--num-test", type=tfcourse.non_negative_int, default=500, help="test pictures (lesson: 500)")
 parser.add_argument("--num-shards", type=tfcourse.positive_int, default=5, help="files per set (lesson: 5)")
-parser.add_argument("--shapes-per-class", type=tfcourse.positive_int, default=300, help="with --data shapes (default 300)")
+parser.add_argument("--shapes-per-class", type=tfcourse.positive_int, default=300, help="for --data shapes")
 parser.add_argument("--overwrite", action="store_true", help="convert again even if all shards exist")
 
 FORMAT_NAMES = {"jpeg": b"jpg", "png": b"png", "gif": b"gif", "bmp": b"bmp"}

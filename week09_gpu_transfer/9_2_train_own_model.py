@@ -40,7 +40,7 @@ add("--steps", "--max_number_of_steps", dest="steps", type=tfcourse.positive_int
 add("--batch-size", "--batch_size", dest="batch_size", type=tfcourse.positive_int, default=32, help="lesson: 10")
 add("--lr", "--learning_rate", dest="lr", type=tfcourse.positive_float, default=0.001,
     help="Adam for small_cnn (default 0.001), RMSProp for inception_v3 (slim, the lesson: 0.01)")
-add("--image-size", type=tfcourse.positive_int, default=96, help="default 96; the lesson: 299 (inception_v3: 75 or more)")
+add("--image-size", type=tfcourse.positive_int, default=96, help="the lesson: 299 (inception_v3: 75+)")
 add("--log-every-n-steps", "--log_every_n_steps", dest="log_every", type=tfcourse.positive_int, default=10)
 add("--save-every", type=tfcourse.positive_int, default=500, help="checkpoint every N steps (and at the end)")
 
@@ -56,9 +56,9 @@ def read_shards(data_dir):
                                    "or pass its run folder with --data-dir DIR.") from None
     train, test = (sorted(Path(data_dir).glob(f"image_{split}_*-of-*.tfrecord")) for split in ("train", "test"))
     if not train:
-        raise tfcourse.CourseError(f"No image_train_*.tfrecord shards in {data_dir}.\nRemedy: run python {CONVERTER} first.")
+        raise tfcourse.CourseError(f"No image_train_*.tfrecord in {data_dir}.\nRemedy: run python {CONVERTER} first.")
     for shard in train + test:
-        check_tfrecord(shard, f"convert the pictures (again) with python {CONVERTER}", features=FEATURES, allow_empty=True)
+        check_tfrecord(shard, f"convert the pictures again: python {CONVERTER}", features=FEATURES, allow_empty=True)
     print(f"{len(labels)} classes ({', '.join(labels.values())}); {len(train)} + {len(test)} shards in {data_dir}")
     return labels, train, test
 
@@ -72,7 +72,7 @@ def make_dataset(files, image_size, batch_size, training, seed):
         return image / 127.5 - 1.0, example["image/class/label"]
 
     dataset = tf.data.Dataset.from_tensor_slices([str(f) for f in files]).interleave(  # all shards at once
-        tf.data.TFRecordDataset, cycle_length=len(files), num_parallel_calls=tf.data.AUTOTUNE, deterministic=not training)
+        tf.data.TFRecordDataset, len(files), num_parallel_calls=tf.data.AUTOTUNE, deterministic=not training)
     if training:
         dataset = dataset.shuffle(1000, seed=seed).repeat()
     return dataset.map(decode, num_parallel_calls=tf.data.AUTOTUNE).batch(batch_size).prefetch(tf.data.AUTOTUNE)
@@ -138,7 +138,7 @@ def main(argv=None):
         step = int(global_step)
         if step % args.log_every == 0 or step == args.steps:
             seconds, started = time.perf_counter() - started, time.perf_counter()
-            print("global step %d: loss = %.4f (%.3f sec/step)" % (step, float(loss), seconds / args.log_every), flush=True)
+            print("global step %d: loss = %.4f (%.3f sec/step)" % (step, loss, seconds / args.log_every), flush=True)
             run.check_finite(loss, f"global step {step}")
             run.record(step=step, loss=loss)
         if step % args.save_every == 0:
