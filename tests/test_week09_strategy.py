@@ -78,7 +78,8 @@ def test_multiworker_explains_a_bad_tf_config_and_conflicting_flags(tmp_path, mo
                                 "--out", tmp_path / "a")
     assert code == 2 and "could not start from TF_CONFIG" in err and "must be JSON" in err
     assert "Traceback" not in err and not (tmp_path / "a").exists()
-    monkeypatch.setenv("TF_CONFIG", '{"cluster": {"worker": ["localhost:12345"]}, "task": {"type": "worker", "index": 3}}')
+    monkeypatch.setenv("TF_CONFIG", '{"cluster": {"worker": ["localhost:12345"]}, '
+                                    '"task": {"type": "worker", "index": 3}}')
     code, out, err = run_lesson(LESSON, "--quick", "--data", "synthetic", "--strategy", "multiworker",
                                 "--out", tmp_path / "b")
     assert code == 2 and "task_id" in err and "Traceback" not in err  # TensorFlow's reason, then the remedy

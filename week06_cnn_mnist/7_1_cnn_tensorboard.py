@@ -30,7 +30,7 @@ import shlex
 from tfcourse.summaries import variable_summaries  # the course's: mean, stddev, max, min, histogram
 
 parser = tfcourse.make_parser(__doc__, steps=1001, batch_size=100, lr=1e-4, mnist=True, quick=dict(steps=11))
-parser.add_argument("--keep-prob", type=tfcourse.probability, default=0.5, help="dropout keep probability (lesson: 0.5)")
+parser.add_argument("--keep-prob", type=tfcourse.probability, default=0.5, help="dropout keep probability (0.5)")
 parser.add_argument("--histogram-every", type=tfcourse.positive_int, default=10, metavar="N",
                     help="write variable_summaries every N iterations (default 10; the course: 1)")
 
@@ -149,7 +149,8 @@ def main(argv=None):
             run.record(step=i, test_accuracy=test_acc, train_accuracy=train_acc, loss=float(loss))
     for writer in (train_writer, test_writer):
         writer.close()  # flushes the last events to disk
-    print(f"TensorBoard logs in {logs}; view them with:\ntensorboard --logdir {shlex.quote(str(logs))} --host 127.0.0.1")
+    print(f"TensorBoard logs in {logs}; view them with:\n"
+          f"tensorboard --logdir {shlex.quote(str(logs))} --host 127.0.0.1")
     run.finish(test_accuracy=test_acc, train_accuracy=train_acc)
     return 0
 

@@ -147,8 +147,9 @@ def main(argv=None):
         print("Iter " + str(epoch) + ", Testing Accuracy= " + str(round(acc, 4)), flush=True)
         run.record(epoch=epoch, test_accuracy=acc, loss=float(loss))
 
-    print(f"{strategy.num_replicas_in_sync} replica(s) ran ({', '.join(strategy.extended.worker_devices)}); global batch {global_batch}, "
-          f"{n_batch} steps per epoch; precision {policy}; last epoch {ms_per_step:.1f} ms per step")
+    print(f"{strategy.num_replicas_in_sync} replica(s) ran ({', '.join(strategy.extended.worker_devices)}); "
+          f"global batch {global_batch}, {n_batch} steps per epoch; precision {policy}; "
+          f"last epoch {ms_per_step:.1f} ms per step")
     run.finish(test_accuracy=acc)
     return 0
 
