@@ -58,7 +58,9 @@ def test_a_known_difference_says_why_and_names_the_flag(tmp_path, capsys):
     code, out, _ = compare_main(capsys, "4-3", fixed)
     assert code == 0 and "≈" in out and "as expected" in out and "softmax twice" not in out.split("Verdict")[0]
     assert "To reproduce the video: python week04_softmax_dropout_optimizers/4_3_optimizers.py --double-softmax" in out
-    assert "The project's own run: Iter 20 0.9188" in out
+    own = json.loads((PROJECT_ROOT / "tfcourse/tools/teacher.json").read_text(encoding="utf-8"))
+    own = next(entry for key, entry in own.items() if key == "4-3")["differs"]["ours"][0]["test_accuracy"]
+    assert f"The project's own run: Iter 20 {own}" in out
     broken = made_run(tmp_path / "broken", "4-3", near_teacher("4-3", -0.08, at=20, double_softmax=False))
     code, out, _ = compare_main(capsys, "4-3", broken)  # far from the video AND from the project's own run
     assert code == 1 and "✗ 结论 Verdict" in out and "but also from the project's own run" in out
