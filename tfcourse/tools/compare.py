@@ -145,7 +145,7 @@ def compare_run(number, entry, record):
     tolerance = _tolerance_text(entry, {m for _, m, _, _ in rows})
     command = "python " + entry["script"] + (" " + differs["flag"] if differs.get("flag") else "")
     if record.get("synthetic") or record.get("data") == "SYNTHETIC":
-        verdict = ("none", "not comparable: this run used SYNTHETIC data (drawn stand-in digits), which shows "
+        verdict = ("none", "not comparable: this run used SYNTHETIC data (a drawn stand-in, not the real data set), which shows "
                            "that the code runs, not how it learns. Run it without --data synthetic.")
     elif flags.get("quick"):
         verdict = ("none", "not comparable: a --quick run (less data, fewer epochs or steps). Run it without --quick.")
