@@ -15,7 +15,7 @@ import statistics
 
 import tfcourse  # quiet TensorFlow import
 from _timing import interleaved  # bench/_timing.py
-from _variants import epoch_runner  # bench/_variants.py
+from _variants import epoch_runner, lesson_epoch  # bench/_variants.py
 import numpy as np
 import tensorflow as tf
 
@@ -60,21 +60,6 @@ def train_step_fn(lr):
     return train_step
 
 
-def lesson_epoch(x_train, y_train, batch_size, lr):
-    """3-2's own loop: tf.data inside one tf.function epoch."""
-    train_data = (tf.data.Dataset.from_tensor_slices((x_train, y_train)).shuffle(len(x_train), seed=0)
-                  .batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE))
-    train_step = train_step_fn(lr)
-
-    @tf.function
-    def train_epoch():
-        loss = tf.constant(0.0)
-        for x, y in train_data:
-            loss = train_step(x, y)
-        return loss
-    return train_epoch
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", default=None, help="MNIST folder (default: cache/download)")
@@ -84,7 +69,7 @@ def main():
     data = tfcourse.load_mnist(data=args.data, data_dir=args.data_dir, one_hot=True)
     runners = {
         "teacher: compat.v1 feed_dict loop": teacher_epoch(data.x_train, data.y_train, 100, 0.2),
-        "lesson: tf.data inside a tf.function epoch": lesson_epoch(data.x_train, data.y_train, 100, 0.2),
+        "lesson: tf.data inside a tf.function epoch": lesson_epoch(train_step_fn(0.2), data.x_train, data.y_train, 100),
         "variant: _variants.epoch_runner": epoch_runner(train_step_fn(0.2), data.x_train, data.y_train, 100),
     }
     timings = interleaved(runners, args.repeats)  # after one warm-up round (tracing, caches)

@@ -107,17 +107,7 @@ def tf2_step(lesson, variant=False):
 
 def lesson_runner(lesson, x_train, y_train, steps):
     """The lessons' plain loop: tf.data inside one tf.function epoch (`steps` batches of 100)."""
-    train_data = (tf.data.Dataset.from_tensor_slices((x_train[:steps * 100], y_train[:steps * 100]))
-                  .shuffle(steps * 100, seed=0).batch(100, drop_remainder=True).prefetch(tf.data.AUTOTUNE))
-    train_step = tf2_step(lesson)
-
-    @tf.function
-    def train_epoch():
-        loss = tf.constant(0.0)
-        for x, y in train_data:
-            loss = train_step(x, y)
-        return loss
-    return train_epoch
+    return _variants.lesson_epoch(tf2_step(lesson), x_train[:steps * 100], y_train[:steps * 100], 100)
 
 
 def variant_runner(lesson, x_train, y_train, steps):

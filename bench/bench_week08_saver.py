@@ -18,7 +18,7 @@ import numpy as np
 
 import tfcourse
 from _timing import interleaved  # bench/_timing.py
-from _variants import epoch_runner  # bench/_variants.py: not used by any lesson
+from _variants import epoch_runner, lesson_epoch as lesson_loop  # bench/_variants.py: not used by any lesson
 import tensorflow as tf
 
 
@@ -65,15 +65,7 @@ def main():
             loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(labels=yb, logits=tf.matmul(xb, W) + b))
         optimizer.apply_gradients(zip(tape.gradient(loss, [W, b]), [W, b]))
         return loss
-    train_data = (tf.data.Dataset.from_tensor_slices((mnist.x_train, mnist.y_train))
-                  .shuffle(len(mnist.x_train), seed=0).batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE))
-
-    @tf.function
-    def lesson_epoch():
-        loss = tf.constant(0.0)
-        for xb, yb in train_data:
-            loss = train_step(xb, yb)
-        return loss
+    lesson_epoch = lesson_loop(train_step, mnist.x_train, mnist.y_train, batch_size)
     variant_epoch = epoch_runner(train_step, mnist.x_train, mnist.y_train, batch_size)
     checkpoint = tf.train.Checkpoint(W=W, b=b)
     manager = tf.train.CheckpointManager(checkpoint, work / "net_tf2", max_to_keep=3)
