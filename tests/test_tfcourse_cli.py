@@ -4,7 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tfcourse.lessons import COURSE_ORDER, lesson_files, lessons
+from tfcourse.tools.lessons import COURSE_ORDER, lesson_files, lessons
 from lesson_runner import PROJECT_ROOT, run_lesson
 
 LESSON = "week03_regression/3_2_mnist_simple.py"
@@ -36,6 +36,15 @@ def test_gpu_index_and_bad_values_are_rejected(tmp_path):
     assert code == 2 and "--memory-limit" in err and "a whole number above 0" in err
     code, _, err = run_lesson(LESSON, "--threads", "0", "--quick", "--out", tmp_path)
     assert code == 2 and "--threads" in err
+
+
+def test_device_flags_after_tensorflow_started_are_one_clear_message(tmp_path):
+    import tensorflow as tf
+    float(tf.constant(1.0) + 1.0)  # this test process's devices now exist
+    code, out, err = run_lesson(LESSON, "--logical-cpus", "3", "--quick", "--data", "synthetic", "--out", tmp_path)
+    assert code == 2 and "Traceback" not in err
+    assert "before TensorFlow starts" in err and "fresh Python process" in err
+    assert "Iter" not in out and not tmp_path.joinpath("metrics.json").exists()
 
 
 def test_bad_data_dir_is_one_clear_message(tmp_path):

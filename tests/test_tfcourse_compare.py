@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tfcourse import cli
-from tfcourse.lessons import COURSE_ORDER
+from tfcourse.tools.lessons import COURSE_ORDER
 from tfcourse.tools import compare
 from lesson_runner import PROJECT_ROOT
 

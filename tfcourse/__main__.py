@@ -7,7 +7,7 @@
 import sys
 
 COMMANDS = {
-    "lessons": ("tfcourse.lessons", "print_lessons", "the lesson map: lesson<TAB>script<TAB>title"),
+    "lessons": ("tfcourse.tools.lessons", "print_lessons", "the lesson map: lesson<TAB>script<TAB>title"),
     "compare": ("tfcourse.tools.compare", "main", "the teacher's numbers beside a run's, with a verdict: compare 3-2"),
     "doctor": ("tfcourse.tools.doctor", "main", "is this machine ready for the course? one line per check"),
 }

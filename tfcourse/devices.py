@@ -1,8 +1,6 @@
-"""Device flags shared by every script: --device, --gpus, --memory-growth, --memory-limit, --threads.
-
-They must be applied before TensorFlow creates its devices (the first op or the first
-`tf.config.list_logical_devices()` call); `apply_device_flags` does that and explains any
-mistake in one message (exit 2) instead of a CUDA stack trace.
+"""Device flags shared by every script: --device, --gpus, --memory-growth, --memory-limit, --threads,
+--logical-cpus. `apply_device_flags` applies them before TensorFlow creates its devices and turns
+any mistake into one message (exit 2) instead of a CUDA stack trace.
 """
 import tensorflow as tf
 
@@ -28,90 +26,60 @@ def add_device_flags(parser):
                             "with N replicas on a machine without GPUs")
 
 
-def _device_list(devices):
+def _names(devices):
     return ", ".join(d.name for d in devices) or "none"
 
 
-def _runtime_started():
-    # Private but stable since TF 2.0: true once devices exist and can no longer be configured.
-    try:
-        from tensorflow.python.eager import context
-        return context.context()._context_handle is not None
-    except Exception:  # pragma: no cover - a future TF without the attribute
-        return False
-
-
 def apply_device_flags(args):
-    """Apply the device flags; return a short description such as 'CPU' or 'GPU:0 (of 2)'."""
-    device = getattr(args, "device", "auto")
-    gpus_flag = getattr(args, "gpus", None)
-    growth = getattr(args, "memory_growth", False)
-    limit = getattr(args, "memory_limit", None)
-    threads = getattr(args, "threads", None)
-    logical_cpus = getattr(args, "logical_cpus", None)
-
+    """Apply the device flags; return a short description such as 'CPU' or 'GPU: GPU:0'."""
+    device, gpus_flag = getattr(args, "device", "auto"), getattr(args, "gpus", None)
+    growth, limit = getattr(args, "memory_growth", False), getattr(args, "memory_limit", None)
+    threads, logical_cpus = getattr(args, "threads", None), getattr(args, "logical_cpus", None)
     with quiet_stderr():  # the first device query prints CUDA driver lines on CPU-only machines
-        physical_gpus = tf.config.list_physical_devices("GPU")
-        physical_all = tf.config.list_physical_devices()
-
-    if (device == "gpu" or gpus_flag) and not physical_gpus:
+        gpus = tf.config.list_physical_devices("GPU")
+    if (device == "gpu" or gpus_flag) and not gpus:
         raise CourseError(
             "A GPU was asked for (--device gpu / --gpus) but TensorFlow sees none.\n"
-            f"Devices found: {_device_list(physical_all)}.\n"
+            f"Devices found: {_names(tf.config.list_physical_devices())}.\n"
             "Remedy: run without --device gpu (or with --device cpu), or install GPU support "
             "(Linux: pip install \"tensorflow[and-cuda]==2.21.0\"; Windows: use WSL2) and check "
             "the driver with `nvidia-smi`. `python week09_gpu_transfer/9_0_check_gpu.py` tells more.",
             exit_code=2)
-
-    chosen = physical_gpus
+    chosen = [] if device == "cpu" else gpus
     if gpus_flag:
         try:
-            indices = [int(part) for part in str(gpus_flag).split(",") if part.strip() != ""]
+            indices = [int(part) for part in str(gpus_flag).split(",") if part.strip()]
         except ValueError:
             raise CourseError(f"--gpus takes GPU indices such as 0 or 0,1, not {gpus_flag!r}.",
                               exit_code=2) from None
-        missing = [i for i in indices if i < 0 or i >= len(physical_gpus)]
+        missing = [i for i in indices if not 0 <= i < len(gpus)]
         if missing:
-            raise CourseError(
-                f"--gpus {gpus_flag}: there is no GPU {', '.join(map(str, missing))}.\n"
-                f"GPUs found: {_device_list(physical_gpus)} (indices 0..{len(physical_gpus) - 1}).",
-                exit_code=2)
-        chosen = [physical_gpus[i] for i in indices]
-    if device == "cpu":
-        chosen = []
-
-    if _runtime_started():
-        # Devices already exist (a second lesson run in the same Python process, as the tests do):
-        # only settings that need no re-configuration can be honoured.
-        if threads or growth or limit or gpus_flag or logical_cpus or (device == "cpu" and physical_gpus):
-            raise CourseError("Device flags must be applied before TensorFlow starts; "
-                              "run this lesson in a fresh Python process.", exit_code=2)
-        return _describe()
-
-    if physical_gpus:
-        tf.config.set_visible_devices(chosen, "GPU")
+            raise CourseError(f"--gpus {gpus_flag}: there is no GPU {', '.join(map(str, missing))}.\n"
+                              f"GPUs found: {_names(gpus)} (indices 0..{len(gpus) - 1}).", exit_code=2)
+        chosen = [gpus[i] for i in indices]
+    if (growth or limit) and not gpus:
+        print("Note: --memory-growth/--memory-limit only apply to GPUs; none is present, so they are ignored.")
+    try:  # each call raises RuntimeError once TensorFlow's devices exist
+        if gpus and chosen != gpus:
+            tf.config.set_visible_devices(chosen, "GPU")
         for gpu in chosen:
             if growth:
                 tf.config.experimental.set_memory_growth(gpu, True)
             if limit:
                 tf.config.set_logical_device_configuration(
                     gpu, [tf.config.LogicalDeviceConfiguration(memory_limit=limit)])
-    elif growth or limit:
-        print("Note: --memory-growth/--memory-limit only apply to GPUs; none is present, so they are ignored.")
-    if logical_cpus and logical_cpus > 1:
-        cpu = tf.config.list_physical_devices("CPU")[0]
-        tf.config.set_logical_device_configuration(
-            cpu, [tf.config.LogicalDeviceConfiguration() for _ in range(logical_cpus)])
-    if threads:
-        tf.config.threading.set_intra_op_parallelism_threads(threads)
-        tf.config.threading.set_inter_op_parallelism_threads(min(threads, 2))
-    return _describe()
-
-
-def _describe():
+        if logical_cpus and logical_cpus > 1:
+            tf.config.set_logical_device_configuration(tf.config.list_physical_devices("CPU")[0],
+                                                       [tf.config.LogicalDeviceConfiguration()] * logical_cpus)
+        if threads:
+            tf.config.threading.set_intra_op_parallelism_threads(threads)
+            tf.config.threading.set_inter_op_parallelism_threads(min(threads, 2))
+    except RuntimeError:  # e.g. a second lesson run in one Python process, as the tests do
+        raise CourseError("Device flags must be applied before TensorFlow starts; "
+                          "run this lesson in a fresh Python process.", exit_code=2) from None
     with quiet_stderr():
-        gpus = tf.config.list_logical_devices("GPU")
-    if gpus:
-        return "GPU: " + ", ".join(g.name.replace("/device:", "") for g in gpus)
+        logical_gpus = tf.config.list_logical_devices("GPU")
+    if logical_gpus:
+        return "GPU: " + ", ".join(g.name.replace("/device:", "") for g in logical_gpus)
     cpus = tf.config.list_logical_devices("CPU")
     return "CPU" if len(cpus) == 1 else f"CPU split into {len(cpus)} logical devices"

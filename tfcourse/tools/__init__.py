@@ -1,4 +1,4 @@
-"""The learner's commands beside the lessons: `python -m tfcourse compare` and `python -m tfcourse doctor`."""
+"""The learner's commands beside the lessons: `python -m tfcourse lessons`, `compare` and `doctor`."""
 import sys
 
 

@@ -38,7 +38,7 @@ def find_entry(name):
     for number, entry in entries.items():
         if key in (number, Path(entry["script"]).stem) or Path(name).as_posix().endswith(entry["script"]):
             return number, entry
-    from tfcourse.lessons import COURSE_ORDER, PROJECT_ROOT, read_header
+    from tfcourse.tools.lessons import COURSE_ORDER, PROJECT_ROOT, read_header
     numbers = set()
     for script in COURSE_ORDER:
         try:
@@ -230,7 +230,7 @@ def report(number, entry, records):
     """Print the comparison of one or several runs; return True when none differs unexpectedly."""
     sign = marks()
     title = ""
-    from tfcourse.lessons import PROJECT_ROOT, read_header
+    from tfcourse.tools.lessons import PROJECT_ROOT, read_header
     try:
         title = " " + (read_header(PROJECT_ROOT / entry["script"]) or ("", "", ""))[1]
     except (OSError, SyntaxError, ValueError):  # a lesson not written yet (its runs may still be compared)

@@ -22,7 +22,7 @@ import threading
 import time
 from pathlib import Path
 
-from tfcourse.lessons import PROJECT_ROOT
+from tfcourse.tools.lessons import PROJECT_ROOT
 from tfcourse.tools import marks
 
 MIRROR_SECONDS = 3.0   # all mirrors together: offline is reported, not waited on
