@@ -42,41 +42,26 @@ def quiet_stderr():
             os.close(saved_fd)
 
 
-class _QuietLoader:
-    """Wraps a module's loader so that executing the module happens inside `quiet_stderr`."""
-
-    def __init__(self, loader):
-        self.loader = loader
-
-    def create_module(self, spec):
-        return self.loader.create_module(spec)
-
-    def exec_module(self, module):
-        with quiet_stderr():
-            self.loader.exec_module(module)
-            if module.__name__ == "tensorflow":
-                module.config.list_physical_devices()  # the first device query prints CUDA lines too
-
-    def __getattr__(self, name):
-        return getattr(self.loader, name)
-
-
 class _QuietImports:
-    """A meta-path finder: the first import of tensorflow or keras runs inside `quiet_stderr`.
-
-    `import tfcourse` stays cheap (no TensorFlow for `python -m tfcourse ...`), and a lesson's own
-    `import tensorflow as tf` on the next line is still silent.
-    """
-
-    NAMES = ("tensorflow", "keras")
+    """A meta-path finder: the first import of tensorflow or keras runs inside `quiet_stderr`, so
+    `import tfcourse` stays cheap (no TensorFlow for `python -m tfcourse ...`) while a lesson's own
+    `import tensorflow as tf` on the next line is still silent."""
 
     def find_spec(self, name, path=None, target=None):
-        if name not in self.NAMES:
+        if name not in ("tensorflow", "keras"):
             return None
         import importlib.machinery
         spec = importlib.machinery.PathFinder.find_spec(name, path)
-        if spec is not None and spec.loader is not None:
-            spec.loader = _QuietLoader(spec.loader)
+        if spec is None or spec.loader is None:
+            return spec
+        exec_module = spec.loader.exec_module  # the loader is this spec's own: safe to wrap
+
+        def quiet_exec_module(module):
+            with quiet_stderr():
+                exec_module(module)
+                if name == "tensorflow":
+                    module.config.list_physical_devices()  # the first device query prints CUDA lines too
+        spec.loader.exec_module = quiet_exec_module
         return spec
 
 
