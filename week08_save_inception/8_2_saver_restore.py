@@ -5,21 +5,15 @@
 用 tf.train.Checkpoint。与视频的不同：载入前先核对检查点里的变量，别的模型的检查点会被拒绝，
 并说明用哪个命令生成正确的检查点；默认找 8-1 最新一次完成的运行。
 
-Builds the 4-1 model again (784 -> 10 softmax, W and b at zero), prints its test accuracy before
-restoring (untrained: every image is called a 0, so about 0.098), restores the weights lesson 8-1
-saved, and prints the test accuracy again: exactly the value 8-1 printed last.
-
-    0.098
+Prints the test accuracy of the rebuilt 4-1 model before and after restoring 8-1's weights:
+    0.098                                  (W = b = 0: every image is called a 0)
     Restoring parameters from net/my_net.ckpt
-    0.9169                                 (teacher's saved output)
+    0.9169                                 (teacher's saved output; here: exactly 8-1's last value)
 
 Run lesson 8-1 first, with the same --api (8-2 reads 8-1's newest finished run, or --model-dir):
     python week08_save_inception/8_1_saver_save.py && python week08_save_inception/8_2_saver_restore.py
-    python week08_save_inception/8_2_saver_restore.py --api v1 --model-dir runs/my_8_1_run  # 8-1 --out
-  --api v1: a tf.compat.v1 graph and Session, `Saver().restore(sess, "net/my_net.ckpt")`;
-            variables are matched by their names ("W", "b").
-  --api v2: `tf.train.Checkpoint(W=W, b=b).restore(manager.latest_checkpoint)`; variables are
-            matched by the attribute names of the objects that hold them.
+  --api v1: `Saver().restore(sess, "net/my_net.ckpt")` in a tf.compat.v1 Session: matched by name, W and b.
+  --api v2: `tf.train.Checkpoint(W=W, b=b).restore(path)`: matched by the attribute names W= and b=.
 
 Differences from the course code (TensorFlow 1.x):
   - The checkpoint's variables are compared with the model's first: another model's checkpoint is
@@ -37,8 +31,7 @@ EXPECTED = {"W": (784, 10), "b": (10,)}  # the model's variables and their shape
 FOLDERS = {"v1": "net", "v2": "net_tf2"}  # where 8-1 put each kind of checkpoint
 
 parser = tfcourse.make_parser(__doc__, mnist=True)
-parser.add_argument("--api", choices=["v1", "v2"], default="v2",
-                    help="v1: tf.compat.v1 Session and Saver (the course); v2: tf.train.Checkpoint (default)")
+parser.add_argument("--api", choices=["v1", "v2"], default="v2", help="v1 or v2 (default): see below")
 parser.add_argument("--model-dir", type=Path, default=None, metavar="DIR",
                     help="the run folder of lesson 8-1 (default: its newest finished run with this --api)")
 
@@ -95,8 +88,7 @@ def damaged(path, error, args):
 def restore_v1(path, mnist, args):
     """The course's program: rebuild the graph, Session, print, Saver.restore, print."""
     v1 = tf.compat.v1
-    graph = tf.Graph()
-    with graph.as_default():
+    with tf.Graph().as_default() as graph:
         x = v1.placeholder(tf.float32, [None, 784])
         y = v1.placeholder(tf.float32, [None, 10])
         W = tf.Variable(tf.zeros([784, 10]), name="W")  # same names as in 8-1: "W" and "b"
