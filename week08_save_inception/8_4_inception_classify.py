@@ -5,17 +5,14 @@
 与视频的不同：NodeLookup 只建一次；PNG、GIF、BMP 先转成 JPEG 字节；不是图片的文件被跳过并列出
 （退出码 1）；--api v2 用 TF2 的函数运行同一张图。用 Keras 的 InceptionV3 做同样的事见 8-4b。
 
-For every image in a folder (default week08_save_inception/images/, which you fill with your own
-photos) it prints the path and the top 5 classes like the video:
-
+For every picture in --data-dir (your own photos) it prints the path and the top 5 classes like
+the video, and writes contact_sheet.png (every picture with its top 3) to the run folder:
     .../images/car.jpg
     sports car, sport car (score = 0.93507)     (teacher's top-1; cat.jpg: Egyptian cat 0.55336,
     ...                                          dog.jpg: Labrador retriever 0.95145)
-
-and writes contact_sheet.png (every image with its top 3) to the run folder.
-  --api v1  (default) the lesson's frozen GraphDef imported into a graph, run in a tf.compat.v1 Session
-  --api v2  the same GraphDef as a TF2 function (`tfcourse.inception.graph_function`:
-            `wrap_function(...).prune(input, output)`), called eagerly: the same scores
+  --api v1  (default) the frozen GraphDef imported into a graph, run in a tf.compat.v1 Session
+  --api v2  the same GraphDef as a TF2 function (`wrap_function(...).prune(input, output)` in
+            `tfcourse.inception.graph_function`), called eagerly: the same scores
 
 Run (lesson 8-3 downloads the graph; this lesson does it too if needed; --quick: 2 images):
     python week08_save_inception/8_4_inception_classify.py
@@ -38,15 +35,13 @@ parser = tfcourse.make_parser(__doc__, quick=dict(max_images=2))
 parser.add_argument("--data-dir", type=Path, default=Path(__file__).resolve().parent / "images", metavar="DIR",
                     help="folder of pictures to classify (lesson: images/, here week08_save_inception/images/)")
 parser.add_argument("--max-images", type=tfcourse.positive_int, default=None, help="classify at most N images")
-parser.add_argument("--api", choices=["v1", "v2"], default="v1",
-                    help="v1: the graph in a tf.compat.v1 Session (the course, default); v2: as a TF2 function")
+parser.add_argument("--api", choices=["v1", "v2"], default="v1", help="v1 (default) or v2: see below")
 parser.add_argument("--top-k", type=tfcourse.positive_int, default=5, help="classes printed per image (lesson: 5)")
 inception.add_model_flags(parser)
 
 
 class NodeLookup:
     """The course's NodeLookup: class id of softmax:0 -> uid (label map) -> human-readable name."""
-
     def __init__(self, label_lookup_path, uid_lookup_path):
         self.node_lookup = self.load(label_lookup_path, uid_lookup_path)
 
@@ -112,8 +107,7 @@ def main(argv=None):
     node_lookup = NodeLookup(model_dir / inception.LABEL_MAP_FILE, model_dir / inception.UID_NAMES_FILE)
     graph_def = inception.load_graph_def(model_dir / inception.GRAPH_FILE)
     if args.api == "v1":  # the lesson's way: import into a graph, run it in a Session
-        graph = tf.Graph()
-        with graph.as_default():
+        with tf.Graph().as_default() as graph:
             tf.compat.v1.import_graph_def(graph_def, name="")
         sess = tf.compat.v1.Session(graph=graph)
         softmax_tensor = sess.graph.get_tensor_by_name(inception.SOFTMAX)
