@@ -7,7 +7,6 @@
 学习率除以 3（实际从 0.001 开始），这里前 2000 步用 0.003。
 
 Every 20 steps it prints, as the video (accuracies of the current batch, one per character):
-
     Iter:6000  Loss:0.020  Accuracy:1.00,1.00,0.96,1.00  Learning_rate:0.0001   (teacher's run)
 
 Run:
@@ -16,14 +15,12 @@ Run:
     python week10_captcha_tfrecord/10_3_train.py --head single40       # week-11 homework: 40 sigmoid outputs
     python week10_captcha_tfrecord/10_3_train.py --quick               # 101 steps on 24x48 pictures
 
-It reads 10-2's newest train.tfrecords (or --data-dir DIR), keeps checkpoints and model.json in
-its run folder, and goes on from the last checkpoint when run again with --out <that folder>
-(--restart starts over). 10_4_test.py then reads the newest finished run.
+It keeps checkpoints and model.json in its run folder and goes on from the last checkpoint when
+run again with --out <that folder>; 10_4_test.py then reads the newest finished run.
 
---arch cnn (default): four 3x3 conv + batch-norm + max-pool blocks and a 256-unit dense layer
-with batch norm under the four heads, on the picture resized to 48x96 (~30 M multiply-adds per
-picture). --arch alexnet_v2: slim's alexnet_v2 as in the lesson (224x224, fc6/fc7 of 4096, its
-fc8 replaced by four heads; 690 M multiply-adds, ~6 s per step on a 2-core CPU).
+--arch cnn (default): four 3x3 conv + batch-norm + max-pool blocks and a batch-normed dense layer
+of 256 under the four heads, on 48x96 pictures. --arch alexnet_v2: slim's alexnet_v2 as in the
+lesson (224x224, fc6/fc7 of 4096, its fc8 replaced by the four heads).
 
 Differences from the course code:
   - tf.data instead of the TF1 queue runners; Keras layers instead of slim's nets_factory; a
