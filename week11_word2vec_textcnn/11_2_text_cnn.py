@@ -6,11 +6,11 @@
 Adam 1e-3，每步打印 `step N, loss X, acc Y`，每 100 步在验证集上评估一次，和视频一样。
 与视频的不同：TF2 写法（Keras 层、tf.function），词表由 Keras 的 TextVectorization 建立（只看训练集）。
 
+It prints the course's line for every training step, and for the dev set every 100 steps:
     <date-time>: step 100, loss X, acc Y         (the notes: dev accuracy about 0.73)
 
 Run:
-    python week11_word2vec_textcnn/11_2_text_cnn.py                 # downloads rt-polaritydata.tar.gz once
-    python week11_word2vec_textcnn/11_2_text_cnn.py --data-dir rt-polaritydata   # rt-polarity.pos/.neg
+    python week11_word2vec_textcnn/11_2_text_cnn.py       # downloads rt-polaritydata.tar.gz once
     python week11_word2vec_textcnn/11_2_text_cnn.py --quick --data synthetic
 
 --steps 30000 is the course's num_epochs 200 x 150 batches; dev accuracy peaks far earlier (the
@@ -21,8 +21,7 @@ Differences from the course code (TensorFlow 1.x):
     to indices and pads every sentence to the longest one's length (adapted on the training split).
   - conv2d over the [words, 128, 1] "image" with filters [h, 128] is `Conv1D(128, h)` over
     [words, 128], the same arithmetic; max_pool over the whole length is `GlobalMaxPooling1D`.
-  - The loss is computed on the logits (the course's `scores`), never on a softmax of them: the
-    course-wide double-softmax bug (week 4) does not come back here.
+  - The loss is on the logits (the course's `scores`), as the course did here: no double softmax.
   - No checkpoints every 100 steps and no summaries; l2_reg_lambda (0.0 in the course) is left out.
 """
 import tfcourse  # quiet TensorFlow import, shared flags
@@ -33,11 +32,8 @@ import datetime
 import _text  # this week's data sets (polarity: read, checked, split), beside the lessons
 
 
-def filter_sizes(text):  # "3,4,5" -> (3, 4, 5); argparse turns a ValueError into a clear exit 2
-    sizes = tuple(int(part) for part in text.split(","))
-    if min(sizes) < 1:
-        raise ValueError(text)
-    return sizes
+def filter_sizes(text):  # "3,4,5" -> (3, 4, 5); a size that is not a whole number above 0: exit 2
+    return tuple(tfcourse.positive_int(part) for part in text.split(","))
 
 
 def add_text_cnn_flags(parser):
