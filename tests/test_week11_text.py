@@ -48,17 +48,25 @@ def polarity_lines(count, seed=0):
 
 @pytest.fixture(scope="module")
 def word2vec_run(tmp_path_factory):
+    from sklearn import manifold
     folder = tmp_path_factory.mktemp("text8")
     (folder / "text8").write_text(planted_text())
     out = tmp_path_factory.mktemp("w2v") / "run"
-    code, stdout, stderr = run_lesson(WORD2VEC, "--data-dir", folder, "--steps", "1001", "--embedding-size", "16",
-                                      "--plot-only", "30", "--out", out)
+    tsne_seeds, real_tsne = [], manifold.TSNE
+
+    def tsne(**kwargs):  # scikit-learn's TSNE, noting the seed the lesson gives it
+        tsne_seeds.append(kwargs.get("random_state"))
+        return real_tsne(**kwargs)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(manifold, "TSNE", tsne)
+        code, stdout, stderr = run_lesson(WORD2VEC, "--data-dir", folder, "--steps", "1001", "--embedding-size",
+                                          "16", "--plot-only", "30", "--seed", "5", "--out", out)
     assert code == 0, stderr
-    return out, stdout
+    return out, stdout, tsne_seeds
 
 
 def test_11_1_puts_planted_groups_together_and_saves_what_12_1_reads(word2vec_run):
-    out, stdout = word2vec_run
+    out, stdout, tsne_seeds = word2vec_run
     vectors = np.load(out / "embeddings.npy", allow_pickle=False)
     words = (out / "vocabulary.txt").read_text(encoding="utf-8").splitlines()
     assert vectors.shape == (len(words), 16) and words[0] == "UNK" and len(words) == 1 + 6 + 12 + 60
@@ -82,6 +90,7 @@ def test_11_1_puts_planted_groups_together_and_saves_what_12_1_reads(word2vec_ru
     assert (out / "projector" / "metadata.tsv").read_text(encoding="utf-8").splitlines() == words
     assert "metadata.tsv" in (out / "projector" / "projector_config.pbtxt").read_text()
     assert (out / "projector" / "checkpoint").is_file() and (out / "tsne.png").stat().st_size > 10_000
+    assert tsne_seeds == [5]  # the t-SNE picture follows --seed (5 here), not a fixed 0
     assert json.loads((out / "metrics.json").read_text())["status"] == "finished"
 
 

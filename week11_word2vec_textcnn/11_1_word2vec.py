@@ -141,7 +141,7 @@ def main(argv=None):
     _text.save_embeddings(run, final_embeddings, reverse_dictionary)
     if args.plot_only > 1:
         _text.plot_tsne(final_embeddings, reverse_dictionary, min(args.plot_only, vocabulary_size),
-                        run.path("tsne.png"), args.show)  # t-SNE down to 2-D, as in the course
+                        run.path("tsne.png"), args.show, args.seed)  # t-SNE down to 2-D, as in the course
     run.finish(average_loss=average_loss, words=vocabulary_size)
     return 0
 

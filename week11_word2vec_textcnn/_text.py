@@ -275,8 +275,9 @@ def save_embeddings(run, final_embeddings, words):
           f"{run.path('embeddings.npy')}, vocabulary.txt, projector/ (metadata.tsv, checkpoint)")
 
 
-def plot_tsne(final_embeddings, reverse_dictionary, plot_only, path, show):
-    """The course's plot_with_labels: t-SNE of the plot_only most frequent words, 18x18 inches."""
+def plot_tsne(final_embeddings, reverse_dictionary, plot_only, path, show, seed):
+    """The course's plot_with_labels: t-SNE of the plot_only most frequent words, 18x18 inches;
+    `seed` (the run's --seed) fixes t-SNE's own randomness, so a run's picture can be made again."""
     try:
         from sklearn.manifold import TSNE
     except ImportError:
@@ -284,7 +285,7 @@ def plot_tsne(final_embeddings, reverse_dictionary, plot_only, path, show):
                                    "(or --plot-only 0 for no picture).") from None
     import matplotlib.pyplot as plt
     tsne = TSNE(perplexity=max(1.0, min(30.0, (plot_only - 1) / 3)), n_components=2, init="pca", max_iter=5000,
-                method="exact", random_state=0)
+                method="exact", random_state=seed)
     low_dim_embs = tsne.fit_transform(final_embeddings[:plot_only, :])  # -> (500, 2)
     fig = plt.figure(figsize=(18, 18))
     for i, (x, y) in enumerate(low_dim_embs):
