@@ -6,24 +6,18 @@ CUDA）、物理设备和逻辑设备、每块 GPU 的显存，以及同一个�
 cuDNN；现在 Linux 上 pip install "tensorflow[and-cuda]" 就带上 CUDA 库；原生 Windows 从 TF 2.10 起
 没有 GPU 版，要用 WSL2。TF1 的 tf.ConfigProto(gpu_options=...) 变成 TF2 的 tf.config。
 
-It prints the TensorFlow build, the physical and logical devices, each GPU's memory (nvidia-smi)
-and the same N x N matrix multiply on the CPU and every GPU in GFLOP/s, with the device that
-computed it. Without a GPU it says why as far as it can (no CUDA build, no driver, no CUDA
-libraries) and prints the next steps for your platform (--platform shows another's).
-
+It prints the build, the devices, GPU memory and matmul GFLOP/s per device; without a GPU, why.
     python week09_gpu_transfer/9_0_check_gpu.py [--gpus 1 --memory-growth] [--platform windows]
 
 Differences from the course (TF 1.x): `tf.ConfigProto(gpu_options=tf.GPUOptions(allow_growth=True))`
-becomes `tf.config` (set_visible_devices, set_memory_growth, set_logical_device_configuration),
-which every lesson applies for its --gpus, --memory-growth, --memory-limit. GPU path: written from
-the documentation, tested on a CPU only.
+is `tf.config` now (set_visible_devices, set_memory_growth, set_logical_device_configuration: every
+lesson's --gpus, --memory-growth, --memory-limit). GPU path written from the docs, tested on a CPU.
 """
 import tfcourse  # quiet TensorFlow import, shared flags and device set-up
 import tensorflow as tf
 
 import importlib.util
 import platform
-import shutil
 import subprocess
 import time
 
@@ -51,11 +45,11 @@ NEXT_STEPS = {
 
 def nvidia_smi():
     """[(index, name, total MiB, used MiB, driver)] from nvidia-smi; [] if it fails; None without it."""
-    if shutil.which("nvidia-smi") is None:
-        return None
     try:
         result = subprocess.run(["nvidia-smi", "--query-gpu=index,name,memory.total,memory.used,driver_version",
                                  "--format=csv,noheader,nounits"], capture_output=True, text=True, timeout=20)
+    except FileNotFoundError:  # not on the PATH: no NVIDIA driver
+        return None
     except (OSError, subprocess.TimeoutExpired):
         return []
     return [tuple(part.strip() for part in line.split(",")) for line in result.stdout.splitlines()
@@ -97,10 +91,10 @@ def main(argv=None):
 
     # ## 2. Devices: physical (what exists) and logical (what TensorFlow made of them)
     with tfcourse.quiet_stderr():
-        physical, gpus = tf.config.list_physical_devices(), tf.config.list_logical_devices("GPU")
+        physical = tf.config.list_physical_devices()
+        gpus = [d.name.replace("/device:", "") for d in tf.config.list_logical_devices("GPU")]
     print("Physical devices: " + ", ".join(d.name.replace("/physical_device:", "") for d in physical))
     print("Logical devices:  " + ", ".join(d.name.replace("/device:", "") for d in tf.config.list_logical_devices()))
-    print(f"This run uses: {run.device}")
 
     # ## 3. The GPUs and their memory
     smi = nvidia_smi()
@@ -115,12 +109,11 @@ def main(argv=None):
     n = args.size
     print(f"\nMatrix multiply benchmark, {n} x {n} matrices ({2 * n ** 3 / 1e9:.2f} GFLOP per product):")
     speed = {}  # float16 on GPUs too: what --mixed-precision uses (9-3)
-    for device, dtype in [("CPU:0", "float32")] + [(g.name.replace("/device:", ""), dt) for g in gpus
-                                                    for dt in ("float32", "float16")]:
+    for device, dtype in [("CPU:0", "float32")] + [(gpu, dt) for gpu in gpus for dt in ("float32", "float16")]:
         speed[device, dtype], where = matmul_gflops(device, dtype, n, args.seconds)
         print(f"  {device:8s} {dtype:8s} {speed[device, dtype]:10.1f} GFLOP/s   (result computed on {where})")
         run.record(device=device, dtype=dtype, gflops=speed[device, dtype])
-    for gpu in (g.name.replace("/device:", "") for g in gpus):
+    for gpu in gpus:
         print(f"  {gpu} float32 is {speed[gpu, 'float32'] / speed['CPU:0', 'float32']:.1f}x the CPU, float16 "
               f"{speed[gpu, 'float16'] / speed['CPU:0', 'float32']:.1f}x; memory taken: peak "
               f"{tf.config.experimental.get_memory_info(gpu)['peak'] / 2 ** 20:.0f} MiB")
