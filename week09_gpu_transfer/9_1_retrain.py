@@ -5,29 +5,25 @@
 200 步，学习率 0.01，每批 100。与视频的不同：默认用 Keras 的 InceptionV3（--graph 用课程 2015 年的冻结图）；
 输出 SavedModel；图片改了 bottleneck 就重算；retrain.py 的参数名（--image_dir 等）照样可用。
 
-As retrain.py: each picture's bottleneck is cached (`--bottleneck-dir`, default beside the runs,
-runs/week09_gpu_transfer/9_1_retrain/bottleneck/); a hash of the file name puts it in training,
-validation (10%) or test (10%); the final layer trains on random batches and every 10 steps prints
-`<time>: Step 190: Train accuracy = 98.0%`, `Cross entropy = 0.123456`, `Validation accuracy = 95.0%
-(N=100)`, at the end `Final test accuracy = 94.3% (N=53)`. The base is Keras's InceptionV3 (ImageNet
-weights, 87.9 MB, downloaded once) or, with --graph, week 8's 2015 graph (pool_3/_reshape:0). Saved:
-output_model/ (a SavedModel: picture bytes -> final_result) and output_labels.txt, for 9-1.
+As retrain.py: cached bottlenecks (--bottleneck-dir), the sets by a hash of the file name; every 10
+steps `<time>: Step 190: Train accuracy = 98.0%`, `Cross entropy = 0.123456` and
+`Validation accuracy = 95.0% (N=100)`, at the end `Final test accuracy = 94.3% (N=53)`. Saved for
+9-1: output_model/ (a SavedModel: picture bytes -> final_result) and output_labels.txt.
 Run: python week09_gpu_transfer/9_1_retrain.py --data-dir data/train [--graph]   (or --data shapes)
      python week09_gpu_transfer/9_1_retrain.py --image_dir data/train --how_many_training_steps 200
-Differences from retrain.py (TF 1.x): the final layer is two tf.Variables trained by a `tf.function`
-step; the 2015 graph runs as a TF2 function (tfcourse.inception.graph_function); a SavedModel, not
-output_graph.pb; PNG/GIF/BMP work and unreadable files are skipped and listed. Not ported: the
+Differences from retrain.py (TF 1.x): TF2, with the 2015 graph as a TF2 function; a SavedModel, not
+output_graph.pb; PNG/GIF/BMP work, unreadable files are skipped and listed. Not ported: the
 distortion flags (--flip_left_right, ...) and the TensorBoard summaries.
 """
+import tfcourse  # quiet TensorFlow import, shared flags, downloads, Inception-v3 graph helpers
+import tensorflow as tf
+
 import datetime
 from pathlib import Path
 
 import numpy as np
-
-import tfcourse  # quiet TensorFlow import, shared flags, downloads, Inception-v3 graph helpers
-import tensorflow as tf
 from tfcourse import inception
-from _images import ImageFolder, cached_bottlenecks, draw_shapes, which_set  # this week's helper, beside the lessons
+from _images import ImageFolder, cached_bottlenecks, draw_shapes, split_sets  # this week's helper
 
 WEIGHTS = "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5"  # 87.9 MB, Keras's own file
 parser = tfcourse.make_parser(__doc__, quick=dict(steps=20, max_per_class=10))
@@ -102,15 +98,8 @@ def main(argv=None):
     model = Retrained(folder.class_names, base, graph_base)
     bottleneck_dir = args.bottleneck_dir or (run.out if args.out else run.out.parent) / "bottleneck"
     vectors = cached_bottlenecks(model.bottleneck, folder, bottleneck_dir, base_name)  # {path: (2048,)}
-    split = {"training": [], "validation": [], "testing": []}
-    for path, label in (item for item in folder.all_images() if item[0] in vectors):
-        split[which_set(path.name, args.validation_percentage, args.testing_percentage)].append((vectors[path], label))
-    print("Images per set: " + ", ".join(f"{name} {len(items)}" for name, items in split.items()))
-    if not split["training"]:
-        raise tfcourse.CourseError("No picture fell into the training set.\nRemedy: add pictures, or lower "
-                                   "--validation-percentage / --testing-percentage.")
-    (train_x, train_y), (val_x, val_y), (test_x, test_y) = ((np.array([v for v, _ in items], np.float32).reshape(
-        -1, 2048), np.array([y for _, y in items], np.int64)) for items in split.values())
+    (train_x, train_y), (val_x, val_y), (test_x, test_y) = split_sets(  # (n, 2048) bottlenecks, (n,) labels
+        folder, vectors, args.validation_percentage, args.testing_percentage)
 
     # ## Training: only the new layer; the bottlenecks are fixed numbers now
     optimizer = tf.keras.optimizers.SGD(learning_rate=args.lr)

@@ -6,8 +6,8 @@ Chinese are fine), JPEG/PNG/GIF/BMP are recognised by their first bytes (not by 
 anything else is skipped and reported, a class folder without images is reported and left out,
 and fewer than two classes is an error that says what to do. `draw_shapes` makes a small data set
 of coloured shapes (the tests' data, and `--data shapes` for a run without pictures).
-`which_set` and `cached_bottlenecks` are retrain.py's data handling: its stable split by file name,
-and its bottleneck cache (one text file per picture).
+`which_set`, `split_sets` and `cached_bottlenecks` are retrain.py's data handling: its stable split
+by file name, and its bottleneck cache (one text file per picture).
 """
 import hashlib
 import random
@@ -167,6 +167,25 @@ def which_set(file_name, validation_percentage, testing_percentage):
     if percentage_hash < validation_percentage:
         return "validation"
     return "testing" if percentage_hash < validation_percentage + testing_percentage else "training"
+
+
+def split_sets(folder, vectors, validation_percentage, testing_percentage):
+    """retrain.py's three sets, training, validation and testing: [(x (n, 2048), labels (n,))] * 3.
+
+    `vectors` holds the bottlenecks ({path: (2048,)}); a picture without one is left out.
+    """
+    import numpy as np
+    split = {"training": [], "validation": [], "testing": []}
+    for path, label in folder.all_images():
+        if path in vectors:
+            name = which_set(path.name, validation_percentage, testing_percentage)
+            split[name].append((vectors[path], label))
+    print("Images per set: " + ", ".join(f"{name} {len(items)}" for name, items in split.items()))
+    if not split["training"]:
+        raise tfcourse.CourseError("No picture fell into the training set.\nRemedy: add pictures, or lower "
+                                   "--validation-percentage / --testing-percentage.")
+    return [(np.array([v for v, _ in items], np.float32).reshape(-1, 2048),  # -> (n, 2048)
+             np.array([y for _, y in items], np.int64)) for items in split.values()]
 
 
 def cached_bottlenecks(bottleneck, folder, cache_dir, base_name):
