@@ -25,7 +25,7 @@ import tensorflow as tf
 import time
 from pathlib import Path
 
-from tfcourse.tfrecords import check_tfrecord
+from _images import read_shards  # this week's shared helper, beside the lessons
 
 CONVERTER = "week09_gpu_transfer/9_2_images_to_tfrecord.py"
 FEATURES = {"image/encoded": tf.io.FixedLenFeature([], tf.string),
@@ -43,24 +43,6 @@ add("--lr", "--learning_rate", dest="lr", type=tfcourse.positive_float, default=
 add("--image-size", type=tfcourse.positive_int, default=96, help="the lesson: 299 (inception_v3: 75+)")
 add("--log-every-n-steps", "--log_every_n_steps", dest="log_every", type=tfcourse.positive_int, default=10)
 add("--save-every", type=tfcourse.positive_int, default=500, help="checkpoint every N steps (and at the end)")
-
-
-def read_shards(data_dir):
-    """({id: name}, train shards, test shards), every shard checked whole; else one clear message."""
-    try:  # slim's labels file: one "id:name" per line
-        text = (Path(data_dir) / "labels.txt").read_text(encoding="utf-8")
-        labels = {int(i): name for i, name in (line.split(":", 1) for line in text.splitlines() if line.strip())}
-    except (TypeError, OSError, ValueError) as error:  # TypeError: no folder given and no run of 9-2
-        raise tfcourse.CourseError(f"No labels.txt of 9-2 in {data_dir or 'any finished run of 9-2'} "
-                                   f"({type(error).__name__}).\nRemedy: run python {CONVERTER} first, "
-                                   "or pass its run folder with --data-dir DIR.") from None
-    train, test = (sorted(Path(data_dir).glob(f"image_{split}_*-of-*.tfrecord")) for split in ("train", "test"))
-    if not train:
-        raise tfcourse.CourseError(f"No image_train_*.tfrecord in {data_dir}.\nRemedy: run python {CONVERTER} first.")
-    for shard in train + test:
-        check_tfrecord(shard, f"convert the pictures again: python {CONVERTER}", features=FEATURES, allow_empty=True)
-    print(f"{len(labels)} classes ({', '.join(labels.values())}); {len(train)} + {len(test)} shards in {data_dir}")
-    return labels, train, test
 
 
 def make_dataset(files, image_size, batch_size, training, seed):
@@ -103,7 +85,8 @@ def main(argv=None):
     run = tfcourse.setup(args, __file__)
 
     # ## Data: the shards and labels.txt written by 9_2_images_to_tfrecord.py, checked whole
-    labels, train_files, test_files = read_shards(args.data_dir or tfcourse.latest_run(CONVERTER, need="labels.txt"))
+    data_dir = args.data_dir or tfcourse.latest_run(CONVERTER, need="labels.txt")
+    labels, train_files, test_files = read_shards(data_dir, FEATURES, CONVERTER)  # {id: name}, [Path], [Path]
     train_data = make_dataset(train_files, args.image_size, args.batch_size, training=True, seed=args.seed)
 
     # ## Model, loss, optimizer (slim's RMSProp settings for Inception-v3, Adam for the small CNN)
@@ -147,11 +130,14 @@ def main(argv=None):
 
     # ## Evaluation on the test shards
     test_data = make_dataset(test_files, args.image_size, 100, training=False, seed=args.seed)
-    hits = [tf.argmax(model(images, training=False), axis=1) == labels_batch for images, labels_batch in test_data]
-    total = sum(int(tf.size(h)) for h in hits)
-    correct = sum(int(tf.reduce_sum(tf.cast(h, tf.int32))) for h in hits)
-    print("Test accuracy = %.4f (N=%d)" % (correct / max(total, 1), total))  # N=0: --num-test 0
-    run.finish(test_accuracy=correct / max(total, 1))
+    correct = total = 0
+    for images, labels_batch in test_data:
+        correct_prediction = tf.argmax(model(images, training=False), axis=1) == labels_batch
+        correct += int(tf.reduce_sum(tf.cast(correct_prediction, tf.int32)))
+        total += int(tf.size(correct_prediction))
+    test_accuracy = correct / max(total, 1)  # N=0: 9-2 wrote no test set (--num-test 0)
+    print("Test accuracy = %.4f (N=%d)" % (test_accuracy, total))
+    run.finish(test_accuracy=test_accuracy)
     return 0
 
 

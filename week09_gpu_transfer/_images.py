@@ -6,6 +6,7 @@ Chinese are fine), JPEG/PNG/GIF/BMP are recognised by their first bytes (not by 
 anything else is skipped and reported, a class folder without images is reported and left out,
 and fewer than two classes is an error that says what to do. `draw_shapes` makes a small data set
 of coloured shapes (the tests' data, and `--data shapes` for a run without pictures).
+`read_shards` reads what 9-2's converter wrote (labels.txt and the TFRecord shards, each checked).
 `which_set`, `split_sets` and `cached_bottlenecks` are retrain.py's data handling: its stable split
 by file name, and its bottleneck cache (one text file per picture).
 """
@@ -151,6 +152,32 @@ def draw_shapes(root, per_class=20, size=96, seed=0, classes=SHAPE_CLASSES):
                 with tfcourse.atomic_path(target) as tmp:
                     image.save(tmp, format="JPEG", quality=90)
     return root
+
+
+def read_shards(data_dir, features, converter):
+    """9-2's output in `data_dir`: ({id: name}, train shards, test shards), every shard checked whole.
+
+    `features`: what each record holds; `converter`: the lesson that writes them (for the remedies).
+    """
+    from tfcourse.tfrecords import check_tfrecord
+    try:  # slim's labels file: one "id:name" per line
+        text = (Path(data_dir) / "labels.txt").read_text(encoding="utf-8")
+        lines = [line for line in text.splitlines() if line.strip()]
+        labels = {int(i): name for i, name in (line.split(":", 1) for line in lines)}
+    except (TypeError, OSError, ValueError) as error:  # TypeError: no folder given and no run of 9-2
+        raise tfcourse.CourseError(f"No labels.txt of 9-2 in {data_dir or 'any finished run of 9-2'} "
+                                   f"({type(error).__name__}).\nRemedy: run python {converter} first, "
+                                   "or pass its run folder with --data-dir DIR.") from None
+    train, test = (sorted(Path(data_dir).glob(f"image_{split}_*-of-*.tfrecord")) for split in ("train", "test"))
+    if not train:
+        raise tfcourse.CourseError(f"No image_train_*.tfrecord in {data_dir}.\n"
+                                   f"Remedy: run python {converter} first.")
+    for shard in train + test:  # a damaged or cut shard is named now, not in the middle of training
+        check_tfrecord(shard, f"convert the pictures again: python {converter}", features=features,
+                       allow_empty=True)  # a shard of a small set may hold nothing
+    print(f"{len(labels)} classes ({', '.join(labels.values())}); "
+          f"{len(train)} + {len(test)} shards in {data_dir}")
+    return labels, train, test
 
 
 MAX_NUM_IMAGES_PER_CLASS = 2 ** 27 - 1  # retrain.py's constant
