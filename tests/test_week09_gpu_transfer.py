@@ -4,7 +4,8 @@ Keras's InceptionV3 is replaced by a tiny model of the same interface (its Image
 be downloaded here, and building the real one costs seconds); the lesson's 2015 graph by
 `inception_standin`, which has the real graph's tensor names, old ops and GraphDef version, and
 whose features are the mean colour, so a retrained layer can learn colours.
-(The 9-0 and 9-2 tests are in test_week09_tfrecord.py.)
+(The 9-0 and 9-2 tests are in test_week09_tfrecord.py, 9-3's in test_week09_strategy.py but for
+its global-batch check, at the end here.)
 """
 import re
 import shutil
@@ -21,6 +22,7 @@ from tfcourse import inception
 
 WEEK = "week09_gpu_transfer"
 RETRAIN, TEST = f"{WEEK}/9_1_retrain.py", f"{WEEK}/9_1_test_retrained.py"
+DISTRIBUTED = f"{WEEK}/9_3_distributed_cnn.py"
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / WEEK))
 from _images import draw_shapes  # noqa: E402
 SCORE = re.compile(r"(.+) \(score = (\d\.\d{5})\)")
@@ -228,3 +230,16 @@ def test_9_1_refuses_what_is_not_retrains_model(tmp_path, retrained, monkeypatch
     if case not in ("labels of another model", "no pictures"):
         assert f"Remedy: run python {RETRAIN}" in result[2]  # the command that makes the right one
     assert not (tmp_path / "o").exists()  # a run that failed before any result leaves no folder
+
+
+def test_9_3_refuses_a_global_batch_bigger_than_the_training_set(tmp_path, monkeypatch):
+    """--batch-size is per replica: load_mnist checks it, 9-3 the global batch (batch x replicas)."""
+    import types
+    import tensorflow as tf
+    # many replicas without starting devices: the check comes before the strategy is used for anything
+    monkeypatch.setattr(tf.distribute, "MirroredStrategy", lambda *a, **k: types.SimpleNamespace(
+        num_replicas_in_sync=1000))
+    result = run_lesson(DISTRIBUTED, "--quick", "--data", "synthetic", "--out", tmp_path / "run")
+    refused(result, "A global batch of 100000 is more than the", code=2)  # 100 per replica x 1000
+    assert re.search(r"more than the \d+ training images\.\nRemedy: a smaller --batch-size", result[2])
+    assert "Iter " not in result[1] and not (tmp_path / "run").exists()  # stopped before training

@@ -5,21 +5,14 @@
 事情扩展到多台机器（TF_CONFIG 描述集群）。--mixed-precision 用 16 位计算、32 位保存权值：GPU 上 float16，CPU 上
 bfloat16；bfloat16 只有在 CPU 有相应指令（AMX 或 AVX512_BF16）时才更快，本课会检查并说明。视频里没有这一课。
 
-The 6-1 network, initial values and optimizer on several devices. `--strategy mirrored` (default):
-one replica per visible GPU, or per logical CPU with --logical-cpus N; each step splits the global
-batch (N x --batch-size) across the replicas and sums their gradients before one update.
-`--strategy multiworker`: several machines, each with its own TF_CONFIG (below).
-`--mixed-precision`: mixed_float16 (GPU, loss scaling) or mixed_bfloat16 (CPU); layers compute in
-16 bits, weights, logits and the loss stay float32. It prints 6-1's line per epoch
-(`Iter 20, Testing Accuracy= 0.991` in the notes), then the replicas, precision and ms per step.
+Each step splits the global batch (replicas x --batch-size) over the replicas, sums their gradients
+and updates once; per epoch, 6-1's line (`Iter 20, Testing Accuracy= 0.991` in the notes).
 
     python week09_gpu_transfer/9_3_distributed_cnn.py --quick --logical-cpus 2   # 2 replicas, no GPU
     python week09_gpu_transfer/9_3_distributed_cnn.py --mixed-precision
-Several machines: the same code and data on each, the port open; each its own task index (worker
-0 is the chief); start all of them (each waits for the others):
+Several machines, each with the code, the data and its own task index (start all; 0 is the chief):
     export TF_CONFIG='{"cluster": {"worker": ["10.0.0.1:12345", "10.0.0.2:12345"]}, "task": {"type": "worker", "index": 0}}'
     python week09_gpu_transfer/9_3_distributed_cnn.py --strategy multiworker --out runs/worker0
-
 Differences from the course code: no such lesson in the course. The GPU paths (NCCL, float16 loss
 scaling) are written from the TensorFlow guides, tested on CPUs only (split CPU, bfloat16).
 """
@@ -49,13 +42,6 @@ def multiworker_strategy(args):
         raise tfcourse.CourseError(f"MultiWorkerMirroredStrategy could not start from TF_CONFIG: {error}\n"
                                    "Remedy: TF_CONFIG must be JSON like the example in --help (cluster, task "
                                    "type and index); start each worker in a fresh process.", 2) from None
-
-
-def mirrored_strategy():
-    if tf.config.list_logical_devices("GPU"):  # all visible GPUs, NCCL all-reduce between them
-        return tf.distribute.MirroredStrategy()
-    cpus = [d.name for d in tf.config.list_logical_devices("CPU")]  # several with --logical-cpus N
-    return tf.distribute.MirroredStrategy(cpus, cross_device_ops=tf.distribute.ReductionToOneDevice())
 
 
 def precision_note(policy):
@@ -92,12 +78,17 @@ def build_model(policy="float32"):
 def main(argv=None):
     args = parser.parse_args(argv)
     strategy = multiworker_strategy(args) if args.strategy == "multiworker" else None
-    run = tfcourse.setup(args, __file__)
-    strategy = strategy or mirrored_strategy()
+    run = tfcourse.setup(args, __file__)  # applies --gpus, --logical-cpus N, ...
+    gpus = tf.config.list_logical_devices("GPU")
+    if strategy is None and gpus:  # MirroredStrategy over all visible GPUs, NCCL all-reduce between them
+        strategy = tf.distribute.MirroredStrategy()
+    elif strategy is None:  # one replica per logical CPU (several with --logical-cpus N)
+        cpus = [d.name for d in tf.config.list_logical_devices("CPU")]
+        strategy = tf.distribute.MirroredStrategy(cpus, cross_device_ops=tf.distribute.ReductionToOneDevice())
     global_batch = args.batch_size * strategy.num_replicas_in_sync  # --batch-size is per replica
     policy = "float32"
     if args.mixed_precision:  # 16-bit compute where the device has it
-        policy = "mixed_float16" if tf.config.list_logical_devices("GPU") else "mixed_bfloat16"
+        policy = "mixed_float16" if gpus else "mixed_bfloat16"
         print(f"precision {policy}: {precision_note(policy)}")
 
     # ## Data: each global batch is split into one slice per replica
