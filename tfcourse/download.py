@@ -1,29 +1,33 @@
 """The one download function of the project, and safe extraction of downloaded archives.
 
-`download(urls, dest, ...)` streams with `requests`, shows size and rate, retries, resumes a
-partial file with an HTTP Range request, checks size and checksum, and only then renames
-`dest.part` to `dest`: a file at `dest` is always complete and verified. When every URL fails it
-raises `DownloadError` naming each URL and its error, and the exact path where the learner can
-put the file by hand.
+`download(urls, dest, ...)` tries each URL (retries, resumes `dest.part` with an HTTP Range
+request, shows progress), checks size, checksum and content, and only then renames `dest.part` to
+`dest`: a file at `dest` is always complete and verified. If every URL fails, `DownloadError`
+names each URL with its error and the path where the learner can put the file by hand.
 """
 import hashlib
 import os
-import shutil
 import sys
 import tarfile
-import tempfile
 import time
 from pathlib import Path
 
 import requests
 
 from tfcourse.errors import CourseError
+from tfcourse.files import atomic_path
 
 CHUNK = 1 << 14  # small blocks: a cut connection loses little, a resume starts close
+TIMEOUT = 30  # seconds without an answer
 
 
 class DownloadError(CourseError):
     """No URL gave a verified file."""
+
+
+def keras_dir(name):
+    """$KERAS_HOME/<name>, else ~/.keras/<name>: where Keras itself keeps its downloads."""
+    return Path(os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")) / name
 
 
 def file_digest(path, algorithm):
@@ -35,89 +39,70 @@ def file_digest(path, algorithm):
 
 
 def _human(n):
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
+    return f"{n / 1e9:.2f} GB" if n >= 1e9 else f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{n / 1e3:.0f} KB"
 
 
-class _Progress:
-    """One status line on stderr: name, bytes so far / total, percent, rate."""
-
-    def __init__(self, name, total, start_at, quiet):
-        self.name, self.total, self.done, self.quiet = name, total, start_at, quiet
-        self.start, self.start_at, self.last = time.monotonic(), start_at, 0.0
-
-    def update(self, n, final=False):
-        self.done += n
-        now = time.monotonic()
-        if self.quiet or (not final and now - self.last < 0.25):
-            return
-        self.last = now
-        rate = (self.done - self.start_at) / max(now - self.start, 1e-6)
-        total = f" / {_human(self.total)} ({100 * self.done / self.total:.0f}%)" if self.total else ""
-        end = "\n" if final else ""
-        sys.stderr.write(f"\r  {self.name}: {_human(self.done)}{total} at {_human(rate)}/s   {end}")
-        sys.stderr.flush()
-
-
-def _verify(path, size, sha256, md5, verify):
-    """Return None when the file is good, else the reason it is not."""
-    actual_size = path.stat().st_size
-    if size is not None and actual_size != size:
-        return f"size is {actual_size} bytes, expected {size}"
-    if sha256 and file_digest(path, "sha256") != sha256.lower():
-        return f"sha256 {file_digest(path, 'sha256')} does not match the published {sha256}"
-    if md5 and file_digest(path, "md5") != md5.lower():
-        return f"md5 {file_digest(path, 'md5')} does not match the published {md5}"
-    if verify is not None:
-        try:
+def _problem(path, size, sha256, md5, verify):
+    """None when the file is good, else what is wrong with it."""
+    if size is not None and path.stat().st_size != size:
+        return f"size is {path.stat().st_size} bytes, expected {size}"
+    for algorithm, published in (("sha256", sha256), ("md5", md5)):
+        if published and (actual := file_digest(path, algorithm)) != published.lower():
+            return f"{algorithm} {actual} does not match the published {published}"
+    try:
+        if verify is not None:
             verify(path)
-        except (CourseError, ValueError, OSError, EOFError) as error:
-            return f"content check failed: {error}"
+    except (CourseError, ValueError, OSError, EOFError) as error:
+        return f"content check failed: {error}"
     return None
 
 
-def _fetch_once(url, part, timeout, name, quiet):
+def _fetch(url, part, quiet):
     """Fetch `url` into `part`, resuming from its current size. Raises on any failure."""
     have = part.stat().st_size if part.exists() else 0
     headers = {"Range": f"bytes={have}-"} if have else {}
-    with requests.get(url, stream=True, timeout=timeout, headers=headers) as response:
+    with requests.get(url, stream=True, timeout=TIMEOUT, headers=headers) as response:
         if have and response.status_code == 416:  # we already have every byte
             return
         response.raise_for_status()
-        if have and response.status_code != 206:  # server ignored the Range: start over
+        if response.status_code != 206:  # the server ignored the Range: start over
             have = 0
         length = response.headers.get("Content-Length")
         expected = have + int(length) if length is not None else None
-        progress = _Progress(name, expected, have, quiet)
+        done, start, shown = have, time.monotonic(), 0.0
         with open(part, "ab" if have else "wb") as handle:
             try:
                 for block in response.iter_content(CHUNK):
                     handle.write(block)
-                    progress.update(len(block))
+                    done += len(block)
+                    if not quiet and (time.monotonic() - shown > 0.25 or done == expected):
+                        shown, rate = time.monotonic(), (done - have) / max(time.monotonic() - start, 1e-6)
+                        of = f" / {_human(expected)} ({100 * done / expected:.0f}%)" if expected else ""
+                        sys.stderr.write(f"\r  {part.stem}: {_human(done)}{of} at {_human(rate)}/s   ")
             except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ConnectionError):
                 pass  # a cut connection: reported below in plain words, resumed on the next try
-        progress.update(0, final=True)
-    got = part.stat().st_size
-    if expected is not None and got < expected:
-        raise IOError(f"connection closed after {got} of {expected} bytes")
+        if not quiet:
+            sys.stderr.write("\n")
+    if expected is not None and part.stat().st_size < expected:
+        raise IOError(f"connection closed after {part.stat().st_size} of {expected} bytes")
 
 
 def download(urls, dest, *, size=None, sha256=None, md5=None, verify=None, what=None,
-             timeout=30, retries=3, backoff=1.0, quiet=False):
+             retries=3, backoff=1.0, quiet=False):
     """Download the first URL that gives a verified file to `dest`; return `dest`.
 
     urls: one URL or a list, tried in order. size/sha256/md5: what the file must match;
-    verify(path): an extra content check that raises ValueError. An existing verified `dest`
-    is reused without any network access. A partial `dest.part` is resumed.
+    verify(path): a content check that raises ValueError. A verified `dest` is reused without
+    the network; a damaged one is deleted (and said so) and downloaded again.
     """
-    if isinstance(urls, str):
-        urls = [urls]
-    dest = Path(dest)
+    urls, dest = [urls] if isinstance(urls, str) else urls, Path(dest)
     what = what or dest.name
-    if dest.exists() and _verify(dest, size, sha256, md5, verify) is None:
-        return dest
+    if dest.exists():
+        problem = _problem(dest, size, sha256, md5, verify)
+        if problem is None:
+            return dest
+        print(f"注意 Note: {problem}. Deleted {dest}; downloading it again.")
+        dest.unlink()
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -125,23 +110,21 @@ def download(urls, dest, *, size=None, sha256=None, md5=None, verify=None, what=
     part = dest.with_name(dest.name + ".part")
     tried = []
     for url in urls:
-        error_text = None
         for attempt in range(1, retries + 1):
             if not quiet:
                 print(f"downloading {what} from {url}" + (f" (attempt {attempt})" if attempt > 1 else ""))
             try:
-                _fetch_once(url, part, timeout, dest.name, quiet)
-            except (requests.RequestException, IOError) as error:
+                _fetch(url, part, quiet)
+            except OSError as error:  # requests' errors are OSErrors too
                 error_text = f"{type(error).__name__}: {error}"
-                if isinstance(error, requests.HTTPError) and error.response is not None \
-                        and 400 <= error.response.status_code < 500 and error.response.status_code != 416:
-                    break  # 403/404 will not change on retry
-                if "NameResolutionError" in error_text or "Failed to resolve" in error_text:
-                    break  # offline or a wrong host name: retrying only makes the learner wait
+                response = getattr(error, "response", None)  # (a Response is falsy when its status is >= 400)
+                if response is not None and 400 <= response.status_code < 500 or \
+                        "NameResolutionError" in error_text or "Failed to resolve" in error_text:
+                    break  # 403/404, offline or a wrong host name: a retry only makes the learner wait
                 if attempt < retries:
                     time.sleep(backoff * attempt)
                 continue
-            problem = _verify(part, size, sha256, md5, verify)
+            problem = _problem(part, size, sha256, md5, verify)
             if problem is None:
                 os.replace(part, dest)
                 return dest
@@ -156,34 +139,20 @@ def download(urls, dest, *, size=None, sha256=None, md5=None, verify=None, what=
 
 
 def extract_tar(archive, dest):
-    """Extract a .tar/.tgz into folder `dest` safely; return `dest`.
-
-    Members with absolute paths, `..`, or links pointing outside are refused (tarfile's 'data'
-    filter plus our own check, so the message names the member). Extraction goes to a temporary
-    folder that is renamed at the end: `dest` is never left half-filled.
-    """
+    """Extract a .tar/.tgz into folder `dest`; return `dest`. Members with absolute paths or `..`
+    are refused by name, links pointing outside by tarfile's 'data' filter; `dest` appears whole
+    or not at all."""
     archive, dest = Path(archive), Path(dest)
     try:
         with tarfile.open(archive) as tar:
-            for member in tar.getmembers():
-                name = member.name
-                if name.startswith(("/", "\\")) or os.path.isabs(name) or ".." in Path(name).parts:
+            for name in tar.getnames():
+                if name.startswith(("/", "\\")) or ".." in Path(name).parts:
                     raise CourseError(f"Refusing to extract {archive}: member {name!r} points outside "
                                       f"the target folder. The archive is not the expected one; delete it "
                                       f"and download it again.")
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            staging = Path(tempfile.mkdtemp(prefix=dest.name + ".", suffix=".partial", dir=dest.parent))
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(staging, 0o777 & ~umask)  # mkdtemp makes it 0700: the extracted folder keeps normal rights
-            try:
+            with atomic_path(dest) as staging:
+                staging.mkdir()
                 tar.extractall(staging, filter="data")
-                if dest.exists():
-                    shutil.rmtree(dest)
-                os.replace(staging, dest)
-            except BaseException:
-                shutil.rmtree(staging, ignore_errors=True)
-                raise
     except tarfile.FilterError as error:
         raise CourseError(f"Refusing to extract {archive}: {error}. Delete it and download it again.") from None
     except (tarfile.TarError, EOFError, OSError) as error:
