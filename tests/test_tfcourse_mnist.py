@@ -50,7 +50,7 @@ def write_idx_folder(folder, raw, compress=True, level=9):
 
 def npz_bytes(raw):
     buffer = io.BytesIO()
-    arrays = {key: mnist.parse_idx(raw[name], check_md5=False) for key, name in [
+    arrays = {key: mnist.parse_idx(raw[name]) for key, name in [
         ("x_train", "train-images-idx3-ubyte"), ("y_train", "train-labels-idx1-ubyte"),
         ("x_test", "t10k-images-idx3-ubyte"), ("y_test", "t10k-labels-idx1-ubyte")]}
     np.savez(buffer, **arrays)
