@@ -4,17 +4,15 @@
     graph_def = inception.load_graph_def(folder / inception.GRAPH_FILE)
     softmax = inception.graph_function(graph_def, inception.JPEG_INPUT, inception.SOFTMAX)  # TF2
 
-Where the model comes from, in order: a folder that already holds the extracted files (the
-course's `inception_model/`); a `.tgz` the learner downloaded (`--archive FILE`); an earlier
-download in the folder; a download through `tfcourse.download` (progress, resume, size and
-content check), the learner's mirror first (`--inception-url URL` or TFCOURSE_INCEPTION_URL; a
-URL ending in `/` is a folder holding the .tgz), then Google's URL.
+The model comes from a folder that already holds the extracted files (the course's
+`inception_model/`), the learner's `.tgz` (`--archive FILE`), or a download: the learner's mirror
+first (`--inception-url URL` or TFCOURSE_INCEPTION_URL; a URL ending in `/` is a folder), then Google's.
 """
 import os
 import shutil
 from pathlib import Path
 
-from tfcourse.download import DownloadError, download, extract_tar
+from tfcourse.download import DownloadError, download, extract_tar, keras_dir
 from tfcourse.errors import CourseError
 
 URL = "http://download.tensorflow.org/models/image/imagenet/inception-2015-12-05.tgz"
@@ -37,19 +35,17 @@ SOFTMAX = "softmax:0"                     # (1, 1008) class probabilities
 REMOVED_IN_9 = {"BatchNormWithGlobalNormalization"}  # the 2015 graph's batch norm (GraphDef version 5)
 
 # Keras's own files (8-4b, 9-retrain), kept where Keras keeps them: name -> (folder URL, bytes, Keras's MD5)
+APPS = "tensorflow/keras-applications/inception_v3/"
 KERAS_FILES = {
-    "inception_v3_weights_tf_dim_ordering_tf_kernels.h5": ("tensorflow/keras-applications/inception_v3/",
-                                                           96_112_376, "9a0d58056eeedaa3f26cb7ebd46da564"),
-    "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5": ("tensorflow/keras-applications/inception_v3/",
-                                                                 87_910_968, "bcbd6486424b2319ff4ef7d526e38f63"),
+    "inception_v3_weights_tf_dim_ordering_tf_kernels.h5": (APPS, 96_112_376, "9a0d58056eeedaa3f26cb7ebd46da564"),
+    "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5": (APPS, 87_910_968, "bcbd6486424b2319ff4ef7d526e38f63"),
     "imagenet_class_index.json": ("download.tensorflow.org/data/", None, "c2c37ea517e94d9795004a39431a14cb"),
 }
 
 
 def default_dir():
     """Where models are kept when no folder is named: Keras's model cache ($KERAS_HOME/models)."""
-    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
-    return Path(home) / "models"
+    return keras_dir("models")
 
 
 def _find_model(folder):
@@ -61,48 +57,30 @@ def _find_model(folder):
     return None
 
 
-def _check_archive(path):
-    """Raise ValueError unless `path` is a readable tar holding the graph and both label files."""
-    import tarfile
-    try:
-        with tarfile.open(path) as tar:
-            names = {Path(member.name).name for member in tar.getmembers() if member.isfile()}
-    except (tarfile.TarError, EOFError, OSError) as error:
-        raise ValueError(f"not a readable .tgz ({error})") from None
-    missing = [name for name in NEEDED_FILES if name not in names]
-    if missing:
-        raise ValueError(f"the archive lacks {', '.join(missing)}")
-
-
 def ensure_inception(args):
-    """The folder holding the extracted files: found, extracted from --archive, or downloaded.
-
-    Uses the flags of `add_model_flags`; prints the course's `download:` (only when it downloads)
-    and `finish:` lines.
-    """
-    dest_dir, url, archive = args.model_dir or default_dir(), args.inception_url, args.archive
+    """The folder holding the extracted files (the flags of `add_model_flags`): found, extracted
+    from --archive, or downloaded. Prints the course's `download:` (when it downloads) and `finish:`."""
+    dest_dir, archive = args.model_dir or default_dir(), args.archive
     folder = dest_dir / FOLDER_NAME
-    if archive is None and (_find_model(dest_dir) or _find_model(folder)):
-        return _find_model(dest_dir) or _find_model(folder)
+    if archive is None and (found := _find_model(dest_dir) or _find_model(folder)):
+        return found
     if archive is not None:
         archive = Path(archive)
-        try:
-            if not archive.is_file():
-                raise ValueError("no such file")
-            if archive.stat().st_size != ARCHIVE_SIZE:
-                raise ValueError(f"it has {archive.stat().st_size:,} bytes, the published archive {ARCHIVE_SIZE:,}")
-            _check_archive(archive)
-        except ValueError as error:
-            raise CourseError(f"--archive {archive}: {error}.\n"
-                              f"Remedy: download {ARCHIVE_NAME} again from\n  {URL}") from None
+        size = archive.stat().st_size if archive.is_file() else None
+        if size != ARCHIVE_SIZE:
+            problem = f"it has {size:,} bytes, the published archive {ARCHIVE_SIZE:,}" if size is not None \
+                else "no such file"
+            raise CourseError(f"--archive {archive}: {problem}.\n"
+                              f"Remedy: download {ARCHIVE_NAME} again from\n  {URL}")
     else:
         archive = dest_dir / ARCHIVE_NAME
-        urls = [u + ARCHIVE_NAME if u.endswith("/") else u for u in (url, os.environ.get(ENV_URL), URL) if u]
         if not archive.is_file():
             print("download: ", ARCHIVE_NAME)
+        mirrors = [u + ARCHIVE_NAME if u.endswith("/") else u
+                   for u in (args.inception_url, os.environ.get(ENV_URL)) if u]  # a folder URL ends in /
         try:
-            download(list(dict.fromkeys(urls)), archive, size=ARCHIVE_SIZE, verify=_check_archive,
-                     what=ARCHIVE_NAME, backoff=DOWNLOAD_BACKOFF)
+            download(list(dict.fromkeys(mirrors + [URL])), archive, size=ARCHIVE_SIZE, what=ARCHIVE_NAME,
+                     backoff=DOWNLOAD_BACKOFF)
         except DownloadError as error:
             raise DownloadError(
                 f"{error}\n  - or name a mirror: --inception-url URL (or {ENV_URL}=URL)\n"
@@ -110,11 +88,11 @@ def ensure_inception(args):
                 f"  - or pass --model-dir DIR, a folder holding the extracted files (the course's "
                 f"inception_model/)") from None
     print("finish: ", ARCHIVE_NAME)
-    found = _find_model(extract_tar(archive, folder))
-    try:
+    try:  # the archive's content is checked here: a bad one is not kept for the next run
+        found = _find_model(extract_tar(archive, folder))
         if found is None:
             raise CourseError(f"{GRAPH_FILE} and the label files are not in it")
-        load_graph_def(found / GRAPH_FILE)  # a bad graph must not stay behind for the next run
+        load_graph_def(found / GRAPH_FILE)
     except CourseError as error:
         shutil.rmtree(folder, ignore_errors=True)
         if args.archive is None:  # our download, not the learner's file: the next run downloads it again
@@ -139,8 +117,7 @@ def add_model_flags(parser):
 
 
 def keras_file(name):
-    """Path of a file of KERAS_FILES, downloaded once where Keras itself would put it (ours resumes,
-    checks size and MD5, and says what to do offline)."""
+    """Path of a file of KERAS_FILES, downloaded once where Keras itself would put it."""
     folder, size, md5 = KERAS_FILES[name]
     return download([f"https://storage.googleapis.com/{folder}{name}"], default_dir() / name, size=size, md5=md5,
                     what=name, backoff=DOWNLOAD_BACKOFF)
@@ -171,9 +148,8 @@ def load_graph_def(path):
 def graph_function(graph_def, inputs, outputs):
     """The TF2 way to run a TF1 GraphDef: import it inside `wrap_function`, `prune` to in -> out.
 
-    A function is built at today's GraphDef version, where the 2015 graph's batch norm
-    (`BatchNormWithGlobalNormalization`) no longer exists; a Session still runs the file as it is
-    (its graph keeps the file's version 5). So each one is first rewritten as the same arithmetic,
+    A function is built at today's GraphDef version, which lacks the 2015 graph's batch norm
+    (a Session keeps the file's version 5), so each one is rewritten as the same arithmetic,
     x * scale + offset, with the frozen mean, variance, beta and gamma folded into two constants.
     """
     import numpy as np
