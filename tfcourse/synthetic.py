@@ -1,9 +1,7 @@
-"""Synthetic stand-in digits: MNIST-shaped images a model can really learn, made on the spot.
+"""Synthetic stand-in digits (`--data synthetic`, and the offline tests): MNIST-shaped, learnable.
 
-Used only when asked for by name (`--data synthetic`) and by the test suite, which must run
-offline. Each digit 0-9 is a few pen strokes; every sample gets its own stroke jitter,
-thickness, slant, rotation, scale, shift and pixel noise, so a classifier has to generalise
-(a plain softmax regression gets well above chance, but not 100%). Same seed, same images.
+Each digit 0-9 is a few pen strokes, drawn with its own jitter, thickness, slant, rotation, scale,
+shift and noise, so a classifier must generalise. Same seed, same images.
 """
 import functools
 import math
@@ -11,13 +9,12 @@ import math
 import numpy as np
 from PIL import Image, ImageDraw
 
-# Strokes in a unit box (x right, y down); arcs are sampled into polylines below.
 def _arc(cx, cy, rx, ry, start, end, n=14):
     return [(cx + rx * math.cos(math.radians(a)), cy + ry * math.sin(math.radians(a)))
             for a in np.linspace(start, end, n)]
 
 
-STROKES = {
+STROKES = {  # in a unit box (x right, y down)
     0: [_arc(0.5, 0.5, 0.28, 0.40, 0, 360, 24)],
     1: [[(0.35, 0.25), (0.55, 0.1), (0.55, 0.9)]],
     2: [_arc(0.5, 0.32, 0.26, 0.22, 200, 380) + [(0.25, 0.9), (0.78, 0.9)]],
@@ -36,35 +33,28 @@ def _draw_digit(digit, rng):
     size = 28 * _SCALE
     image = Image.new("L", (size, size), 0)
     draw = ImageDraw.Draw(image)
-    width = int(rng.uniform(1.6, 3.4) * _SCALE)
-    scale = rng.uniform(0.62, 0.8) * size
-    slant = rng.uniform(-0.25, 0.25)
-    offset_x = (size - scale) / 2 + rng.uniform(-2.0, 2.0) * _SCALE
-    offset_y = (size - scale) / 2 + rng.uniform(-2.0, 2.0) * _SCALE
+    width, scale, slant = int(rng.uniform(1.6, 3.4) * _SCALE), rng.uniform(0.62, 0.8) * size, rng.uniform(-0.25, 0.25)
+    offset_x, offset_y = (size - scale) / 2 + rng.uniform(-2.0, 2.0, size=2) * _SCALE
     for stroke in STROKES[digit]:
         points = np.asarray(stroke) + rng.normal(0, 0.03, (len(stroke), 2))
         xy = [(offset_x + (x + slant * (0.5 - y)) * scale, offset_y + y * scale) for x, y in points]
         draw.line(xy, fill=255, width=width, joint="curve")
         for x, y in (xy[0], xy[-1]):  # round pen ends
             draw.ellipse((x - width / 2, y - width / 2, x + width / 2, y + width / 2), fill=255)
-    image = image.rotate(rng.uniform(-15, 15), resample=Image.BILINEAR)
-    image = image.resize((28, 28), Image.BILINEAR)
+    image = image.rotate(rng.uniform(-15, 15), resample=Image.BILINEAR).resize((28, 28), Image.BILINEAR)
     pixels = np.asarray(image, dtype=np.float32) / 255.0
     pixels += rng.normal(0, 0.08, pixels.shape).astype(np.float32) * (rng.random(pixels.shape) < 0.15)
     return np.clip(pixels, 0.0, 1.0)
 
 
-@functools.lru_cache(maxsize=4)
-def _cached(count, seed):
+@functools.lru_cache(maxsize=4)  # the tests draw the same sets many times
+def _drawn(count, seed):
     rng = np.random.default_rng(seed + 7919)  # its own stream, independent of the lesson's seed use
     labels = rng.integers(0, 10, size=count)
-    images = np.stack([_draw_digit(int(d), rng) for d in labels]).astype(np.float32)
-    images.setflags(write=False)
-    labels.setflags(write=False)
-    return images, labels
+    return np.stack([_draw_digit(int(d), rng) for d in labels]).astype(np.float32), labels
 
 
 def synthetic_digits(count, seed=0):
-    """`count` images (count, 28, 28) float32 in [0, 1] and their int64 labels."""
-    images, labels = _cached(int(count), int(seed))
+    """`count` images (count, 28, 28) float32 in [0, 1] and their int64 labels (copies: the cache stays)."""
+    images, labels = _drawn(int(count), int(seed))
     return images.copy(), labels.astype(np.int64)
