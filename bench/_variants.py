@@ -70,11 +70,16 @@ def epoch_runner(train_step, x, y, batch_size):
     return train_epoch
 
 
-def lesson_epoch(train_step, x, y, batch_size, seed=0):
+def lesson_epoch(train_step, x, y, batch_size, seed=0, autotune=True):
     """The lessons' own plain loop, for the benches' "lesson" rows (not a variant): a tf.data
-    pipeline iterated inside one tf.function epoch, as 3-2, 4-x, 5-1 and 8-1 write it."""
+    pipeline iterated inside one tf.function epoch, as 3-2, 4-x, 5-1 and 8-1 write it.
+    autotune=False: the same pipeline with `tf.data.Options().autotune.enabled = False`."""
     train_data = (tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x), seed=seed)
                   .batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE))
+    if not autotune:
+        options = tf.data.Options()
+        options.autotune.enabled = False
+        train_data = train_data.with_options(options)
 
     @tf.function
     def train_epoch():

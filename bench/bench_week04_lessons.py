@@ -5,7 +5,8 @@ and optimizer are built three times:
   - teacher: the course's loop on `tf.compat.v1` (placeholder + feed_dict + Session, numpy batches
     as `mnist.train.next_batch` gives them), what a learner gets by only fixing the imports;
   - lesson: the lesson's plain TF2 code: a `tf.data` pipeline iterated inside one `tf.function`
-    epoch, Keras's optimizer as shipped, tf.matmul;
+    epoch, Keras's optimizer as shipped, tf.matmul; 4-2 and 5-1 switch tf.data's autotuner off
+    (`tf.data.Options().autotune.enabled = False`), and a "before" row times them with it on;
   - variant (bench/_variants.py, no lesson uses it): the epoch on shuffled `tf.gather` batches
     (`epoch_runner`), plus for 4-2 the einsum input gradient (`matmul`) and for 5-1 the fused
     ResourceApplyAdam kernel (`Adam`).
@@ -105,9 +106,10 @@ def tf2_step(lesson, variant=False):
     return train_step
 
 
-def lesson_runner(lesson, x_train, y_train, steps):
+def lesson_runner(lesson, x_train, y_train, steps, autotune=True):
     """The lessons' plain loop: tf.data inside one tf.function epoch (`steps` batches of 100)."""
-    return _variants.lesson_epoch(tf2_step(lesson), x_train[:steps * 100], y_train[:steps * 100], 100)
+    return _variants.lesson_epoch(tf2_step(lesson), x_train[:steps * 100], y_train[:steps * 100], 100,
+                                  autotune=autotune)
 
 
 def variant_runner(lesson, x_train, y_train, steps):
@@ -115,6 +117,7 @@ def variant_runner(lesson, x_train, y_train, steps):
     return _variants.epoch_runner(tf2_step(lesson, variant=True), x_train[:steps * 100], y_train[:steps * 100], 100)
 
 
+AUTOTUNE_OFF = {"5-1", "4-2"}  # lessons whose pipeline switches tf.data's autotuner off
 VARIANT = {"4-1": "epoch_runner", "4-2": "epoch_runner + einsum matmul", "4-3": "epoch_runner",
            "5-1": "epoch_runner + fused Adam"}
 
@@ -132,8 +135,12 @@ def main():
     for lesson in args.lessons.split(","):
         steps = min(args.steps_42, n_batch) if lesson == "4-2" else n_batch
         runners = {"teacher: compat.v1 feed_dict loop": compat_v1_runner(lesson, data.x_train, data.y_train, steps),
-                   "lesson: tf.data in a tf.function epoch": lesson_runner(lesson, data.x_train, data.y_train, steps),
+                   "lesson: tf.data in a tf.function epoch": lesson_runner(
+                       lesson, data.x_train, data.y_train, steps, autotune=lesson not in AUTOTUNE_OFF),
                    "variant: " + VARIANT[lesson]: variant_runner(lesson, data.x_train, data.y_train, steps)}
+        if lesson in AUTOTUNE_OFF:  # the lesson's pipeline as it was before, for the before/after ratio
+            runners["before: the same with tf.data's autotuner on"] = lesson_runner(
+                lesson, data.x_train, data.y_train, steps, autotune=True)
         timings = interleaved(runners, args.repeats)  # after one warm-up round
         scale = n_batch / steps
         print(f"lesson {lesson}: one epoch = {n_batch} steps of batch 100"
@@ -144,10 +151,17 @@ def main():
         for name in runners:
             print(f"  {name:58s} {wall[name]:7.3f} s/epoch wall (min {min(timings.wall[name]) * scale:.3f}), "
                   f"{cpu[name]:.3f} s CPU")
-        teacher, plain, variant = wall.values()
+        teacher, plain, variant = list(wall.values())[:3]
         print(f"  lesson / teacher: {plain / teacher:.2f}x the time (bar: 1.2x; CPU time "
               f"{list(cpu.values())[1] / list(cpu.values())[0]:.2f}x); variant / lesson: {variant / plain:.2f}x",
               flush=True)
+        if lesson in AUTOTUNE_OFF:
+            before_name, lesson_name = "before: the same with tf.data's autotuner on", list(runners)[1]
+            fastest = min(timings.wall[before_name] + timings.wall[lesson_name])
+            slow = {name: sum(t > 1.3 * fastest for t in timings.wall[name]) for name in (lesson_name, before_name)}
+            print(f"  before (autotuner on) / teacher: {wall[before_name] / teacher:.2f}x; epochs over 1.3x the "
+                  f"fastest: {slow[lesson_name]} of {args.repeats} (lesson), {slow[before_name]} (autotuner on)",
+                  flush=True)
 
 if __name__ == "__main__":
     main()

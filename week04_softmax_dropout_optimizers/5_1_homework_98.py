@@ -26,7 +26,8 @@ Differences from the course code (TensorFlow 1.x):
     `tf.Variable` and runs `tf.assign(lr, 0.001 * 0.95**epoch)` before each epoch; here the
     optimizer's own learning-rate variable is assigned the same value.
   - The course fed keep_prob 1.0 in training too (no dropout), so there is no dropout here.
-  - Batches come from `tf.data`; one `tf.function` runs a whole epoch, as in 3-2.
+  - Batches come from `tf.data`; one `tf.function` runs a whole epoch, as in 3-2. tf.data's
+    autotuner is off: on a 2-core machine it made some epochs 1.7x slower (bench/README.md).
 """
 import numpy as np
 
@@ -45,10 +46,13 @@ def main(argv=None):
 
     # ## Data: images as 784-vectors in [0, 1], labels one-hot
     mnist = tfcourse.load_mnist(args, one_hot=True)
+    options = tf.data.Options()
+    options.autotune.enabled = False  # on 2 cores its tuning stalled 4 epochs in 10 to 1.7x (bench/README.md)
     train_data = (tf.data.Dataset.from_tensor_slices((mnist.x_train, mnist.y_train))
                   .shuffle(len(mnist.x_train), seed=args.seed)   # a new order every epoch
                   .batch(args.batch_size, drop_remainder=True)   # 550 batches of 100
-                  .prefetch(tf.data.AUTOTUNE))
+                  .prefetch(1)                                   # the next batch is made during this step
+                  .with_options(options))
 
     # ## Model: 784 -> 500 -> 300 -> 10, tanh, weights truncated_normal(0.1), biases 0.1
     variables = []
