@@ -6,8 +6,8 @@ train_image_classifier.py 训练 Inception-v3（batch 10，10000 步）；这里
 就能训练好的小 CNN，--arch inception_v3 是视频里的网络（需要 GPU）。
 
 Prints slim's log line every 10 steps, and the test accuracy at the end:
-    global step 100: loss = 1.5432 (0.612 sec/step)
-    Test accuracy = 0.9312 (N=500)
+    global step 100: loss = 1.5432 (0.612 sec/step)   (the format; numbers vary)
+    Test accuracy = 1.0000 (N=500)                    (our run on the drawn shapes, README)
 Every shard is checked whole first (a damaged or cut one is named). Checkpoints go to
 <run folder>/train_dir; with --out <that folder> a new run goes on from them. Run:
     python week09_gpu_transfer/9_2_train_own_model.py [--quick]      # 9-2's newest shards
