@@ -6,21 +6,15 @@ keep_prob（0.7）的概率保留，测试时 keep_prob 为 1.0。与视频的�
 两次 softmax，见 4-1）；keep_prob 不再用 placeholder 传入，而是 model(x, training=True/False)；
 另外画出有、无 dropout 的训练/测试准确率和两者之差（dropout_accuracy.png）。
 
-784-2000-2000-1000-10 tanh, weights truncated_normal(0.1), biases 0.1, cross-entropy, gradient
-descent 0.2, batches of 100, 31 epochs (heavy on a CPU). Dropout keeps each hidden unit with
-probability keep_prob in training, so no unit can rely on a few others. It prints, like the video:
+784-2000-2000-1000-10 tanh, gradient descent 0.2, batches of 100, 31 epochs (slow on a CPU). Dropout
+keeps each hidden unit with probability keep_prob, so none can rely on a few others. Like the video:
 
     Iter 30,Testing Accuracy 0.971,Training Accuracy 0.977219     (teacher, keep_prob 0.7)
     Iter 30,Testing Accuracy 0.9722,Training Accuracy 0.995782    (teacher, keep_prob 1.0)
 
-Each run saves its curves as `history_keep<p>.json`; `dropout_accuracy.png` draws every keep_prob
-found in the run folder: training and test accuracy, and the overfitting gap.
-
-Run:
+Each run saves `history_keep<p>.json`; `dropout_accuracy.png` plots every one in the run folder. Run:
     python week04_softmax_dropout_optimizers/4_2_dropout.py                    # keep_prob 0.7
-    python week04_softmax_dropout_optimizers/4_2_dropout.py --keep-prob 1.0    # no dropout
-    python week04_softmax_dropout_optimizers/4_2_dropout.py --compare          # both, one plot
-    python week04_softmax_dropout_optimizers/4_2_dropout.py --plot-only --out DIR   # redraw
+    python week04_softmax_dropout_optimizers/4_2_dropout.py --compare          # and 1.0, one plot
     python week04_softmax_dropout_optimizers/4_2_dropout.py --quick --data synthetic --compare
 
 Differences from the course code (TensorFlow 1.x):
@@ -38,10 +32,8 @@ import tensorflow as tf
 parser = tfcourse.make_parser(__doc__, epochs=31, batch_size=100, lr=0.2, mnist=True, quick=dict(epochs=2))
 parser.add_argument("--keep-prob", type=tfcourse.probability, default=0.7,
                     help="probability of keeping a hidden unit in training (lesson: 0.7; 1.0 = no dropout)")
-parser.add_argument("--compare", action="store_true",
-                    help="train twice, with --keep-prob and with 1.0 (no dropout), and plot both")
-parser.add_argument("--plot-only", action="store_true",
-                    help="no training: redraw the plot from the history_keep*.json in the --out folder")
+parser.add_argument("--compare", action="store_true", help="train with --keep-prob and with 1.0, plot both")
+parser.add_argument("--plot-only", action="store_true", help="no training: replot --out's history_keep*.json")
 LAYERS = [784, 2000, 2000, 1000, 10]
 
 
@@ -69,8 +61,7 @@ def train(args, run, mnist, keep_prob):
     optimizer = tf.keras.optimizers.SGD(learning_rate=args.lr)
     train_data = (tf.data.Dataset.from_tensor_slices((mnist.x_train, mnist.y_train))
                   .shuffle(len(mnist.x_train), seed=args.seed)
-                  .batch(args.batch_size, drop_remainder=True)   # 550 batches of 100
-                  .prefetch(tf.data.AUTOTUNE))
+                  .batch(args.batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE))  # 550 of 100
 
     @tf.function
     def train_epoch():
@@ -96,10 +87,9 @@ def train(args, run, mnist, keep_prob):
     print(f"-- keep_prob {keep_prob} --")
     for epoch in range(args.epochs):
         run.check_finite(train_epoch(), f"epoch {epoch} (keep_prob {keep_prob})")
-        test_acc = float(accuracy(test_set)) / len(mnist.x_test)
-        train_acc = float(accuracy(train_set)) / len(mnist.x_train)
-        history["test"].append(test_acc)
-        history["train"].append(train_acc)
+        history["test"].append(float(accuracy(test_set)) / len(mnist.x_test))
+        history["train"].append(float(accuracy(train_set)) / len(mnist.x_train))
+        test_acc, train_acc = history["test"][-1], history["train"][-1]
         print("Iter " + str(epoch) + ",Testing Accuracy " + str(round(test_acc, 4)) +
               ",Training Accuracy " + str(round(train_acc, 6)))
         run.record(epoch=epoch, keep_prob=keep_prob, test_accuracy=test_acc, train_accuracy=train_acc)
@@ -117,12 +107,13 @@ def plot(run, args, histories):
         gap = [train - test for train, test in zip(history["train"], history["test"])]
         ax_gap.plot(epochs, gap, "o-", color=colour, markersize=3, label=label)
         ax_gap.annotate(f"{gap[-1]:+.4f}", (epochs[-1], gap[-1]), color=colour,
-                        textcoords="offset points", xytext=(-30, 6))
+                        textcoords="offset points", xytext=(0, 6), ha="right")  # ends above the point
     ax.set(xlabel="epoch (Iter)", ylabel="accuracy", title="training (solid) and test (dashed) accuracy")
-    ax_gap.set(xlabel="epoch (Iter)", ylabel="training accuracy − test accuracy", title="the overfitting gap")
-    for axis in (ax, ax_gap):
+    ax_gap.set(xlabel="epoch (Iter)", ylabel="training − test accuracy", title="the overfitting gap",
+               ymargin=0.15)  # room above the highest point for its label
+    for axis, corner in ((ax, "lower right"), (ax_gap, "best")):  # "best": clear of curves and labels
         axis.grid(alpha=0.3)
-        axis.legend(loc="lower right")
+        axis.legend(loc=corner)
     fig.suptitle("4-2 dropout: 784-2000-2000-1000-10 tanh, gradient descent 0.2")
     tfcourse.save_figure(fig, run.path("dropout_accuracy.png"), show=args.show)
 
@@ -137,17 +128,19 @@ def main(argv=None):
             tfcourse.atomic_write(run.path(f"history_keep{keep_prob:g}.json"), json.dumps(history))
 
     # ## Plot every keep_prob whose curves are in the run folder (e.g. an earlier --keep-prob 1.0 run)
-    histories = [json.loads(path.read_text(encoding="utf-8")) for path in sorted(run.out.glob("history_keep*.json"))]
+    histories = [json.loads(path.read_text(encoding="utf-8")) for path in run.out.glob("history_keep*.json")]
     histories = sorted((h for h in histories if len(h["test"]) == args.epochs), key=lambda h: h["keep_prob"])
     if not histories:
         raise tfcourse.CourseError(f"No history_keep*.json of {args.epochs} epochs in {run.out}.\n"
-                                   "Remedy: train first (without --plot-only), with the same --out and --epochs.")
+                                   "Remedy: train first (without --plot-only), same --out and --epochs.")
     plot(run, args, histories)
     for history in histories:
-        print(f"keep_prob {history['keep_prob']:g}: Iter {args.epochs - 1} test {history['test'][-1]:.4f}, "
-              f"training {history['train'][-1]:.4f}, gap {history['train'][-1] - history['test'][-1]:+.4f}")
+        test_acc, train_acc = history["test"][-1], history["train"][-1]
+        print(f"keep_prob {history['keep_prob']:g}: Iter {args.epochs - 1} test {test_acc:.4f}, "
+              f"training {train_acc:.4f}, gap {train_acc - test_acc:+.4f}")
     final = next((h for h in histories if h["keep_prob"] == args.keep_prob), histories[0])
-    run.finish(keep_prob=final["keep_prob"], test_accuracy=final["test"][-1], train_accuracy=final["train"][-1])
+    run.finish(keep_prob=final["keep_prob"], test_accuracy=final["test"][-1],
+               train_accuracy=final["train"][-1])
     return 0
 
 
