@@ -7,22 +7,18 @@
 FileWriter(logdir, sess.graph)），logs/tf2 是 TF2 写法（tf.function 训练步的图，用 tf.summary.graph
 写出）；损失函数用 logits（视频做了两次 softmax），所以准确率比视频高。
 
-3-2's one-layer softmax network with the cross-entropy loss, every part in a name scope so that
-TensorBoard's GRAPHS panel draws it as the video does. It trains one epoch (batch 100, gradient
-descent 0.2) and prints the test accuracy like the video:
+3-2's one-layer softmax network, every part in a name scope so that TensorBoard's GRAPHS panel
+draws it as the video does; one epoch (batch 100, gradient descent 0.2), then, like the video:
 
     Iter 0,Testing Accuracy 0.8234        (teacher's saved output; ours is higher: the loss is fixed)
 
-The graph is written twice, as two runs to pick in the GRAPHS panel: logs/tf1, the video's way
-(`tf.compat.v1` graph with placeholders, `FileWriter(logdir, sess.graph)`; built, not trained),
-and logs/tf2, the TF2 way (the graph `tf.function` traced for one training step, written by
-`tf.summary.graph`). In TF2 there is no global graph: a `tf.function` makes one graph per input
-signature, and the variables appear as captured inputs (`..._resource`), read by `layer/weights/W`.
+The GRAPHS panel offers two runs: logs/tf1, the video's graph (placeholders; built, not trained),
+and logs/tf2, the graph `tf.function` traced for one training step. TF2 has no global graph: one
+graph per input signature, its variables are captured inputs (`..._resource`) read by `layer/weights/W`.
 
 Run:
-    python week05_tensorboard/5_2_tensorboard_graph.py
+    python week05_tensorboard/5_2_tensorboard_graph.py        # --quick --data synthetic: seconds
     tensorboard --logdir runs/week05_tensorboard/5_2_tensorboard_graph/latest --host 127.0.0.1
-    python week05_tensorboard/5_2_tensorboard_graph.py --quick --data synthetic
 
 Differences from the course code (TensorFlow 1.x):
   - The loss takes the logits x W + b, not the softmax output (the course's double softmax).
@@ -82,8 +78,7 @@ def main(argv=None):
     mnist = tfcourse.load_mnist(args, one_hot=True)
     train_data = (tf.data.Dataset.from_tensor_slices((mnist.x_train, mnist.y_train))
                   .shuffle(len(mnist.x_train), seed=args.seed)
-                  .batch(args.batch_size, drop_remainder=True)  # 550 batches of 100
-                  .prefetch(tf.data.AUTOTUNE))
+                  .batch(args.batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE))  # 550 of 100
 
     # ## Model (TF2): the same network and scopes; the variables live outside the step
     with tf.name_scope("layer"):
@@ -110,8 +105,7 @@ def main(argv=None):
                                   tf.TensorSpec([None, 10], tf.float32)])
     def train_step(x, y):
         with tf.name_scope("input"):
-            x = tf.identity(x, name="x-input")
-            y = tf.identity(y, name="y-input")
+            x, y = tf.identity(x, name="x-input"), tf.identity(y, name="y-input")
         with tf.GradientTape() as tape:
             logits, prediction = model(x)
             with tf.name_scope("loss"):
@@ -143,8 +137,7 @@ def main(argv=None):
         print("Iter " + str(epoch) + ",Testing Accuracy " + str(round(acc, 4)))
         run.record(epoch=epoch, test_accuracy=acc)
 
-    print(f"graph written the TF1 way to {tf1_logdir} and the TF2 way to {tf2_logdir}")
-    print("open it (then GRAPHS, and pick the run tf1 or tf2):")
+    print(f"graph written the TF1 way to {tf1_logdir} and the TF2 way to {tf2_logdir}; open it (GRAPHS):")
     print(f"tensorboard --logdir {shlex.quote(str(run.out))} --host 127.0.0.1")
     run.finish(test_accuracy=acc)
     return 0
