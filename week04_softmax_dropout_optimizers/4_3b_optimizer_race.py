@@ -6,13 +6,8 @@
 并列出每种优化器需要多少步。与视频的不同：视频只放了动画（来自网上的图），这里由程序真正算出来；
 每种优化器用一个常用的学习率（表里会打印），排名取决于这些学习率。
 
-Each of the seven trains its own 784 -> 10 softmax on the same MNIST batches (one `tf.function`
-epoch updates all seven at every step), then walks down a long narrow valley and a saddle. Each gets
-a usual learning rate (OPTIMIZERS below; --lr-<name> on MNIST). Outputs: `optimizers_mnist.png`,
-`paths_valley.png/.gif`, `paths_saddle.png/.gif` and three rankings (also in metrics.json).
-
-    python week04_softmax_dropout_optimizers/4_3b_optimizer_race.py            # 5 epochs each
-    python week04_softmax_dropout_optimizers/4_3b_optimizer_race.py --quick --data synthetic --no-gif
+The seven race on MNIST, down a long valley and off a saddle, at the learning rates in OPTIMIZERS. Run:
+    python week04_softmax_dropout_optimizers/4_3b_optimizer_race.py    # --quick --data synthetic: seconds
 
 Differences from the course code: the races are computed, with `tf.keras.optimizers.*` (NAG =
 SGD(momentum=0.9, nesterov=True)); Keras's Adadelta gets lr 1.0 (its first steps are ~sqrt(epsilon)).
@@ -25,20 +20,19 @@ from matplotlib.animation import FuncAnimation, PillowWriter
 
 parser = tfcourse.make_parser(__doc__, epochs=5, batch_size=100, mnist=True, quick=dict(epochs=1))
 parser.add_argument("--no-gif", action="store_true", help="skip the animated GIFs (PNG paths only)")
-keras = tf.keras.optimizers
 OPTIMIZERS = {  # name: (Keras optimizer for a learning rate, lr on MNIST, in the valley, at the saddle)
-    "SGD": (lambda lr: keras.SGD(lr), 0.2, 0.2, 0.05),
-    "Momentum": (lambda lr: keras.SGD(lr, momentum=0.9), 0.05, 0.05, 0.05),
-    "NAG": (lambda lr: keras.SGD(lr, momentum=0.9, nesterov=True), 0.05, 0.05, 0.05),
-    "Adagrad": (lambda lr: keras.Adagrad(lr), 0.2, 1.0, 0.5),
-    "RMSprop": (lambda lr: keras.RMSprop(lr), 1e-3, 0.1, 0.05),
-    "Adadelta": (lambda lr: keras.Adadelta(lr), 1.0, 1.0, 1.0),
-    "Adam": (lambda lr: keras.Adam(lr), 1e-2, 0.3, 0.1),
+    "SGD": (lambda lr: tf.keras.optimizers.SGD(lr), 0.2, 0.2, 0.05),
+    "Momentum": (lambda lr: tf.keras.optimizers.SGD(lr, momentum=0.9), 0.05, 0.05, 0.05),
+    "NAG": (lambda lr: tf.keras.optimizers.SGD(lr, momentum=0.9, nesterov=True), 0.05, 0.05, 0.05),
+    "Adagrad": (lambda lr: tf.keras.optimizers.Adagrad(lr), 0.2, 1.0, 0.5),
+    "RMSprop": (lambda lr: tf.keras.optimizers.RMSprop(lr), 1e-3, 0.1, 0.05),
+    "Adadelta": (lambda lr: tf.keras.optimizers.Adadelta(lr), 1.0, 1.0, 1.0),
+    "Adam": (lambda lr: tf.keras.optimizers.Adam(lr), 1e-2, 0.3, 0.1),
 }
 for _name, (_, _lr, _, _) in OPTIMIZERS.items():
     parser.add_argument(f"--lr-{_name.lower()}", type=tfcourse.positive_float, default=_lr,
                         help=f"{_name} learning rate on MNIST (default {_lr:g})")
-COLOURS = dict(zip(OPTIMIZERS, ["black", "tab:blue", "tab:green", "tab:orange", "tab:red", "tab:purple", "tab:brown"]))
+COLOURS = dict(zip(OPTIMIZERS, ["black"] + [f"tab:{c}" for c in "blue green orange red purple brown".split()]))
 # surface: (f, start, its lr column in OPTIMIZERS, picture box, goal of the ranking, its meaning)
 SURFACES = {"valley": (lambda x, y: x ** 2 / 20 + 2 * y ** 2,  # steep across (y), almost flat along (x)
                        (-9.0, 1.5), 2, (-10, 2, -2, 2), 0.01, "f <= 0.01 (near the minimum)"),
@@ -56,52 +50,50 @@ def race_mnist(args, run, mnist):
                   .shuffle(len(mnist.x_train), seed=args.seed).batch(args.batch_size, drop_remainder=True))
 
     @tf.function
-    def train_epoch():
-        losses, step = tf.TensorArray(tf.float32, size=len(mnist.x_train) // args.batch_size), 0
-        for x, y in train_data:
-            batch_losses = []
-            for name, (W, b) in models.items():  # a Python loop: unrolled, one update per optimizer
-                with tf.GradientTape() as tape:
-                    logits = tf.matmul(x, W) + b
-                    loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(labels=y, logits=logits))
-                optimizers[name].apply_gradients(zip(tape.gradient(loss, [W, b]), [W, b]))
-                batch_losses.append(loss)
-            losses, step = losses.write(step, tf.stack(batch_losses)), step + 1
-        return losses.stack()  # -> (550 steps, 7 optimizers)
+    def train_step(x, y):
+        step_losses = []
+        for name, (W, b) in models.items():  # a Python loop: unrolled, one update per optimizer
+            with tf.GradientTape() as tape:
+                logits = tf.matmul(x, W) + b
+                loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(labels=y, logits=logits))
+            optimizers[name].apply_gradients(zip(tape.gradient(loss, [W, b]), [W, b]))
+            step_losses.append(loss)
+        return tf.stack(step_losses)  # -> (7,): this batch's loss for each optimizer
 
-    losses, test_accuracy = [], []
+    losses, digits = [], np.argmax(mnist.y_test, 1)
     for epoch in range(args.epochs):
-        losses.append(train_epoch().numpy())
-        run.check_finite(losses[-1].mean(), f"epoch {epoch}")
-        logits = [tf.matmul(mnist.x_test, W) + b for W, b in models.values()]  # -> 7 x (10000, 10)
-        test_accuracy.append([np.mean(np.argmax(z, 1) == np.argmax(mnist.y_test, 1)) for z in logits])
-        print(f"Iter {epoch}, Testing Accuracy " + "  ".join(f"{n} {a:.4f}" for n, a in zip(OPTIMIZERS, test_accuracy[-1])))
-    losses, test_accuracy = np.concatenate(losses), np.array(test_accuracy)  # (steps, 7), (epochs, 7)
-    fig, ax = plt.subplots(figsize=(9, 5.5))
+        losses += [train_step(x, y).numpy() for x, y in train_data]  # 550 steps of 100
+        run.check_finite(np.mean(losses), f"epoch {epoch}")
+        test_accuracy = {name: np.mean(np.argmax(tf.matmul(mnist.x_test, W) + b, 1) == digits)
+                         for name, (W, b) in models.items()}
+        print(f"Iter {epoch}, Testing Accuracy " + "  ".join(f"{n} {a:.4f}" for n, a in test_accuracy.items()))
+    losses = np.array(losses)  # -> (steps, 7 optimizers)
     window, last_epoch = max(1, min(20, len(losses) // 20)), losses[-(len(losses) // args.epochs):]
+    fig, ax = plt.subplots(figsize=(9, 5.5))
     print(f"\nRanking on MNIST after {args.epochs} epochs (lower last-epoch loss first):")
-    for rank, k in enumerate(np.argsort(last_epoch.mean(axis=0)), 1):
-        name = list(OPTIMIZERS)[k]
-        smooth = np.convolve(losses[:, k], np.ones(window) / window, mode="valid")  # mean of `window` steps
-        ax.plot(np.arange(len(smooth)) + window, smooth, color=COLOURS[name], label=f"{name} (lr {rates[name]:g})")
-        result = dict(lr=rates[name], first_steps_loss=losses[:10, k].mean(), last_epoch_loss=last_epoch[:, k].mean(),
-                      test_accuracy=test_accuracy[-1, k])
-        print(f"{rank:4d}  {name:9s} " + "  ".join(f"{key.replace('_', ' ')} {v:.4g}" for key, v in result.items()))
+    for rank, i in enumerate(np.argsort(last_epoch.mean(axis=0)), 1):
+        name = list(OPTIMIZERS)[i]
+        mean = np.convolve(losses[:, i], np.ones(window) / window, mode="valid")  # of `window` steps each
+        ax.plot(range(window, len(losses) + 1), mean, color=COLOURS[name], label=f"{name} (lr {rates[name]:g})")
+        result = dict(lr=rates[name], first_steps_loss=losses[:10, i].mean(),
+                      last_epoch_loss=last_epoch[:, i].mean(), test_accuracy=test_accuracy[name])
+        print(f"{rank:4d}  {name:9s} " + "  ".join(f"{k.replace('_', ' ')} {v:.4g}" for k, v in result.items()))
         run.record(race="mnist", rank=rank, optimizer=name, **result)
-    ax.set(xlabel="training step (log scale: the first steps are where they differ)", xscale="log", yscale="log",
-           ylabel=f"training loss (mean of {window} steps)",
+    ax.set(xlabel="training step (log scale: the first steps are where they differ)", xscale="log",
+           ylabel=f"training loss (mean of {window} steps)", yscale="log",
            title="4-3b: seven optimizers, same model (784 -> 10 softmax), same batches")
     ax.grid(alpha=0.3)
     ax.legend()  # ranked: best last-epoch loss first
     tfcourse.save_figure(fig, run.path("optimizers_mnist.png"), show=args.show)
-    return test_accuracy[-1]
+    return [float(a) for a in test_accuracy.values()]
 
 
 def race_surface(args, run, surface):
     """Every optimizer walks down the 2-D surface from the same start; draw and rank the paths."""
     f, start, column, box, goal, meaning = SURFACES[surface]
+    rates = {name: spec[column] for name, spec in OPTIMIZERS.items()}
     points = {name: tf.Variable(start, dtype=tf.float32) for name in OPTIMIZERS}
-    optimizers = {name: spec[0](spec[column]) for name, spec in OPTIMIZERS.items()}
+    optimizers = {name: OPTIMIZERS[name][0](rate) for name, rate in rates.items()}
 
     @tf.function  # 200 steps of all seven in one graph
     def walk():
@@ -119,38 +111,38 @@ def race_surface(args, run, surface):
     gx, gy = np.meshgrid(np.linspace(box[0], box[1], 200), np.linspace(box[2], box[3], 200))
     fig, ax = plt.subplots(figsize=(9, 5) if surface == "valley" else (7, 6))
     ax.contour(gx, gy, f(gx, gy), levels=30, cmap="Greys", linewidths=0.6)
-    lines = {name: ax.plot(path[:, 0], path[:, 1], "-", color=COLOURS[name], lw=1.5,
-                           label=f"{name} (lr {OPTIMIZERS[name][column]:g})")[0] for name, path in paths.items()}
+    lines = {name: ax.plot(*path.T, color=COLOURS[name], lw=1.5, label=f"{name} (lr {rates[name]:g})")[0]
+             for name, path in paths.items()}
     ax.plot(*start, "k*", markersize=12)
-    ax.set(xlim=box[:2], ylim=box[2:], xlabel="x", ylabel="y", title=f"4-3b {surface}: {SURFACE_STEPS} steps from ★")
+    ax.set(xlim=box[:2], ylim=box[2:], title=f"4-3b {surface}: f(x, y), {SURFACE_STEPS} steps from ★")
     ax.legend(loc="lower left" if surface == "saddle" else "lower right", fontsize=8)
     if not args.no_gif:  # the picture drawn step by step; its last frame shows the whole paths
-        def draw(n):
+        def draw(n):  # the first n positions of every path
             for name, path in paths.items():
-                lines[name].set_data(path[:n, 0], path[:n, 1])
-            return list(lines.values())
+                lines[name].set_data(*path[:n].T)
         frames = np.unique(np.linspace(1, max(map(len, paths.values())), 12 if args.quick else 60).astype(int))
         with tfcourse.atomic_path(run.path(f"paths_{surface}.gif")) as tmp:
-            FuncAnimation(fig, draw, frames=frames, blit=True).save(tmp, writer=PillowWriter(fps=12), dpi=70)
+            FuncAnimation(fig, draw, frames=frames).save(tmp, writer=PillowWriter(fps=12), dpi=70)
         print(f"saved animation: {run.path(f'paths_{surface}.gif')}")
     tfcourse.save_figure(fig, run.path(f"paths_{surface}.png"))
-    reached = {name: next((i for i, (x, y) in enumerate(path) if f(x, y) <= goal), None) for name, path in paths.items()}
+    final_f = {name: float(f(*path[-1])) for name, path in paths.items()}
+    reached = {name: next((i for i, v in enumerate(f(*p.T)) if v <= goal), None) for name, p in paths.items()}
+    ranked = sorted(paths, key=lambda n: (reached[n] is None, reached[n] or 0, final_f[n]))  # never: last
     print(f"\nRanking on the {surface}: steps until {meaning}, out of {SURFACE_STEPS}:")
-    for rank, name in enumerate(sorted(paths, key=lambda n: (reached[n] is None, reached[n] or 0, f(*paths[n][-1]))), 1):
+    for rank, name in enumerate(ranked, 1):
         got = f"{reached[name]:4d} steps" if reached[name] is not None else "not reached"
-        print(f"{rank:4d}  {name:9s} lr {OPTIMIZERS[name][column]:<5g} {got:>12s}   final f = {f(*paths[name][-1]):.4g}")
-        run.record(race=surface, rank=rank, optimizer=name, lr=OPTIMIZERS[name][column], steps_to_goal=reached[name],
-                   start_f=f(*start), final_f=float(f(*paths[name][-1])))
+        print(f"{rank:4d}  {name:9s} lr {rates[name]:<5g} {got:>12s}   final f = {final_f[name]:.4g}")
+        run.record(race=surface, rank=rank, optimizer=name, lr=rates[name], steps_to_goal=reached[name],
+                   start_f=f(*start), final_f=final_f[name])
 
 
 def main(argv=None):
     args = parser.parse_args(argv)
     run = tfcourse.setup(args, __file__)
-    mnist = tfcourse.load_mnist(args, one_hot=True)  # 784-vectors in [0, 1], one-hot labels
-    final_accuracy = race_mnist(args, run, mnist)  # one test accuracy per optimizer
-    race_surface(args, run, "valley")
-    race_surface(args, run, "saddle")
-    run.finish(best_test_accuracy=float(final_accuracy.max()), worst_test_accuracy=float(final_accuracy.min()))
+    accuracy = race_mnist(args, run, tfcourse.load_mnist(args, one_hot=True))  # one per optimizer
+    for surface in SURFACES:  # the valley, then the saddle
+        race_surface(args, run, surface)
+    run.finish(best_test_accuracy=max(accuracy), worst_test_accuracy=min(accuracy))
     return 0
 
 
