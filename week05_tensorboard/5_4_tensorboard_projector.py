@@ -6,32 +6,23 @@ t-SNE 画成三维点，每个点标上数字并显示成它自己的 28x28 小�
 tensorboard 包里；嵌入保存在 tf.train.Checkpoint 里；sprite 图由程序从数据生成；不再每步做
 FULL_TRACE；损失函数用 logits（视频做了两次 softmax）。
 
-The first 3000 test images become an embedding that TensorBoard's PROJECTOR panel shows in 3-D
-(PCA or t-SNE), each point labelled with its digit and drawn as its own thumbnail. Everything the
-projector reads goes into one TensorBoard run, `projector/`: metadata.tsv (the labels, one per
-line), sprite.png (the images in a 55x55 grid of 28x28 thumbnails, dark on white, made here from
-the data), projector_config.pbtxt, and a checkpoint embedding.ckpt-1 holding the embedding.
-Meanwhile the one-layer softmax network trains 1001 steps (batch 100, gradient descent 0.5),
-logging loss, accuracy, ten input images and W/b summaries, and printing every 100 steps:
+The first 3000 test images are an embedding for TensorBoard's PROJECTOR; all it reads is in one run,
+`projector/`: metadata.tsv, sprite.png (55x55 thumbnails), projector_config.pbtxt, embedding.ckpt-1.
+The softmax network trains beside it (loss, accuracy, inputs, W/b summaries), printing every 100 steps:
 
     Iter 0, Testing Accuracy= 0.4075        (teacher's saved output; Iter 1000: 0.907)
 
 Run:
-    python week05_tensorboard/5_4_tensorboard_projector.py
+    python week05_tensorboard/5_4_tensorboard_projector.py    # --quick --data synthetic: seconds
     tensorboard --logdir runs/week05_tensorboard/5_4_tensorboard_projector/latest --host 127.0.0.1
-    python week05_tensorboard/5_4_tensorboard_projector.py --quick --data synthetic
 
 Differences from the course code (TensorFlow 1.x):
-  - `tf.contrib.tensorboard.plugins.projector` is now `tensorboard.plugins.projector`; the
-    checkpoint is a `tf.train.Checkpoint` (tensor `embedding/.ATTRIBUTES/VARIABLE_VALUE`), saved
-    before training: the projector works while the network trains.
-  - The teacher traced every step (`RunOptions(trace_level=FULL_TRACE)`); that slowed each step
-    many times over and is left out. Each step is one `tf.function` call that trains and writes
-    that step's summaries; the ten input images are written once, at step 0.
+  - `tf.contrib.tensorboard.plugins.projector` is now `tensorboard.plugins.projector`; the embedding
+    is a `tf.train.Checkpoint` saved before training, so the projector works while the network trains.
+  - No `RunOptions(trace_level=FULL_TRACE)` per step (many times slower); the input images once, at step 0.
   - The loss takes the logits x W + b (the course's double softmax is fixed), so the first steps
     learn much faster than the teacher's. Old event files and checkpoints are removed first.
 """
-import math
 import os
 import shlex
 
@@ -50,7 +41,7 @@ parser.add_argument("--images", type=tfcourse.positive_int, default=3000,
 
 def make_sprite(images, path):
     """Lay 28x28 images out row by row in a square grid (the projector's sprite layout)."""
-    side = math.ceil(math.sqrt(len(images)))  # 3000 images -> 55 x 55 cells
+    side = int(np.ceil(np.sqrt(len(images))))  # 3000 images -> 55 x 55 cells
     sheet = np.ones((side * 28, side * 28), dtype=np.float32)  # white background
     for i, image in enumerate(images.reshape(-1, 28, 28)):
         row, col = divmod(i, side)
@@ -73,8 +64,7 @@ def main(argv=None):
     train_data = iter(tf.data.Dataset.from_tensor_slices((mnist.x_train, mnist.y_train))
                       .shuffle(len(mnist.x_train), seed=args.seed)
                       .repeat()  # mnist.train.next_batch goes round the data for ever
-                      .batch(args.batch_size, drop_remainder=True)
-                      .prefetch(tf.data.AUTOTUNE))
+                      .batch(args.batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE))
 
     # ## The embedding: the first image_num test images, their labels and their thumbnails
     embedding = tf.Variable(mnist.x_test[:image_num], trainable=False, name="embedding")  # -> (3000, 784)
@@ -131,14 +121,14 @@ def main(argv=None):
     def accuracy(x, y):
         correct_prediction = tf.equal(tf.argmax(y, 1), tf.argmax(model(x)[1], 1))
         return tf.reduce_mean(tf.cast(correct_prediction, tf.float32))
+
     # ## Training loop: the teacher's `for i in range(max_steps)`, summaries at every step
     writer = tf.summary.create_file_writer(str(logdir))
     with writer.as_default():
         with tf.name_scope("input_reshape"):  # IMAGES: ten inputs, as the teacher's summary.image
             tf.summary.image("input", tf.reshape(mnist.x_train[:10], [-1, 28, 28, 1]), step=0, max_outputs=10)
         for i in range(args.steps):
-            x, y = next(train_data)
-            loss = train_step(x, y, tf.constant(i, dtype=tf.int64))  # a tensor step: traced only once
+            loss = train_step(*next(train_data), tf.constant(i, dtype=tf.int64))  # a tensor step: traced once
             if i % 100 == 0 or i == args.steps - 1:
                 run.check_finite(loss, f"step {i}")
                 acc = float(accuracy(mnist.x_test, mnist.y_test))
@@ -150,7 +140,8 @@ def main(argv=None):
 
     print(f"projector files in {logdir}: metadata.tsv ({image_num} labels), sprite.png "
           f"({side}x{side} thumbnails), projector_config.pbtxt, {os.path.basename(checkpoint_path)}.*")
-    print(f"open it (then PROJECTOR; 'Color by' label):  tensorboard --logdir {shlex.quote(str(run.out))} --host 127.0.0.1")
+    print(f"open it (then PROJECTOR; 'Color by' label):\n"
+          f"tensorboard --logdir {shlex.quote(str(run.out))} --host 127.0.0.1")
     run.finish(test_accuracy=acc)
     return 0
 
