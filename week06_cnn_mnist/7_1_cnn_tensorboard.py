@@ -5,11 +5,9 @@
 variable_summaries 记录每个权值和偏置的均值、标准差、最大值、最小值和直方图。与视频的不同：TF2 的 tf.summary 代替
 FileWriter + merged；variable_summaries 每 10 次写一次（TF2 的直方图对 320 万个 fc1 权值很慢）；损失用 logits 计算。
 
-The 6-1 network in name scopes (TensorBoard's GRAPHS tab shows them), 1001 iterations of 100
-images, keep_prob 0.5. Each iteration writes the loss and accuracy of the training batch (the
-step's own, dropout on, as `sess.run([merged, train_step])`) to `logs/train` and of a test batch to
-`logs/test`; every --histogram-every iterations `variable_summaries` of each weight and bias.
-Every 100 iterations and after the last it prints (training accuracy on the first 10000 images):
+The 6-1 network in name scopes (the GRAPHS tab shows them). Each iteration logs the loss and accuracy
+of its training batch (dropout on, as `sess.run([merged, train_step])`) to `logs/train` and of a test
+batch to `logs/test`; every 100 and after the last it prints (training accuracy: first 10000 images):
 
     Iter 1000, Testing Accuracy= 0.9629, Training Accuracy= 0.9602     (teacher's saved output)
 
@@ -19,14 +17,13 @@ Every 100 iterations and after the last it prints (training accuracy on the firs
 Differences from the course code (TensorFlow 1.x):
   - `FileWriter` + `merged` + `sess.run(merged, feed_dict)` become `tf.summary.create_file_writer`
     and `tf.summary.scalar` in the `tf.function` step; `tf.summary.graph` writes the step's graph.
-  - variable_summaries every 10 iterations, not every one: TF2's histogram buckets the 3.2M fc1
-    weights through a one-hot matrix, ~0.4 s of CPU each time. The loss is on the logits.
+  - The loss is on the logits. variable_summaries every 10 iterations, not every one: TF2's histogram
+    buckets the 3.2M fc1 weights through a one-hot matrix, ~0.4 s of CPU each time.
 """
-import tfcourse  # quiet TensorFlow import, shared flags, MNIST
-import tensorflow as tf
-
 import shlex
 
+import tfcourse  # quiet TensorFlow import, shared flags, MNIST
+import tensorflow as tf
 from tfcourse.summaries import variable_summaries  # the course's: mean, stddev, max, min, histogram
 
 parser = tfcourse.make_parser(__doc__, steps=1001, batch_size=100, lr=1e-4, mnist=True, quick=dict(steps=11))
@@ -89,7 +86,6 @@ def main(argv=None):
         return loss, accuracy
 
     # ## Summaries: one writer per folder, the course's logs/train and logs/test
-    logs = run.out / "logs"
     train_writer = tf.summary.create_file_writer(str(run.path("logs", "train")))
     test_writer = tf.summary.create_file_writer(str(run.path("logs", "test")))
     optimizer = tf.keras.optimizers.Adam(learning_rate=args.lr)
@@ -122,13 +118,9 @@ def main(argv=None):
                 with tf.name_scope(var.name.split(":")[0]):  # -> fc1/W_fc1/summaries/histogram, ...
                     variable_summaries(var)
 
-    @tf.function
-    def count_correct(x, y):
-        return loss_and_accuracy(x, y, 1.0)[1] * tf.cast(tf.shape(x)[0], tf.float32)
-
-    def accuracy_on(images, labels):
+    def accuracy_on(images, labels):  # eagerly, in batches of 1000: a few big ops, nothing to trace
         data = tf.data.Dataset.from_tensor_slices((images, labels)).batch(1000)
-        return sum(float(count_correct(x, y)) for x, y in data) / len(images)
+        return sum(float(loss_and_accuracy(x, y, 1.0)[1]) * len(x) for x, y in data) / len(images)
 
     with train_writer.as_default():  # TensorBoard's GRAPHS tab: the graph of one training step
         tf.summary.graph(train_step.get_concrete_function().graph)
@@ -149,8 +141,7 @@ def main(argv=None):
             run.record(step=i, test_accuracy=test_acc, train_accuracy=train_acc, loss=float(loss))
     for writer in (train_writer, test_writer):
         writer.close()  # flushes the last events to disk
-    print(f"TensorBoard logs in {logs}; view them with:\n"
-          f"tensorboard --logdir {shlex.quote(str(logs))} --host 127.0.0.1")
+    print(f"view the logs with:\ntensorboard --logdir {shlex.quote(str(run.path('logs')))} --host 127.0.0.1")
     run.finish(test_accuracy=test_acc, train_accuracy=train_acc)
     return 0
 
