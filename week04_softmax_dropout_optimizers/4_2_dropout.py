@@ -22,7 +22,7 @@ Differences from the course code (TensorFlow 1.x):
     gradients are larger, so without dropout the network fits the training set sooner.
   - No placeholder/feed_dict for keep_prob: `tf.nn.dropout(h, rate=1 - keep_prob)` runs only when
     the model is called with `training=True`.
-  - Batches come from `tf.data`; one `tf.function` runs a whole epoch, as in 3-2.
+  - Batches come from `tf.data` (its autotuner off, as in 5-1); one `tf.function` runs a whole epoch.
 """
 import json
 
@@ -59,9 +59,11 @@ def train(args, run, mnist, keep_prob):
     """Train one network with `keep_prob`; print the lesson's line per epoch; return the history."""
     model, variables = build_model(keep_prob, args.seed)
     optimizer = tf.keras.optimizers.SGD(learning_rate=args.lr)
+    options = tf.data.Options()
+    options.autotune.enabled = False  # on 2 cores its tuning stalled some epochs (bench/README.md)
     train_data = (tf.data.Dataset.from_tensor_slices((mnist.x_train, mnist.y_train))
                   .shuffle(len(mnist.x_train), seed=args.seed)
-                  .batch(args.batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE))  # 550 of 100
+                  .batch(args.batch_size, drop_remainder=True).prefetch(1).with_options(options))  # 550 of 100
 
     @tf.function
     def train_epoch():
