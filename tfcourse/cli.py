@@ -240,7 +240,7 @@ class Run:
 
     def _restore_streams(self):
         if self.streams:
-            log = getattr(sys.stdout, "log", None)
+            log = sys.stdout.log if isinstance(sys.stdout, _Tee) else None
             sys.stdout, sys.stderr = self.streams
             self.streams = None
             if log is not None:
