@@ -73,9 +73,9 @@ def epoch_runner(train_step, x, y, batch_size):
 def lesson_epoch(train_step, x, y, batch_size, seed=0, autotune=True):
     """The lessons' own plain loop, for the benches' "lesson" rows (not a variant): a tf.data
     pipeline iterated inside one tf.function epoch, as 3-2, 4-x, 5-1 and 8-1 write it.
-    autotune=False: the same pipeline with `tf.data.Options().autotune.enabled = False`."""
+    autotune=False: as 4-2 and 5-1 write it, `prefetch(1)` and `autotune.enabled = False`."""
     train_data = (tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x), seed=seed)
-                  .batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE))
+                  .batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE if autotune else 1))
     if not autotune:
         options = tf.data.Options()
         options.autotune.enabled = False
