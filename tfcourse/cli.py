@@ -1,17 +1,14 @@
 """The shared flags, the run folder and its record, and the clean-error wrapper of every lesson.
 
-    parser = tfcourse.make_parser(__doc__, epochs=21, batch_size=100, lr=0.2, mnist=True,
-                                  quick=dict(epochs=2))   # --quick changes defaults; typed flags win
-    run = tfcourse.setup(args, __file__)   # devices, seed, runs/<week>/<lesson>/<date-time>/
-    run.record(epoch=epoch, test_accuracy=acc)    # one progress point, saved at once
-    run.finish(test_accuracy=acc)                 # the one end-of-run line
-    tfcourse.run_main(main)                       # a CourseError becomes one message, no traceback
-
-`latest` beside the run folders names the newest finished run; `--out DIR` picks the folder
-instead, and a lock refuses a second run into it.
+    parser = tfcourse.make_parser(__doc__, epochs=21, lr=0.2, mnist=True, quick=dict(epochs=2))
+    run = tfcourse.setup(args, __file__)        # devices, seed, runs/<week>/<lesson>/<date-time>/
+    run.record(epoch=epoch, test_accuracy=acc)  # one progress point, saved to metrics.json at once
+    run.finish(test_accuracy=acc)               # the one end-of-run line
+    tfcourse.run_main(main)                     # a CourseError becomes one message, no traceback
 """
 import argparse
 import atexit
+import contextlib
 import dataclasses
 import json
 import math
@@ -52,8 +49,7 @@ probability = _number(float, lambda v: 0 < v <= 1, "a number in (0, 1]")
 
 
 class CourseParser(argparse.ArgumentParser):
-    """argparse with the one `--quick` rule: `quick_defaults` replace the lesson's defaults, and
-    only those; a flag the learner types always wins."""
+    """The one `--quick` rule: `quick_defaults` replace the lesson's defaults; typed flags still win."""
 
     quick_defaults = {}
 
@@ -70,11 +66,7 @@ class CourseParser(argparse.ArgumentParser):
 
 
 def make_parser(doc, *, epochs=None, steps=None, batch_size=None, lr=None, mnist=False, quick=None):
-    """A parser with the shared flags; `doc` (the lesson's docstring) is its --help text.
-
-    --epochs/--steps/--batch-size/--lr appear when the lesson gives its default for them, the
-    MNIST flags with `mnist=True`; `quick` holds the defaults of `--quick`, e.g. dict(epochs=2).
-    """
+    """The shared flags, with `doc` as --help; --epochs/--steps/--batch-size/--lr where a default is given."""
     first, _, rest = (doc or "").strip().partition("\n")
     parser = CourseParser(description=first or None, epilog=rest.strip() or None,
                           formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -109,8 +101,6 @@ def make_parser(doc, *, epochs=None, steps=None, batch_size=None, lr=None, mnist
     add_device_flags(parser)
     return parser
 
-
-# ---------------------------------------------------------------- the run folder and its record
 
 def runs_folder(script):
     """runs/<week>/<lesson>/ for a lesson script (a path, or 'week08_.../8_1_saver_save.py')."""
@@ -164,9 +154,7 @@ class _Tee:
 def _plain(value):
     """A number JSON can hold: tensors and NumPy scalars become float or int."""
     value = value.numpy() if hasattr(value, "numpy") else value
-    if isinstance(value, (np.integer, np.bool_)):
-        return int(value)
-    return float(value) if isinstance(value, (float, np.floating, np.ndarray)) else value
+    return value.item() if isinstance(value, (np.generic, np.ndarray)) else value
 
 
 @dataclasses.dataclass
@@ -204,14 +192,13 @@ class Run:
 
     def finish(self, **final):
         """Print the one end-of-run line (lesson, device, time, final metric, data) and save it."""
-        seconds = time.perf_counter() - self.started
+        seconds, final = time.perf_counter() - self.started, {k: _plain(v) for k, v in final.items()}
         metrics = "".join(f" | {name.replace('_', ' ')} {f'{v:.4f}' if isinstance(v, float) else v}"
                           for name, v in final.items())
         data = "SYNTHETIC (drawn stand-in, not the real data set)" if self.synthetic else getattr(self.args, "data", None)
         print(f"完成 Done: lesson {self.lesson} | {self.device} | {seconds:.1f} s{metrics}"
               + (f" | data {data}" if data else ""))  # lessons without a data set (week 2) say none
-        self.record_data.update(status="finished", seconds=round(seconds, 2),
-                                final={k: _plain(v) for k, v in final.items()})
+        self.record_data.update(status="finished", seconds=round(seconds, 2), final=final)
         self.save()
         print(f"run folder: {self.out}")
 
@@ -247,19 +234,6 @@ class Run:
                 log.close()
 
 
-def _lock_owner(lock):
-    """The process id in a lock file while that process lives, else None."""
-    try:
-        pid = int(lock.read_text().strip() or 0)
-        if pid and pid != os.getpid():
-            os.kill(pid, 0)  # raises ProcessLookupError when that run is gone
-    except PermissionError:
-        return pid  # alive, another user's
-    except (OSError, ValueError):
-        return None
-    return pid or None
-
-
 def _take_lock(out):
     """out/.lock holding our process id; a lock left by a run that is gone is taken over."""
     lock = out / ".lock"
@@ -269,8 +243,12 @@ def _take_lock(out):
                 handle.write(str(os.getpid()))
             return lock
         except FileExistsError:
-            pid = _lock_owner(lock)
-            if pid is None:
+            try:
+                pid = int(lock.read_text().strip())
+                os.kill(pid, 0)  # raises ProcessLookupError when that run is gone
+            except PermissionError:
+                pass  # alive, another user's
+            except (OSError, ValueError):
                 lock.unlink(missing_ok=True)
                 continue
             raise CourseError(f"Another run (process {pid}) is writing to {out}.\n"
@@ -288,11 +266,8 @@ _current = []  # the Run of this process, closed by run_main (or at exit)
 
 
 def setup(args, script, *, needs_mb=50):
-    """Apply the device flags, seed every random generator, make the run folder; return a `Run`.
-
-    The folder is checked before any work (writable, `needs_mb` MB free); what the run prints
-    goes to log.txt, and metrics.json holds its flags, versions and progress.
-    """
+    """Apply the device flags, seed every generator, make and check the run folder (writable,
+    `needs_mb` MB free), tee what is printed to log.txt; return the `Run`."""
     from tfcourse.devices import apply_device_flags
     from tfcourse.tools.lessons import read_header
     import keras
@@ -314,11 +289,9 @@ def setup(args, script, *, needs_mb=50):
             stamp, owned = runs_folder(script) / time.strftime("%Y%m%d-%H%M%S"), True
             for n in range(1000):  # two runs started in the same second get -1, -2, ...
                 out = stamp.with_name(f"{stamp.name}-{n}") if n else stamp
-                try:
+                with contextlib.suppress(FileExistsError):
                     out.mkdir(parents=True)
                     break
-                except FileExistsError:
-                    continue
         lock = _take_lock(out)
         free_mb = shutil.disk_usage(out).free / 2**20
     except OSError as error:
