@@ -1,12 +1,8 @@
-"""tfcourse — the small shared helper behind every lesson of tf-course-companion: plumbing only.
+"""tfcourse — the shared plumbing of every lesson: MNIST, downloads, flags, devices, the run folder,
+files written whole, plots. Nothing a lesson teaches (a model, a loop, an optimizer) is here.
 
     import tfcourse          # first: it quiets TensorFlow's C++ start-up lines
     import tensorflow as tf
-
-What lives here: MNIST loading (`load_mnist`), downloads (`download`, `extract_tar`), the shared
-flags and the run folder (`make_parser`, `setup`, `run_main`, `latest_run`), files written whole
-(`atomic_write`, `atomic_path`), plots saved as PNG (`save_figure`) and the learner's commands
-(`python -m tfcourse lessons`). Nothing a lesson teaches (a model, a loop, an optimizer) is here.
 
 Attributes load on first use, so `python -m tfcourse lessons` starts without TensorFlow.
 """
@@ -17,8 +13,7 @@ from tfcourse._quiet import quiet_tensorflow_imports
 
 quiet_tensorflow_imports()  # the lesson's `import tensorflow` on the next line starts silently
 
-# `tfcourse.download` names the function, not its module (imported first, so that later imports
-# of the submodule do not rebind the name). No TensorFlow in there.
+# Imported now, so that `tfcourse.download` stays the function, not its submodule. No TensorFlow in it.
 from tfcourse.download import DownloadError, download, extract_tar  # noqa: E402
 
 _WHERE = {

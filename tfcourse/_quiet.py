@@ -1,10 +1,9 @@
 """Silence the C++ start-up lines TensorFlow writes straight to file descriptor 2.
 
-TF 2.21 prints absl/oneDNN/CUDA lines ("oneDNN custom operations are on", "Could not find cuda
-drivers", "failed call to cuInit") before Python's logging exists, so no environment variable hides
-them all. We point fd 2 at a temporary file while TensorFlow imports and while it first looks for
-devices, and replay what was written only if something went wrong. `TF_ENABLE_ONEDNN_OPTS` is left
-alone on purpose: turning oneDNN off makes the CNN lessons about 2.7x slower on a CPU.
+TF 2.21 prints oneDNN/CUDA lines ("Could not find cuda drivers", ...) before Python's logging
+exists, so no environment variable hides them all: fd 2 goes to a scratch file while TensorFlow
+imports and first looks for devices, replayed only on an error. oneDNN stays on: off, the CNN
+lessons are about 2.7x slower on a CPU.
 """
 import contextlib
 import os
@@ -43,9 +42,8 @@ def quiet_stderr():
 
 
 class _QuietImports:
-    """A meta-path finder: the first import of tensorflow or keras runs inside `quiet_stderr`, so
-    `import tfcourse` stays cheap (no TensorFlow for `python -m tfcourse ...`) while a lesson's own
-    `import tensorflow as tf` on the next line is still silent."""
+    """The first import of tensorflow or keras runs inside `quiet_stderr`: the lesson's own import is
+    silent while `import tfcourse` itself stays cheap (no TensorFlow)."""
 
     def find_spec(self, name, path=None, target=None):
         if name not in ("tensorflow", "keras"):

@@ -1,7 +1,5 @@
-"""Device flags shared by every script: --device, --gpus, --memory-growth, --memory-limit, --threads,
---logical-cpus. `apply_device_flags` applies them before TensorFlow creates its devices and turns
-any mistake into one message (exit 2) instead of a CUDA stack trace.
-"""
+"""The device flags of every lesson, applied before TensorFlow creates its devices; a mistake is
+one message (exit 2), not a CUDA stack trace."""
 import tensorflow as tf
 
 from tfcourse._quiet import quiet_stderr

@@ -1,11 +1,9 @@
-"""The one exception type a lesson shows to a learner as a clear message (no traceback)."""
+"""The one exception a lesson shows to a learner as a clear message (no traceback)."""
 
 
 class CourseError(Exception):
-    """Something the learner can fix: the message says what went wrong and what to do.
-
-    `run_main` prints it as one message and exits with `exit_code` (1 unless set).
-    """
+    """Something the learner can fix: what went wrong and the remedy. `run_main` prints it and exits
+    with `exit_code` (1 unless set)."""
 
     exit_code = 1
 

@@ -1,11 +1,8 @@
-"""Writing files so that a crash, a full disk or Ctrl-C never leaves half a file behind.
+"""Files and folders written whole: a crash, a full disk or Ctrl-C never leaves half of one behind.
 
-    atomic_write(path, text_or_bytes)          # a small file in one call
-    with atomic_path(path) as tmp:             # anything that writes to a path (TF writers, savefig)
-        tf.io.TFRecordWriter(str(tmp)) ...     # a file, or a whole folder (SavedModel, checkpoints)
-
-The data goes to a temporary name beside the target and is renamed over it only when complete;
-on any error the temporary file or folder is removed and the old target is left as it was.
+    atomic_write(path, text_or_bytes)
+    with atomic_path(path) as tmp:        # a file or a folder (TFRecordWriter, SavedModel, savefig)
+        ...                               # renamed to `path` only if the block ends without error
 """
 import contextlib
 import os
@@ -15,7 +12,7 @@ from pathlib import Path
 
 @contextlib.contextmanager
 def atomic_path(path):
-    """Yield a temporary path beside `path`; rename it to `path` when the block ends without error."""
+    """A temporary path beside `path`, renamed to it at the end; removed on error (the old target stays)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}{path.suffix}")

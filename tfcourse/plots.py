@@ -1,9 +1,7 @@
-"""Plots are saved as PNG (works headless); --show also opens a window.
+"""Plots saved as PNG (headless; --show also opens a window), with Chinese drawn as characters.
 
-Chinese in pictures, in one place: `save_figure` (and `use_cjk_font`, `label`) give matplotlib an
-installed Chinese font as a fallback behind its usual font, so Chinese labels and file names draw
-as characters, not boxes. Without such a font `label("准确率", "accuracy")` gives the English text,
-and one note says how to install a font.
+An installed Chinese font goes behind matplotlib's usual one, so Chinese labels do not draw as boxes;
+without one, `label("准确率", "accuracy")` gives the English and one note says how to get a font.
 """
 import shutil
 import subprocess
@@ -20,8 +18,7 @@ CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Source H
 INSTALL_HINT = ("install a Chinese font, e.g. `sudo apt install fonts-noto-cjk` (Debian/Ubuntu/WSL2) or "
                 "`sudo dnf install google-noto-sans-cjk-fonts` (Fedora); Windows (Microsoft YaHei) and "
                 "macOS (PingFang SC) have one")
-_found = []  # [font name or None], looked up once per process
-_noted = []  # [True] once the no-font note was printed
+_found, _noted = [], []  # [font name or None] once looked up; [True] once the no-font note was printed
 
 
 def _fontconfig_files():
@@ -53,12 +50,8 @@ def cjk_font():
 
 
 def use_cjk_font(fig=None):
-    """Draw Chinese with an installed CJK font from now on (and in `fig`'s existing texts).
-
-    The font goes into `font.family` behind "sans-serif", so matplotlib (3.6+) takes each missing
-    glyph from it while Latin text keeps the usual font. Without one, say once how to get one.
-    Returns the font's name or None.
-    """
+    """Put an installed CJK font behind "sans-serif" (matplotlib 3.6+ takes each missing glyph from
+    it), also in `fig`'s existing texts; return its name, or None after saying once how to get one."""
     import matplotlib
     name = cjk_font()
     family = matplotlib.rcParams["font.family"]
@@ -84,7 +77,7 @@ def label(chinese, english=None):
 
 
 def save_figure(fig, path, show=False):
-    """Save `fig` to `path` (PNG), print where it went, and show it when asked. Returns the path."""
+    """Save `fig` to `path` (PNG) whole, say where, and show it when asked; return the path."""
     import matplotlib.pyplot as plt
     path = Path(path)
     use_cjk_font(fig)

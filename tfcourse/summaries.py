@@ -1,29 +1,14 @@
-"""The course's `variable_summaries` (lessons 5-3, 5-4, 7-1), written once.
+"""The course's `variable_summaries` (lessons 5-3, 5-4, 7-1), written once with TF2 summaries.
 
-    from tfcourse.summaries import variable_summaries
-
-    with writer.as_default():
-        with tf.name_scope("layer"):
-            with tf.name_scope("weights"):
-                variable_summaries(W, step=epoch)   # -> layer/weights/summaries/mean, ...
-
-The teacher's TF1 function added five summary ops under a `summaries` name scope; this is the same
-thing with TF2 summaries, which write at once to the default writer (inside `writer.as_default()`,
-eagerly or inside a `tf.function`).
+    with writer.as_default(), tf.name_scope("layer"), tf.name_scope("weights"):
+        variable_summaries(W, step=epoch)   # -> layer/weights/summaries/mean, stddev, max, min, histogram
 """
 import tensorflow as tf
 
 
 def variable_summaries(var, step=None):
-    """Write mean, stddev, max, min (scalars) and a histogram of `var` under `summaries/`.
-
-    var:  a tf.Variable or tensor (any shape).
-    step: the summary step (int or int64 tensor); None uses the writer's default step, as set by
-          `writer.as_default(step=...)` or `tf.summary.experimental.set_step`.
-    Tags are `<enclosing name scopes>/summaries/{mean,stddev,max,min,histogram}`, as in the course:
-    open the scope that names the variable (`with tf.name_scope("W_fc1"):`) before calling.
-    Returns nothing; with no default writer the calls write nothing (TF2 summary behaviour).
-    """
+    """Write mean, stddev, max, min and a histogram of `var` to the default writer, as the teacher's
+    TF1 function did; `step=None` uses the writer's default step. Without a writer nothing is written."""
     with tf.name_scope("summaries"):
         mean = tf.reduce_mean(var)
         tf.summary.scalar("mean", mean, step=step)  # 平均值

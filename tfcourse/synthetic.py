@@ -1,13 +1,12 @@
-"""Synthetic stand-in digits (`--data synthetic`, and the offline tests): MNIST-shaped, learnable.
-
-Each digit 0-9 is a few pen strokes, drawn with its own jitter, thickness, slant, rotation, scale,
-shift and noise, so a classifier must generalise. Same seed, same images.
-"""
+"""Stand-in digits for `--data synthetic` and the tests: pen strokes per digit, each drawn with its
+own jitter, thickness, slant, rotation, scale, shift and noise, so a classifier must generalise.
+Same seed, same images."""
 import functools
 import math
 
 import numpy as np
 from PIL import Image, ImageDraw
+
 
 def _arc(cx, cy, rx, ry, start, end, n=14):
     return [(cx + rx * math.cos(math.radians(a)), cy + ry * math.sin(math.radians(a)))

@@ -1,8 +1,7 @@
 """A TFRecord file checked whole before a lesson trains on it (9-2's shards, 10-2's files).
 
-Each record is framed as 8 bytes of length, 4 of its CRC, the data, 4 of the data's CRC.
-TFRecordDataset checks the CRCs (a flipped byte raises DataLossError), but it quietly drops a last
-record that is cut short; so the framed bytes are also added up and compared with the file's size.
+TFRecordDataset checks each record's CRCs, but quietly drops a last record that is cut short: so
+the framed bytes are also added up and compared with the file's size.
 """
 import re
 from pathlib import Path
@@ -13,12 +12,9 @@ FRAME = 16  # bytes around each record's data: length (8) + CRC (4) + data CRC (
 
 
 def check_tfrecord(path, remedy, features=None, allow_empty=False):
-    """Read every record of `path` once and return how many there are.
-
-    A missing, damaged, truncated or empty (unless `allow_empty`) file raises a CourseError naming
-    the file, the byte and the good records before it, ending with `remedy` (the command that
-    writes the file). With `features` (a tf.io.parse_example spec) the first record must parse.
-    """
+    """Read every record of `path` once; return how many there are. A missing, damaged, truncated or
+    empty file raises a CourseError naming the byte, ending with `remedy` (the command that writes
+    it). With `features` (a tf.io.parse_example spec) the first record must parse."""
     import tensorflow as tf
     path = Path(path)
     if not path.is_file():
