@@ -1,9 +1,7 @@
-"""The one download function of the project, and safe extraction of downloaded archives.
+"""The project's one download function, and safe extraction of downloaded archives.
 
-`download(urls, dest, ...)` tries each URL (retries, resumes `dest.part` with an HTTP Range
-request, shows progress), checks size, checksum and content, and only then renames `dest.part` to
-`dest`: a file at `dest` is always complete and verified. If every URL fails, `DownloadError`
-names each URL with its error and the path where the learner can put the file by hand.
+A file at `dest` is always complete and verified: it is fetched into `dest.part` (resumed with an HTTP
+Range request) and renamed only once its size, checksum and content are checked.
 """
 import hashlib
 import os
@@ -17,17 +15,13 @@ import requests
 from tfcourse.errors import CourseError
 from tfcourse.files import atomic_path
 
-CHUNK = 1 << 14  # small blocks: a cut connection loses little, a resume starts close
-TIMEOUT = 30  # seconds without an answer
-
-
 class DownloadError(CourseError):
     """No URL gave a verified file."""
 
 
 def keras_dir(name):
     """$KERAS_HOME/<name>, else ~/.keras/<name>: where Keras itself keeps its downloads."""
-    return Path(os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")) / name
+    return Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras") / name
 
 
 def file_digest(path, algorithm):
@@ -61,7 +55,7 @@ def _fetch(url, part, quiet):
     """Fetch `url` into `part`, resuming from its current size. Raises on any failure."""
     have = part.stat().st_size if part.exists() else 0
     headers = {"Range": f"bytes={have}-"} if have else {}
-    with requests.get(url, stream=True, timeout=TIMEOUT, headers=headers) as response:
+    with requests.get(url, stream=True, timeout=30, headers=headers) as response:  # 30 s without an answer
         if have and response.status_code == 416:  # we already have every byte
             return
         response.raise_for_status()
@@ -72,7 +66,7 @@ def _fetch(url, part, quiet):
         done, start, shown = have, time.monotonic(), 0.0
         with open(part, "ab" if have else "wb") as handle:
             try:
-                for block in response.iter_content(CHUNK):
+                for block in response.iter_content(1 << 14):  # small: a cut loses little, resumes close
                     handle.write(block)
                     done += len(block)
                     if not quiet and (time.monotonic() - shown > 0.25 or done == expected):
@@ -89,11 +83,11 @@ def _fetch(url, part, quiet):
 
 def download(urls, dest, *, size=None, sha256=None, md5=None, verify=None, what=None,
              retries=3, backoff=1.0, quiet=False):
-    """Download the first URL that gives a verified file to `dest`; return `dest`.
+    """Download the first of `urls` (one or a list) that gives a verified file to `dest`; return `dest`.
 
-    urls: one URL or a list, tried in order. size/sha256/md5: what the file must match;
-    verify(path): a content check that raises ValueError. A verified `dest` is reused without
-    the network; a damaged one is deleted (and said so) and downloaded again.
+    size/sha256/md5: what the file must match; verify(path): a content check that raises ValueError.
+    A verified `dest` is reused without the network; a damaged one is deleted, with a note.
+    If every URL fails, DownloadError names each with its error, and where to put the file by hand.
     """
     urls, dest = [urls] if isinstance(urls, str) else urls, Path(dest)
     what = what or dest.name
@@ -139,23 +133,21 @@ def download(urls, dest, *, size=None, sha256=None, md5=None, verify=None, what=
 
 
 def extract_tar(archive, dest):
-    """Extract a .tar/.tgz into folder `dest`; return `dest`. Members with absolute paths or `..`
-    are refused by name, links pointing outside by tarfile's 'data' filter; `dest` appears whole
-    or not at all."""
+    """Extract a .tar/.tgz into folder `dest`, which appears whole or not at all; return `dest`.
+    Members with absolute paths or `..` are refused by name, links pointing outside by the 'data' filter."""
     archive, dest = Path(archive), Path(dest)
+    remedy = "Delete it and download it again."
     try:
         with tarfile.open(archive) as tar:
             for name in tar.getnames():
                 if name.startswith(("/", "\\")) or ".." in Path(name).parts:
-                    raise CourseError(f"Refusing to extract {archive}: member {name!r} points outside "
-                                      f"the target folder. The archive is not the expected one; delete it "
-                                      f"and download it again.")
+                    raise CourseError(f"Refusing to extract {archive}: member {name!r} points outside the "
+                                      f"target folder. It is not the expected archive. {remedy}")
             with atomic_path(dest) as staging:
                 staging.mkdir()
                 tar.extractall(staging, filter="data")
     except tarfile.FilterError as error:
-        raise CourseError(f"Refusing to extract {archive}: {error}. Delete it and download it again.") from None
+        raise CourseError(f"Refusing to extract {archive}: {error}. {remedy}") from None
     except (tarfile.TarError, EOFError, OSError) as error:
-        raise CourseError(f"{archive} is not a readable tar archive ({error}). "
-                          f"Delete it and download it again.") from None
+        raise CourseError(f"{archive} is not a readable tar archive ({error}). {remedy}") from None
     return dest
