@@ -1,14 +1,9 @@
-"""MNIST for every lesson: real data by default, as float32 in [0, 1].
+"""MNIST for every lesson (`tfcourse.load_mnist`): real data by default, as float32 in [0, 1].
 
-    mnist = tfcourse.load_mnist(args, one_hot=True)
-    mnist.x_train  # (55000, 784), the course's mnist.train; also .x_validation, .x_test
-
-Where the data comes from, in order:
-1. `--data-dir DIR`: the four IDX files (gzipped or not; the course's MNIST_data/) or mnist.npz;
-2. the cache shared with Keras ($KERAS_HOME/datasets, else ~/.keras/datasets): mnist.npz or
-   the IDX files, so an earlier download (ours or Keras's) is reused;
-3. a download: the mirror you name (--mirror or TFCOURSE_MIRROR) first, then Keras's mnist.npz,
-   then the IDX files from a second public mirror.
+Where it comes from, in order: `--data-dir DIR` (the four IDX files, gzipped or not, as in the
+course's MNIST_data/, or mnist.npz); the cache shared with Keras ($KERAS_HOME/datasets, else
+~/.keras/datasets), so an earlier download (ours or Keras's) is reused; a download from the mirror you
+name (--mirror or TFCOURSE_MIRROR), then Keras's mnist.npz, then the IDX files from a public mirror.
 The content is checked (IDX magic numbers, counts and MD5 of the decompressed bytes; the sha256 of
 mnist.npz). `--data synthetic` gives drawn stand-in digits instead, and says so; never a fallback.
 """
@@ -35,8 +30,6 @@ IDX_FILES = {
     "t10k-images-idx3-ubyte": (2051, 10000, "2646ac647ad5339dbf082846283269ea"),
     "t10k-labels-idx1-ubyte": (2049, 10000, "27ae3e4e09519cfbb04c329615203637"),
 }
-VALIDATION_SIZE = 5000  # the course's input_data: the first 5000 training images are validation
-QUICK_SIZES = (5000, 500, 1000)  # train, validation, test in --quick mode
 DOWNLOAD_BACKOFF = 1.0  # seconds before a retry (times the attempt number)
 
 
@@ -61,8 +54,7 @@ def keras_cache_dir():
 
 
 def parse_idx(raw, name="IDX file"):
-    """IDX bytes -> uint8 array. Checks the header and the length, and for the four MNIST files
-    (known by `name`) magic, count and MD5. Raises ValueError naming the file."""
+    """IDX bytes -> uint8 array, or a ValueError naming the file. MNIST's four files are known by name."""
     magic = int.from_bytes(raw[:4], "big")
     if magic not in (2049, 2051):  # uint8 labels (1 dimension) or images (3)
         raise ValueError(f"{name} is not an MNIST IDX file (magic number {magic}, expected 2051 or 2049)")
@@ -123,8 +115,8 @@ def read_npz(path):
 def _from_folder(folder):
     """Arrays from --data-dir (IDX files or mnist.npz), or a CourseError saying what is wrong."""
     folder = Path(folder)
-    folder, npz = (folder.parent, folder) if folder.suffix == ".npz" and folder.is_file() else \
-        (folder, folder / NPZ_NAME)
+    npz = folder if folder.suffix == ".npz" and folder.is_file() else folder / NPZ_NAME
+    folder = npz.parent
     if not folder.is_dir():
         raise CourseError(f"--data-dir {folder}: no such folder.\n"
                           f"Remedy: name the folder that holds the four MNIST files "
@@ -147,11 +139,7 @@ def _from_folder(folder):
 
 
 def _from_cache_or_mirrors(cache, mirror):
-    """mnist.npz or the IDX files: in the cache, else from each mirror in turn, into the cache.
-
-    `download` reuses a verified file there without the network, and deletes a damaged one (and
-    says so), so that it is downloaded again instead of failing every run.
-    """
+    """mnist.npz or the IDX files: in the cache, else from each mirror in turn, into the cache."""
     def npz(urls):
         path = download(urls, cache / NPZ_NAME, sha256=NPZ_SHA256, what="MNIST (mnist.npz)",
                         retries=2, backoff=DOWNLOAD_BACKOFF)
@@ -160,14 +148,16 @@ def _from_cache_or_mirrors(cache, mirror):
     def idx(bases):
         arrays = []  # filled by the content check, which reads each file anyway
         for stem in IDX_FILES:
-            download([base + stem + ".gz" for base in bases], _find_idx(folder, stem) or folder / (stem + ".gz"),
+            dest = _find_idx(folder, stem) or folder / (stem + ".gz")
+            download([base + stem + ".gz" for base in bases], dest,
                      verify=lambda path, name=stem + ".gz": arrays.append(read_idx(path, name)),
                      what=f"MNIST ({stem}.gz)", retries=2, backoff=DOWNLOAD_BACKOFF)
         return tuple(arrays), f"MNIST (IDX files in {folder})"
 
     folder, base, failures = cache / "mnist", [mirror.rstrip("/") + "/"] if mirror else [], []
     for fetch, urls in [(npz, []), (idx, []),  # no URL: only what is in the cache already
-                        (npz, [u + NPZ_NAME for u in base]), (idx, base), (npz, NPZ_URLS), (idx, IDX_MIRRORS)]:
+                        (npz, [u + NPZ_NAME for u in base]), (idx, base),
+                        (npz, NPZ_URLS), (idx, IDX_MIRRORS)]:
         try:
             return fetch(urls)
         except DownloadError as error:
@@ -185,18 +175,16 @@ def _from_cache_or_mirrors(cache, mirror):
 
 
 def load_mnist(args=None, *, data=None, data_dir=None, mirror=None, seed=None, quick=None,
-               one_hot=False, flatten=True, validation_size=VALIDATION_SIZE, verbose=True):
-    """Load MNIST (or, when asked by name, synthetic digits) as float32 in [0, 1].
-
-    `args` supplies --data, --data-dir, --mirror, --seed, --quick and --batch-size; keywords
-    override them. Labels are integers, or one-hot float32 rows with `one_hot=True`. Images are
-    784-vectors, or 28x28x1 with `flatten=False`. The first `validation_size` training images are
-    validation, the rest train (55000), as in the course.
+               one_hot=False, flatten=True, validation_size=5000, verbose=True):
+    """MNIST, or synthetic digits when asked for by name. `args` gives --data, --data-dir, --mirror,
+    --seed, --quick and --batch-size; keywords override them. Labels are integers, or one-hot float32
+    rows with `one_hot=True`; images 784-vectors, or 28x28x1 with `flatten=False`. As in the course, the
+    first `validation_size` training images are validation, the rest (55000) train.
     """
     def pick(value, name, default=None):
         return value if value is not None else getattr(args, name, default)
     data, quick = pick(data, "data", "mnist"), pick(quick, "quick", False)
-    n_train, n_validation, n_test = QUICK_SIZES if quick else (None, None, None)  # [:None] keeps all
+    n_train, n_validation, n_test = (5000, 500, 1000) if quick else (None, None, None)  # [:None] keeps all
     if data == "synthetic":
         from tfcourse.synthetic import synthetic_digits
         validation_size = n_validation or validation_size  # drawn at the --quick sizes, no more
@@ -206,11 +194,13 @@ def load_mnist(args=None, *, data=None, data_dir=None, mirror=None, seed=None, q
         source = "SYNTHETIC stand-in digits (not MNIST)"
     elif data == "mnist":
         data_dir = pick(data_dir, "data_dir")
+        mirror = pick(mirror, "mirror") or os.environ.get("TFCOURSE_MIRROR")
         (x_train, y_train, x_test, y_test), source = _from_folder(data_dir) if data_dir is not None else \
-            _from_cache_or_mirrors(keras_cache_dir(), pick(mirror, "mirror") or os.environ.get("TFCOURSE_MIRROR"))
+            _from_cache_or_mirrors(keras_cache_dir(), mirror)
     else:
         raise CourseError(f"--data must be 'mnist' or 'synthetic', not {data!r}.")
-    x_validation, y_validation = x_train[:validation_size][:n_validation], y_train[:validation_size][:n_validation]
+    x_validation = x_train[:validation_size][:n_validation]
+    y_validation = y_train[:validation_size][:n_validation]
     x_train, y_train = x_train[validation_size:][:n_train], y_train[validation_size:][:n_train]
     x_test, y_test = x_test[:n_test], y_test[:n_test]
     batch_size = getattr(args, "batch_size", None)
