@@ -22,7 +22,7 @@ Writes embeddings.npy (for 12-1), vocabulary.txt (row i: word i), tsne.png, proj
 Differences from the course code (TensorFlow 1.x):
   - No placeholder/Session: tf.Variables, Keras SGD(1.0) (it updates only the rows a batch used),
     and one `tf.function` call runs the 2000 steps between two progress lines: 0.46x the course's
-    loop; one call per step took up to 1.2x (1.6x its CPU time): bench/bench_week11_word2vec.py.
+    loop; one call per step took up to 1.2x (1.7x its CPU time): bench/bench_week11_word2vec.py.
   - generate_batch (a Python deque) becomes a tf.data pipeline: chunks of 64 center words plus
     the next chunk for the window's right edge, the pairs cut out with tf.gather.
 """
