@@ -12,7 +12,7 @@ saves each as `images/<text>.jpg`, the text being its own label. Progress as in 
     生成完毕
 
 Run:
-    python week10_captcha_tfrecord/10_1_generate_captcha.py                # 10000 pictures, ~1 min
+    python week10_captcha_tfrecord/10_1_generate_captcha.py                # 10000 pictures, 25 s-2 min
     python week10_captcha_tfrecord/10_1_generate_captcha.py --count 2000 --seed 3
     python week10_captcha_tfrecord/10_1_generate_captcha.py --quick        # 300 pictures
 

@@ -14,7 +14,7 @@ and writes `train.tfrecords` and `test.tfrecords`. Each record is a tf.train.Exa
 and the progress line is the video's `>> Converting image 9500/9500`.
 
 Run:
-    python week10_captcha_tfrecord/10_2_tfrecord.py                 # 10-1's newest run, ~1 min for 10000
+    python week10_captcha_tfrecord/10_2_tfrecord.py                 # 10-1's newest run, 10-80 s for 10000
     python week10_captcha_tfrecord/10_2_tfrecord.py --data-dir my_captchas/ --test-count 1000
     python week10_captcha_tfrecord/10_2_tfrecord.py --quick         # keeps 60 for testing
 
