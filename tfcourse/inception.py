@@ -1,12 +1,8 @@
 """Google's 2015 Inception-v3 frozen graph (weeks 8 and 9): find or download it, read the GraphDef.
 
-    folder = inception.ensure_inception(args)             # --model-dir, --inception-url, --archive
-    graph_def = inception.load_graph_def(folder / inception.GRAPH_FILE)
-    softmax = inception.graph_function(graph_def, inception.JPEG_INPUT, inception.SOFTMAX)  # TF2
-
-The model comes from a folder that already holds the extracted files (the course's
-`inception_model/`), the learner's `.tgz` (`--archive FILE`), or a download: the learner's mirror
-first (`--inception-url URL` or TFCOURSE_INCEPTION_URL; a URL ending in `/` is a folder), then Google's.
+The model comes from a folder that already holds the extracted files (the course's `inception_model/`),
+the learner's `.tgz` (`--archive FILE`), or a download: the learner's mirror first (`--inception-url URL`
+or TFCOURSE_INCEPTION_URL; a URL ending in `/` is a folder), then Google's.
 """
 import os
 import shutil
@@ -51,27 +47,28 @@ def default_dir():
 def _find_model(folder):
     """`folder` or one subfolder of it holding the three files, or None."""
     folder = Path(folder)
-    for candidate in [folder] + (sorted(p for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []):
+    subfolders = sorted(p for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
+    for candidate in [folder] + subfolders:
         if all((candidate / name).is_file() for name in NEEDED_FILES):
             return candidate
     return None
 
 
 def ensure_inception(args):
-    """The folder holding the extracted files (the flags of `add_model_flags`): found, extracted
-    from --archive, or downloaded. Prints the course's `download:` (when it downloads) and `finish:`."""
-    dest_dir, archive = args.model_dir or default_dir(), args.archive
+    """The folder holding the extracted files (flags of `add_model_flags`): extracted from --archive,
+    found, or downloaded. Prints the course's `download:` (when it downloads) and `finish:`."""
+    dest_dir = args.model_dir or default_dir()
     folder = dest_dir / FOLDER_NAME
-    if archive is None and (found := _find_model(dest_dir) or _find_model(folder)):
+    again = f"download {ARCHIVE_NAME} again from\n  {URL}"
+    if args.archive is not None:
+        archive = Path(args.archive)
+        if not archive.is_file():
+            raise CourseError(f"--archive {archive}: no such file.\nRemedy: {again}")
+        if archive.stat().st_size != ARCHIVE_SIZE:
+            raise CourseError(f"--archive {archive}: it has {archive.stat().st_size:,} bytes, the published "
+                              f"archive {ARCHIVE_SIZE:,}.\nRemedy: {again}")
+    elif found := _find_model(dest_dir) or _find_model(folder):
         return found
-    if archive is not None:
-        archive = Path(archive)
-        size = archive.stat().st_size if archive.is_file() else None
-        if size != ARCHIVE_SIZE:
-            problem = f"it has {size:,} bytes, the published archive {ARCHIVE_SIZE:,}" if size is not None \
-                else "no such file"
-            raise CourseError(f"--archive {archive}: {problem}.\n"
-                              f"Remedy: download {ARCHIVE_NAME} again from\n  {URL}")
     else:
         archive = dest_dir / ARCHIVE_NAME
         if not archive.is_file():
@@ -97,30 +94,31 @@ def ensure_inception(args):
         shutil.rmtree(folder, ignore_errors=True)
         if args.archive is None:  # our download, not the learner's file: the next run downloads it again
             archive.unlink(missing_ok=True)
-        raise CourseError(f"{archive} is not the 2015 Inception-v3 archive: {str(error).splitlines()[0]}\n"
-                          f"Nothing of it was kept. Remedy: download {ARCHIVE_NAME} again from\n  {URL}") from None
+        reason = str(error).splitlines()[0]
+        raise CourseError(f"{archive} is not the 2015 Inception-v3 archive: {reason}\n"
+                          f"Nothing of it was kept. Remedy: {again}") from None
     return found
 
 
 def add_model_flags(parser):
     """The flags that locate the 2015 model (lessons 8-3, 8-4 and 9-retrain --graph)."""
     group = parser.add_argument_group("Inception-v3 (the 2015 frozen graph)")
-    group.add_argument("--model-dir", "--model_dir", type=Path, default=None, metavar="DIR",
+    group.add_argument("--model-dir", "--model_dir", type=Path, metavar="DIR",
                        help=f"folder holding the extracted files (the course's inception_model/), or where "
                             f"{ARCHIVE_NAME} is downloaded and extracted (default: $KERAS_HOME/models, "
                             f"i.e. ~/.keras/models)")
-    group.add_argument("--inception-url", default=None, metavar="URL",
+    group.add_argument("--inception-url", metavar="URL",
                        help=f"a mirror to try before Google's URL: the .tgz itself or a folder URL "
                             f"ending in / (also the {ENV_URL} environment variable)")
-    group.add_argument("--archive", type=Path, default=None, metavar="FILE",
+    group.add_argument("--archive", type=Path, metavar="FILE",
                        help=f"the {ARCHIVE_NAME} you downloaded by hand; nothing is downloaded then")
 
 
 def keras_file(name):
     """Path of a file of KERAS_FILES, downloaded once where Keras itself would put it."""
     folder, size, md5 = KERAS_FILES[name]
-    return download([f"https://storage.googleapis.com/{folder}{name}"], default_dir() / name, size=size, md5=md5,
-                    what=name, backoff=DOWNLOAD_BACKOFF)
+    url = f"https://storage.googleapis.com/{folder}{name}"
+    return download([url], default_dir() / name, size=size, md5=md5, what=name, backoff=DOWNLOAD_BACKOFF)
 
 
 def load_graph_def(path):
@@ -154,7 +152,8 @@ def graph_function(graph_def, inputs, outputs):
     """
     import numpy as np
     import tensorflow as tf
-    constants = {node.name: tf.make_ndarray(node.attr["value"].tensor) for node in graph_def.node if node.op == "Const"}
+    constants = {node.name: tf.make_ndarray(node.attr["value"].tensor)
+                 for node in graph_def.node if node.op == "Const"}
     modern = tf.compat.v1.GraphDef(versions=graph_def.versions)
     try:
         for node in graph_def.node:
