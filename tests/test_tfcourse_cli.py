@@ -91,3 +91,18 @@ def test_python_m_tfcourse_lessons_prints_tab_separated_map():
     lines = [line.split("\t") for line in result.stdout.splitlines()]
     assert ["3-2", LESSON, "MNIST数据集分类简单版本"] in lines
     assert all(len(parts) == 3 and (PROJECT_ROOT / parts[1]).exists() for parts in lines)
+
+
+def test_log_keeps_the_last_state_of_an_in_place_progress_line(tmp_path):
+    import io
+    from tfcourse.cli import _Tee
+    terminal = io.StringIO()
+    with open(tmp_path / "log.txt", "w", encoding="utf-8") as log:
+        tee = _Tee(terminal, log)
+        tee.write("start\n")
+        for i in range(1, 1001):  # as 10-2 and the downloads print their progress
+            tee.write(f"\r>> Converting image {i}/1000")
+        tee.write("\n")
+        tee.write("done\n")
+    assert (tmp_path / "log.txt").read_text(encoding="utf-8") == "start\n>> Converting image 1000/1000\ndone\n"
+    assert terminal.getvalue().count("\r") == 1000  # the terminal still sees every update

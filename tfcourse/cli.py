@@ -138,13 +138,16 @@ class _Tee:
     """Writes to the terminal and to log.txt, line by line, so a crash keeps what was printed."""
 
     def __init__(self, stream, log):
-        self.stream, self.log = stream, log
+        self.stream, self.log, self.progress = stream, log, ""
 
     def write(self, text):
         self.stream.write(text)
-        if not self.log.closed:
-            self.log.write(text.replace("\r", "\n") if "\r" in text and "\n" not in text else text)
+        if "\r" in text and "\n" not in text:  # a progress update in place: the log keeps the last one
+            self.progress = text.replace("\r", "")
+        elif not self.log.closed:
+            self.log.write(self.progress + text)
             self.log.flush()
+            self.progress = ""
         return len(text)
 
     def __getattr__(self, name):  # flush, isatty, encoding, ...
