@@ -90,7 +90,7 @@ def main(argv=None):
     print_layers(model)
     optimizer = tf.keras.optimizers.Adam(learning_rate=args.lr)
 
-    # XLA fuses Adam's ten or so passes over each weight (3.2M in fc1) into one: the step ran ~1.15x
+    # XLA fuses Adam's ten or so passes over each weight (3.2M in fc1) into one: the step ran 1.10-1.15x
     # faster on a CPU (bench/bench_week06_cnn.py); the layers stay on TensorFlow's own kernels
     @tf.function(jit_compile=True)
     def apply_gradients(gradients):
