@@ -184,7 +184,8 @@ def load_mnist(args=None, *, data=None, data_dir=None, mirror=None, seed=None, q
     def pick(value, name, default=None):
         return value if value is not None else getattr(args, name, default)
     data, quick = pick(data, "data", "mnist"), pick(quick, "quick", False)
-    n_train, n_validation, n_test = (5000, 500, 1000) if quick else (None,) * 3  # train, validation, test; [:None] keeps all
+    # the --quick sizes of train, validation and test; [:None] keeps all
+    n_train, n_validation, n_test = (5000, 500, 1000) if quick else (None, None, None)
     if data == "synthetic":
         from tfcourse.synthetic import synthetic_digits
         validation_size = n_validation or validation_size  # drawn at the --quick sizes, no more
