@@ -7,7 +7,7 @@ tensorboard 包里；嵌入保存在 tf.train.Checkpoint 里；sprite 图由程�
 FULL_TRACE；损失函数用 logits（视频做了两次 softmax）。
 
 The first 3000 test images are an embedding for TensorBoard's PROJECTOR; all it reads is in one run,
-`projector/`: metadata.tsv, sprite.png (55x55 thumbnails), projector_config.pbtxt, embedding.ckpt-1.
+`projector/`: metadata.tsv, sprite.png (a 55x55 grid of 28x28 images), projector_config.pbtxt, embedding.ckpt-1.
 The softmax network trains beside it (loss, accuracy, inputs, W/b summaries), printing every 100 steps:
 
     Iter 0, Testing Accuracy= 0.4075        (teacher's saved output; Iter 1000: 0.907)
@@ -139,7 +139,7 @@ def main(argv=None):
     writer.close()
 
     print(f"projector files in {logdir}: metadata.tsv ({image_num} labels), sprite.png "
-          f"({side}x{side} thumbnails), projector_config.pbtxt, {os.path.basename(checkpoint_path)}.*")
+          f"(a {side}x{side} grid of 28x28 images), projector_config.pbtxt, {os.path.basename(checkpoint_path)}.*")
     print(f"open it (then PROJECTOR; 'Color by' label):\n"
           f"tensorboard --logdir {shlex.quote(str(run.out))} --host 127.0.0.1")
     run.finish(test_accuracy=acc)
