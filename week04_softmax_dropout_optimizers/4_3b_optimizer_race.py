@@ -1,7 +1,7 @@
 """Lesson 4-3b 优化器比较 — seven optimizers race: on MNIST, in a long valley, at a saddle.
 
 本课是 4-3 的第二部分：课上比较的七种优化器 SGD、Momentum、NAG、Adagrad、RMSprop、Adadelta、Adam。
-先在 MNIST 上各训练一份同样的模型（784 -> 10 softmax，同样的批次），画出训练损失和测试准确率；
+先在 MNIST 上各训练一份同样的模型（784 -> 10 softmax，同样的批次），画出训练损失，打印测试准确率；
 再看它们在“长峡谷”f = x²/20 + 2y² 和“鞍点”f = x² − y² 上走的路径（PNG 和 GIF 动画），
 并列出每种优化器需要多少步。与视频的不同：视频只放了动画（来自网上的图），这里由程序真正算出来；
 每种优化器用一个常用的学习率（表里会打印），排名取决于这些学习率。
