@@ -11,7 +11,7 @@ Prints slim's log line every 10 steps, and the test accuracy at the end:
 Every shard is checked whole first (a damaged or cut one is named). Checkpoints go to
 <run folder>/train_dir; with --out <that folder> a new run goes on from them. Run:
     python week09_gpu_transfer/9_2_train_own_model.py [--quick]      # 9-2's newest shards
-    python week09_gpu_transfer/9_2_train_own_model.py --arch inception_v3 --image-size 299 \
+    python week09_gpu_transfer/9_2_train_own_model.py --arch inception_v3 --image-size 299 \\
         --batch-size 10 --lr 0.01 --steps 10000                     # the lesson (use a GPU)
 
 Differences from the course code (TF 1.x + TF-slim): tf.data, a tf.function step and a
