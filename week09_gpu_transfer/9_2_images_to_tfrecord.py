@@ -42,6 +42,7 @@ import tensorflow as tf
 import contextlib
 import math
 import random
+import shlex
 import sys
 from pathlib import Path
 
@@ -137,7 +138,8 @@ def main(argv=None):
         temporary(output_dir / "labels.txt").write_text(
             "".join("%d:%s\n" % (i, name) for i, name in enumerate(folder.class_names)), encoding="utf-8")
     print(f"生成tfrecord文件 — {2 * args.num_shards} shards and labels.txt ({len(folder.class_names)} classes) "
-          f"in {output_dir}; next: python week09_gpu_transfer/9_2_train_own_model.py")
+          f"in {output_dir}; next: python week09_gpu_transfer/9_2_train_own_model.py"
+          + (f" --data-dir {shlex.quote(str(output_dir))}" if args.out else ""))  # it looks under runs/ only
     run.finish(train_images=len(training), test_images=len(testing))
     return 0
 
