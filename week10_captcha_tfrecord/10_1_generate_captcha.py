@@ -33,6 +33,7 @@ import tfcourse  # quiet TensorFlow import, shared flags
 import tensorflow as tf  # noqa: F401  (the course imports it here too; not needed to draw)
 
 import random
+import shlex
 import sys
 
 from captcha.image import ImageCaptcha
@@ -70,7 +71,9 @@ def main(argv=None):
 
     written = sum(1 for _ in images.glob("*.jpg"))
     print("生成完毕")
-    print(f"{written} pictures in {images} (seed {args.seed}); next: python week10_captcha_tfrecord/10_2_tfrecord.py")
+    given = f" --data-dir {shlex.quote(str(images))}" if args.out else ""  # 10-2 looks under runs/ only
+    print(f"{written} pictures in {images} (seed {args.seed}); "
+          f"next: python week10_captcha_tfrecord/10_2_tfrecord.py{given}")
     run.finish(pictures=written)
     return 0
 
