@@ -33,8 +33,9 @@ def test_without_a_cjk_font_labels_are_english_and_the_note_comes_once(fonts, tm
         warnings.simplefilter("error")
         for i in range(2):
             fig, ax = plt.subplots()
-            ax.set_title("准确率")  # a lesson's own Chinese text: boxes, but no warning per glyph
+            title = ax.set_title("黄色 星形/图片.jpg 0.98")  # Chinese from data (9-1's class and file names)
             plots.save_figure(fig, tmp_path / f"plot{i}.png")
+    assert title.get_text() == "?? ??/??.jpg 0.98"  # "?" rather than boxes, and no warning per glyph
     out = capsys.readouterr().out
     assert out.count("no Chinese font found") == 1 and "apt install fonts-noto-cjk" in out
     assert (tmp_path / "plot1.png").read_bytes()[:4] == b"\x89PNG"

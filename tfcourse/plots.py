@@ -1,8 +1,10 @@
 """Plots saved as PNG (headless; --show also opens a window), with Chinese drawn as characters.
 
 An installed Chinese font goes behind matplotlib's usual one, so Chinese labels do not draw as boxes;
-without one, `label("准确率", "accuracy")` gives the English and one note says how to get a font.
+without one, `label("准确率", "accuracy")` gives the English, other Chinese text (file and class names)
+is saved as "?", and one note says how to get a font.
 """
+import re
 import shutil
 import subprocess
 import warnings
@@ -18,6 +20,7 @@ CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Source H
 INSTALL_HINT = ("install a Chinese font, e.g. `sudo apt install fonts-noto-cjk` (Debian/Ubuntu/WSL2) or "
                 "`sudo dnf install google-noto-sans-cjk-fonts` (Fedora); Windows (Microsoft YaHei) and "
                 "macOS (PingFang SC) have one")
+CJK = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]")
 _found, _noted = [], []  # [font name or None] once looked up; [True] once the no-font note was printed
 
 
@@ -51,20 +54,24 @@ def cjk_font():
 
 def use_cjk_font(fig=None):
     """Put an installed CJK font behind "sans-serif" (matplotlib 3.6+ takes each missing glyph from
-    it), also in `fig`'s existing texts; return its name, or None after saying once how to get one."""
+    it), also in `fig`'s existing texts; return its name. Without one, `fig`'s Chinese becomes "?"
+    and one note says how to get a font; return None."""
     import matplotlib
+    from matplotlib.text import Text
     name = cjk_font()
     family = matplotlib.rcParams["font.family"]
     if name is None:
         if not _noted:  # once per process; then matplotlib's per-glyph warnings add nothing
-            print(f"注意 Note: no Chinese font found, so plots use English labels; {INSTALL_HINT}.")
+            print(f"注意 Note: no Chinese font found, so plots use English labels and show other Chinese "
+                  f"text as ?; {INSTALL_HINT}.")
             warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from font")
             _noted.append(True)
+        for text in fig.findobj(Text) if fig is not None else []:  # "?" reads better than boxes
+            text.set_text(CJK.sub("?", text.get_text()))
         return None
     if name not in family:
         matplotlib.rcParams["font.family"] = [*family, name]
     if fig is not None:  # texts made before now keep the family they were made with
-        from matplotlib.text import Text
         for text in fig.findobj(Text):
             if name not in text.get_fontfamily():
                 text.set_fontfamily([*text.get_fontfamily(), name])
