@@ -77,11 +77,12 @@ def make_parser(doc, *, epochs=None, steps=None, batch_size=None, lr=None, mnist
                                      ("--lr", lr, positive_float, "learning rate")):
         if value is not None:
             parser.add_argument(flag, type=kind, default=value, help=f"{about} (lesson: {value})")
-    quick_text = ", ".join(f"--{k.replace('_', '-')} {v}" for k, v in parser.quick_defaults.items())
+    smaller = [f"--{k.replace('_', '-')} {v}" for k, v in parser.quick_defaults.items()]
+    smaller += ["5000/500/1000 train/validation/test images"] if mnist else []
     parser.add_argument("--seed", type=int, default=0, help="random seed for data order and weights (default 0)")
     parser.add_argument("--quick", action="store_true",
-                        help=f"a run of seconds to check that everything works: smaller defaults "
-                             f"({quick_text or 'less data'}); flags you type still win")
+                        help=f"a run of seconds to check that everything works: {', '.join(smaller)}; flags "
+                             f"you type still win" if smaller else "changes nothing here: no epochs, steps or data to cut")
     parser.add_argument("--out", type=Path, default=None, metavar="DIR",
                         help="run folder for the log, metrics, checkpoints and plots "
                              "(default: a new runs/<week>/<lesson>/<date-time>/)")
@@ -196,8 +197,9 @@ class Run:
     def finish(self, **final):
         """Print the one end-of-run line (lesson, device, time, final metric, data) and save it."""
         seconds, final = time.perf_counter() - self.started, {k: _plain(v) for k, v in final.items()}
-        metrics = "".join(f" | {name.replace('_', ' ')} {f'{v:.4f}' if isinstance(v, float) else v}"
-                          for name, v in final.items())
+        metrics = "".join(f" | {name.replace('_', ' ')} "  # 4 decimals, as the course prints accuracies
+                          + (f"{v:.4f}" if isinstance(v, float) and abs(v) < 100 else f"{v:.1f}"
+                             if isinstance(v, float) else str(v)) for name, v in final.items())
         data = "SYNTHETIC (drawn stand-in, not the real data set)" if self.synthetic else getattr(self.args, "data", None)
         print(f"完成 Done: lesson {self.lesson} | {self.device} | {seconds:.1f} s{metrics}"
               + (f" | data {data}" if data else ""))  # lessons without a data set (week 2) say none
