@@ -53,6 +53,14 @@ def test_the_verdict_follows_the_tolerance(tmp_path, capsys):
         assert out.count("✓") == 2 and out.count("✗") == 2  # Iter 0 and 10 still match
 
 
+def test_a_quick_run_is_not_comparable_and_gets_no_mark_per_row(tmp_path, capsys):
+    far = made_run(tmp_path / "quick", "3-2", near_teacher("3-2", -0.3), flags={"quick": True})
+    code, out, _ = compare_main(capsys, "3-2", far)
+    assert "not comparable: a --quick run" in out
+    assert "Iter 20   teacher 0.9134   ours 0.6134   -0.3000" in out  # the numbers, still shown
+    assert "✓" not in out and "✗" not in out  # no verdict per row that the run's verdict takes back
+
+
 def test_a_known_difference_says_why_and_names_the_flag(tmp_path, capsys):
     fixed = made_run(tmp_path / "fixed", "4-3", near_teacher("4-3", -0.0128, at=20, double_softmax=False))
     code, out, _ = compare_main(capsys, "4-3", fixed)

@@ -259,7 +259,8 @@ def report(number, entry, records):
                 line += [_teacher(t), _fmt(o)]
             else:
                 line += [_fmt(o)]
-            ok = None if o is None or t is None else abs(o - t) <= _tolerance(entry, metric) + 1e-12
+            comparable = results[j][1][0] != "none"  # no mark per row when the verdict is "not comparable"
+            ok = None if o is None or t is None or not comparable else abs(o - t) <= _tolerance(entry, metric) + 1e-12
             line += [_fmt(None if o is None or t is None else o - t, "+", like=t),
                      "" if ok is None else sign["ok" if ok else "error"]]
         table.append(line)
@@ -310,6 +311,7 @@ def plot(number, entry, records, path):
         ax.set_xlabel(label("周期" if by == "epoch" else "步数", by) if by != "final" else label("运行", "run"))
         ax.grid(alpha=0.3)
         ax.legend()
+        ax.xaxis.get_major_locator().set_params(integer=True)  # epochs and steps are whole numbers
     fig.suptitle(f"{number}: " + label("老师的数字与我们的", "teacher's numbers and ours"))
     return save_figure(fig, path)
 
