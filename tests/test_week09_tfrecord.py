@@ -28,12 +28,11 @@ def make_pictures(root, per_class=6, classes=("red circle", "green square", "blu
     return root
 
 
-
 # ---------------------------------------------------------------- 9-0 check_gpu
 
-def test_check_gpu_reports_devices_benchmark_and_next_steps():
+def test_check_gpu_reports_devices_benchmark_and_next_steps(tmp_path):
     import tensorflow as tf
-    code, out, err = run_lesson(f"{WEEK}/9_0_check_gpu.py", "--quick", "--platform", "windows")
+    code, out, err = run_lesson(f"{WEEK}/9_0_check_gpu.py", "--quick", "--platform", "windows", "--out", tmp_path / "w")
     assert code == 0, err
     assert f"TensorFlow {tf.__version__}" in out and "Physical devices: CPU:0" in out
     gflops = float(re.search(r"CPU:0\s+float32\s+([\d.]+) GFLOP/s", out).group(1))
@@ -42,7 +41,8 @@ def test_check_gpu_reports_devices_benchmark_and_next_steps():
         assert re.search(r"GPU:0\s+float32\s+[\d.]+ GFLOP/s", out) and "OK: TensorFlow uses" in out
         return
     assert "No GPU" in out and "Native Windows has had no GPU build" in out and "WSL2" in out
-    code, out, _ = run_lesson(f"{WEEK}/9_0_check_gpu.py", "--quick", "--platform", "linux", "--require-gpu")
+    code, out, _ = run_lesson(f"{WEEK}/9_0_check_gpu.py", "--quick", "--platform", "linux", "--require-gpu",
+                              "--out", tmp_path / "l")
     assert code == 1  # an install script can tell
     assert "nvidia-smi" in out and f'pip install "tensorflow[and-cuda]=={tf.__version__}"' in out
 
