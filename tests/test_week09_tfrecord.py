@@ -2,6 +2,7 @@
 
 All pictures are drawn by the tests (coloured shapes per class, plus awkward files).
 """
+import json
 import os
 import re
 import sys
@@ -120,10 +121,21 @@ def test_train_own_model_learns_and_goes_on_from_its_checkpoint(shards, tmp_path
     assert re.search(r"global step 30: loss = [\d.]+ \([\d.]+ sec/step\)", out)
     accuracy = float(re.search(r"Test accuracy = ([\d.]+) \(N=12\)", out).group(1))
     assert accuracy >= 0.75  # 3 classes: chance is 0.33
+    assert "SYNTHETIC" not in out  # the learner's own pictures
     code, out, err = run_lesson(TRAIN, "--data-dir", out_dir, *TINY, "--max_number_of_steps", "40",
                                 "--out", tmp_path / "train")
     assert code == 0, err
     assert "(global step 30)" in out and "global step 40:" in out and "global step 10:" not in out
+
+
+def test_shards_of_drawn_shapes_are_labelled_synthetic_when_trained_on(tmp_path):
+    code, out, err = run_lesson(CONVERT, "--data", "shapes", "--quick", "--shapes-per-class", "6", "--num-test", "8",
+                                "--out", tmp_path / "shards")
+    assert code == 0, err
+    code, out, err = run_lesson(TRAIN, "--data-dir", tmp_path / "shards", *TINY, "--out", tmp_path / "train")
+    assert code == 0, err
+    assert "SYNTHETIC" in out.splitlines()[-2]  # the end line, before 'run folder:'
+    assert json.loads((tmp_path / "train" / "metrics.json").read_text(encoding="utf-8"))["synthetic"] is True
 
 
 def run_train_expecting_error(data_dir, out, *extra, code=1):
