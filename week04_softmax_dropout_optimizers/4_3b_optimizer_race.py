@@ -70,7 +70,7 @@ def race_mnist(args, run, mnist):
     losses = np.array(losses)  # -> (steps, 7 optimizers)
     window, last_epoch = max(1, min(20, len(losses) // 20)), losses[-(len(losses) // args.epochs):]
     fig, ax = plt.subplots(figsize=(9, 5.5))
-    print(f"\nRanking on MNIST after {args.epochs} epochs (lower last-epoch loss first):")
+    print(f"\nRanking on MNIST, {args.epochs} epoch(s), lowest last-epoch loss first:")
     for rank, i in enumerate(np.argsort(last_epoch.mean(axis=0)), 1):
         name = list(OPTIMIZERS)[i]
         mean = np.convolve(losses[:, i], np.ones(window) / window, mode="valid")  # of `window` steps each
@@ -114,7 +114,7 @@ def race_surface(args, run, surface):
     lines = {name: ax.plot(*path.T, color=COLOURS[name], lw=1.5, label=f"{name} (lr {rates[name]:g})")[0]
              for name, path in paths.items()}
     ax.plot(*start, "k*", markersize=12)
-    ax.set(xlim=box[:2], ylim=box[2:], title=f"4-3b {surface}: f(x, y), {SURFACE_STEPS} steps from ★")
+    ax.set(xlim=box[:2], ylim=box[2:], xlabel="x", ylabel="y", title=f"{surface}: {SURFACE_STEPS} steps from ★")
     ax.legend(loc="lower left" if surface == "saddle" else "lower right", fontsize=8)
     if not args.no_gif:  # the picture drawn step by step; its last frame shows the whole paths
         def draw(n):  # the first n positions of every path
