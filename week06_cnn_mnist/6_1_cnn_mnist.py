@@ -9,7 +9,7 @@ softmax_cross_entropy_with_logits（两次 softmax），这里直接用 logits �
 The lesson's network: conv 5x5x32 -> max-pool 2 -> conv 5x5x64 -> max-pool 2 -> fully connected
 1024 -> dropout (keep_prob 0.7) -> fully connected 10, SAME padding, weights truncated_normal
 (stddev 0.1), biases 0.1, Adam 1e-4, batches of 100, 21 epochs. It prints the layer table with the
-notes' arithmetic (7*7*64 = 3136 -> 1024), then after each epoch the test accuracy:
+notes' arithmetic (flatten (3136,) = 7*7*64, fc1 = 3136*1024 + 1024), then after each epoch the test accuracy:
 
     Iter 0, Testing Accuracy= 0.8637        (learner's rerun in the notes; Iter 20: 0.991)
 
