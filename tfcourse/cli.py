@@ -197,9 +197,11 @@ class Run:
     def finish(self, **final):
         """Print the one end-of-run line (lesson, device, time, final metric, data) and save it."""
         seconds, final = time.perf_counter() - self.started, {k: _plain(v) for k, v in final.items()}
-        metrics = "".join(f" | {name.replace('_', ' ')} "  # 4 decimals, as the course prints accuracies
-                          + (f"{v:.4f}" if isinstance(v, float) and abs(v) < 100 else f"{v:.1f}"
-                             if isinstance(v, float) else str(v)) for name, v in final.items())
+        def shown(value):  # 4 decimals, as the course prints accuracies; 1 for big numbers (GFLOP/s)
+            if not isinstance(value, float):
+                return str(value)
+            return f"{value:.4f}" if abs(value) < 100 else f"{value:.1f}"
+        metrics = "".join(f" | {name.replace('_', ' ')} {shown(v)}" for name, v in final.items())
         data = "SYNTHETIC (drawn stand-in, not the real data set)" if self.synthetic else getattr(self.args, "data", None)
         print(f"完成 Done: lesson {self.lesson} | {self.device} | {seconds:.1f} s{metrics}"
               + (f" | data {data}" if data else ""))  # lessons without a data set (week 2) say none
