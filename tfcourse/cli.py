@@ -210,6 +210,7 @@ class Run:
         print(f"run folder: {self.out}")
 
     def save(self):
+        self.record_data["synthetic"] = self.synthetic  # a lesson may learn it late (9-2-train's drawn shards)
         atomic_write(self.out / "metrics.json", json.dumps(self.record_data, indent=1, ensure_ascii=False,
                                                            default=str))  # e.g. a list of Paths (nargs="+")
 

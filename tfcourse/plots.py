@@ -66,8 +66,9 @@ def use_cjk_font(fig=None):
                   f"text as ?; {INSTALL_HINT}.")
             warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from font")
             _noted.append(True)
-        for text in fig.findobj(Text) if fig is not None else []:  # "?" reads better than boxes
-            text.set_text(CJK.sub("?", text.get_text()))
+        if fig is not None:  # "?" reads better than boxes
+            for text in fig.findobj(Text):
+                text.set_text(CJK.sub("?", text.get_text()))
         return None
     if name not in family:
         matplotlib.rcParams["font.family"] = [*family, name]

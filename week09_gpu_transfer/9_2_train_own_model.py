@@ -88,7 +88,7 @@ def main(argv=None):
     data_dir = args.data_dir or tfcourse.latest_run(CONVERTER, need="labels.txt")
     labels, train_files, test_files = read_shards(data_dir, FEATURES, CONVERTER)  # {id: name}, [Path], [Path]
     if (Path(data_dir) / "shapes").is_dir():  # 9-2 --data shapes drew them: the end line says SYNTHETIC
-        run.synthetic = run.record_data["synthetic"] = True
+        run.synthetic = True
     train_data = make_dataset(train_files, args.image_size, args.batch_size, training=True, seed=args.seed)
 
     # ## Model, loss, optimizer (slim's RMSProp settings for Inception-v3, Adam for the small CNN)

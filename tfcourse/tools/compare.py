@@ -238,6 +238,7 @@ def report(number, entry, records):
     print(f"Lesson {number}{title}")
     print(f"teacher: {SOURCES[entry['source']]}")
     results = [compare_run(number, entry, record) for record in records]
+    comparable = [kind != "none" for _, (kind, _), _ in results]  # "not comparable": no mark per row
     for i, record in enumerate(records, 1):
         variant = next((v.get("about") for v in entry.get("variants", []) if _matches(record.get("flags") or {}, v["when"])), None)
         part = f" [{record['_part']}]" if record.get("_part") else ""
@@ -259,8 +260,7 @@ def report(number, entry, records):
                 line += [_teacher(t), _fmt(o)]
             else:
                 line += [_fmt(o)]
-            comparable = results[j][1][0] != "none"  # no mark per row when the verdict is "not comparable"
-            ok = None if o is None or t is None or not comparable else abs(o - t) <= _tolerance(entry, metric) + 1e-12
+            ok = None if o is None or t is None or not comparable[j] else abs(o - t) <= _tolerance(entry, metric) + 1e-12
             line += [_fmt(None if o is None or t is None else o - t, "+", like=t),
                      "" if ok is None else sign["ok" if ok else "error"]]
         table.append(line)
