@@ -11,9 +11,11 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 def run_lesson(script, *args):
     """Run `script` (path relative to the project root) as __main__ with `args`.
 
-    Returns (exit code, stdout text, stderr text). A CourseError shows as exit code and stderr,
-    exactly as a learner would see it.
+    Returns (exit code, stdout text, stderr text). A CourseError, Ctrl-C or SIGTERM shows as
+    exit code and stderr through the same `report` as in a terminal; any other exception is
+    raised, so the test fails with its traceback.
     """
+    from tfcourse.cli import report
     path = PROJECT_ROOT / script
     stdout, stderr = io.StringIO(), io.StringIO()
     old_argv, old_path = sys.argv, list(sys.path)
@@ -28,6 +30,10 @@ def run_lesson(script, *args):
                 code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
                 if isinstance(done.code, str):
                     print(done.code, file=sys.stderr)
+            except BaseException as error:
+                code = report(error)
+                if code is None:
+                    raise
     finally:
         sys.argv, sys.path[:] = old_argv, old_path
         import matplotlib.pyplot as plt

@@ -1,34 +1,35 @@
-"""tfcourse — the shared plumbing of every lesson: MNIST, downloads, flags, devices, the run folder,
-files written whole, plots. Nothing a lesson teaches (a model, a loop, an optimizer) is here.
+"""tfcourse: the shared plumbing of every lesson (MNIST, downloads, flags, devices, the run
+folder, files written whole, plots). Nothing a lesson teaches (a model, a loop, a loss) is here.
 
-    import tfcourse          # first: it quiets TensorFlow's C++ start-up lines
+    import tfcourse          # first: TensorFlow then starts without its C++ start-up lines
     import tensorflow as tf
-
-Attributes load on first use, so `python -m tfcourse lessons` starts without TensorFlow.
 """
-import importlib
 import os
+import sys
 
-from tfcourse._quiet import quiet_tensorflow_imports
+from tfcourse._quiet import quiet_stderr
+from tfcourse.cli import (CourseError, existing_file, folder, latest_run, non_negative_int,
+                          number, parse, parser, positive_float, positive_int, probability,
+                          read_record, start)
+from tfcourse.cli import install_handlers as _install_handlers
+from tfcourse.download import DownloadError, download, extract_tar
+from tfcourse.files import atomic_path, atomic_write
 
-quiet_tensorflow_imports()  # the lesson's `import tensorflow` on the next line starts silently
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's Python-side INFO/WARNING lines
+_install_handlers()
 
-# Imported now, so that `tfcourse.download` stays the function, not its submodule. No TensorFlow in it.
-from tfcourse.download import DownloadError, download, extract_tar  # noqa: E402
+# TF 2.21 writes oneDNN/CUDA lines to file descriptor 2 before any log setting applies, so the
+# first import runs with fd 2 set aside. `python -m tfcourse` (argv[0] is "-m" while the package
+# loads) needs no TensorFlow and starts at once.
+if "tensorflow" not in sys.modules and sys.argv[:1] != ["-m"]:
+    with quiet_stderr():
+        import tensorflow
+        tensorflow.config.list_physical_devices()  # the first device query prints CUDA lines too
 
-_WHERE = {
-    "CourseError": "errors",
-    "MNIST": "mnist", "load_mnist": "mnist", "make_parser": "cli", "setup": "cli", "run_main": "cli",
-    "Run": "cli", "latest_run": "cli", "positive_int": "cli", "non_negative_int": "cli",
-    "positive_float": "cli", "probability": "cli", "atomic_write": "files", "atomic_path": "files",
-    "save_figure": "plots", "quiet_stderr": "_quiet",
-}
-__all__ = sorted(_WHERE) + ["DownloadError", "download", "extract_tar"]
+from tfcourse.mnist import load_mnist  # noqa: E402
+from tfcourse.plots import save_figure  # noqa: E402
 
-
-def __getattr__(name):
-    if name not in _WHERE:
-        raise AttributeError(f"module 'tfcourse' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"tfcourse.{_WHERE[name]}"), name)
-    globals()[name] = value
-    return value
+__all__ = ["CourseError", "DownloadError", "atomic_path", "atomic_write", "download",
+           "existing_file", "extract_tar", "folder", "latest_run", "load_mnist", "non_negative_int",
+           "number", "parse", "parser", "positive_float", "positive_int", "probability",
+           "quiet_stderr", "read_record", "save_figure", "start"]

@@ -1,21 +1,24 @@
-"""The shared flags, the run folder and its record, and the clean-error wrapper of every lesson.
+"""The shared flags and the run folder of every lesson.
 
-    parser = tfcourse.make_parser(__doc__, epochs=21, lr=0.2, mnist=True, quick=dict(epochs=2))
-    run = tfcourse.setup(args, __file__)        # devices, seed, runs/<week>/<lesson>/<date-time>/
-    run.record(epoch=epoch, test_accuracy=acc)  # one progress point, saved to metrics.json at once
-    run.finish(test_accuracy=acc)               # the one end-of-run line
-    tfcourse.run_main(main)                     # a CourseError becomes one message, no traceback
+    parser = tfcourse.parser(__doc__, epochs=21, lr=0.2, mnist=True, quick=dict(epochs=2))
+    args = tfcourse.parse(parser)                    # a notebook gets the lesson's defaults
+    run = tfcourse.start(args, "week03_regression/3_2_mnist_simple.py")
+    print(...); run.log(epoch=epoch, test_accuracy=acc)   # the course's line; one record
+    run.finish(test_accuracy=acc)                    # the one end-of-run line
+
+`start` makes runs/<week>/<lesson>/<date-time>/ with log.txt (everything printed) and
+metrics.json (flags, versions, status, final numbers), which `python -m tfcourse compare` reads.
+A CourseError, Ctrl-C, SIGTERM or SIGHUP ends the run with one message (see `report`).
 """
 import argparse
 import atexit
-import contextlib
-import dataclasses
 import json
 import math
-import os
 import platform
 import random
+import shlex
 import shutil
+import signal
 import sys
 import time
 from pathlib import Path
@@ -29,27 +32,54 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SYNTHETIC_DATA = {"synthetic", "shapes"}  # --data values that are drawn, not real
 
 
-def _number(kind, test, wanted):
+# ## Flag types with ranges: a value out of range is argparse's one-line error (exit 2)
+def number(kind, low=None, high=None, low_open=False):
+    """A flag type: `kind` (int or float) in [low, high] (low excluded when `low_open`)."""
+    wanted = f"a {'whole number' if kind is int else 'finite number'}"
+    if low is not None:
+        wanted += f" {'above' if low_open else 'from'} {low}"
+    if high is not None:
+        wanted += f" {'up to' if low is None or low_open else 'to'} {high}"
+
     def parse(text):
         try:
             value = kind(text)
         except ValueError:
             value = math.nan
-        if not (math.isfinite(value) and test(value)):
+        ok = math.isfinite(value) and (low is None or value > low or (value == low and not low_open))
+        if not ok or (high is not None and value > high):
             raise argparse.ArgumentTypeError(f"expected {wanted}, got {text!r}")
         return value
     parse.__name__ = wanted  # argparse names the type in its messages
     return parse
 
 
-positive_int = _number(int, lambda v: v > 0, "a whole number above 0")
-non_negative_int = _number(int, lambda v: v >= 0, "a whole number, 0 or more")
-positive_float = _number(float, lambda v: v > 0, "a finite number above 0")
-probability = _number(float, lambda v: 0 < v <= 1, "a number in (0, 1]")
+positive_int = number(int, 0, low_open=True)
+non_negative_int = number(int, 0)
+positive_float = number(float, 0, low_open=True)
+probability = number(float, 0, 1, low_open=True)
+seed_int = number(int, 0, 2**32 - 1)  # what NumPy and TensorFlow accept
+
+
+def folder(text):
+    """A flag type for a folder: an existing file there is one message, not a later traceback."""
+    path = Path(text).expanduser()
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a file, not a folder")
+    return path
+
+
+def existing_file(text):
+    """A flag type for a file to read: it must exist and be a file."""
+    path = Path(text).expanduser()
+    if not path.is_file():
+        raise argparse.ArgumentTypeError(
+            f"{text} is a folder, not a file" if path.is_dir() else f"no such file: {text}")
+    return path
 
 
 class CourseParser(argparse.ArgumentParser):
-    """The one `--quick` rule: `quick_defaults` replace the lesson's defaults; typed flags still win."""
+    """`--quick` replaces the lesson's defaults with `quick_defaults`; flags typed still win."""
 
     quick_defaults = {}
 
@@ -65,42 +95,74 @@ class CourseParser(argparse.ArgumentParser):
             self.set_defaults(**saved)
 
 
-def make_parser(doc, *, epochs=None, steps=None, batch_size=None, lr=None, mnist=False, quick=None):
-    """The shared flags, with `doc` as --help; --epochs/--steps/--batch-size/--lr where a default is given."""
+def parser(doc, *, epochs=None, steps=None, batch_size=None, lr=None, mnist=False, quick=None):
+    """The shared flags, `doc` as --help; --epochs/--steps/--batch-size/--lr where given."""
     first, _, rest = (doc or "").strip().partition("\n")
-    parser = CourseParser(description=first or None, epilog=rest.strip() or None,
-                          formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.quick_defaults = dict(quick or {})
+    made = CourseParser(description=first or None, epilog=rest.strip() or None,
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
+    made.quick_defaults = dict(quick or {})
     for flag, value, kind, about in (("--epochs", epochs, positive_int, "training epochs"),
                                      ("--steps", steps, positive_int, "training steps"),
                                      ("--batch-size", batch_size, positive_int, "examples per step"),
                                      ("--lr", lr, positive_float, "learning rate")):
         if value is not None:
-            parser.add_argument(flag, type=kind, default=value, help=f"{about} (lesson: {value})")
-    smaller = [f"--{k.replace('_', '-')} {v}" for k, v in parser.quick_defaults.items()]
+            made.add_argument(flag, type=kind, default=value, help=f"{about} (lesson: {value})")
+    smaller = [f"--{k.replace('_', '-')} {v}" for k, v in made.quick_defaults.items()]
     smaller += ["5000/500/1000 train/validation/test images"] if mnist else []
-    parser.add_argument("--seed", type=int, default=0, help="random seed for data order and weights (default 0)")
-    parser.add_argument("--quick", action="store_true",
-                        help=f"a run of seconds to check that everything works: {', '.join(smaller)}; flags "
-                             f"you type still win" if smaller else "changes nothing here: no epochs, steps or data to cut")
-    parser.add_argument("--out", type=Path, default=None, metavar="DIR",
-                        help="run folder for the log, metrics, checkpoints and plots "
-                             "(default: a new runs/<week>/<lesson>/<date-time>/)")
-    parser.add_argument("--show", action="store_true", help="also open plot windows (plots are always saved as PNG)")
+    made.add_argument("--seed", type=seed_int, default=0,
+                      help="random seed for data order and weights (0 to 2**32-1, default 0)")
+    made.add_argument("--quick", action="store_true",
+                      help=f"a run of seconds to check that everything works: {', '.join(smaller)};"
+                           " flags you type still win" if smaller
+                      else "changes nothing here: no epochs, steps or data to cut")
+    made.add_argument("--out", type=folder, default=None, metavar="DIR",
+                      help="run folder for the log, metrics, checkpoints and plots "
+                           "(default: a new runs/<week>/<lesson>/<date-time>/)")
+    made.add_argument("--show", action="store_true",
+                      help="also open plot windows (plots are always saved as PNG)")
     if mnist:
-        group = parser.add_argument_group("MNIST data (数据)")
+        group = made.add_argument_group("MNIST data (数据)")
         group.add_argument("--data", choices=["mnist", "synthetic"], default="mnist",
-                           help="mnist: the real data set (default); synthetic: drawn stand-in digits, "
-                                "for a run with no data at all (labelled as such in the output)")
-        group.add_argument("--data-dir", type=Path, default=None, metavar="DIR",
-                           help="folder with the four MNIST IDX files (.gz or not, the course's MNIST_data/) "
-                                "or Keras's mnist.npz; nothing is downloaded then")
+                           help="mnist: the real data set (default); synthetic: drawn stand-in "
+                                "digits, labelled as such in the output")
+        group.add_argument("--data-dir", type=folder, default=None, metavar="DIR",
+                           help="folder with the four MNIST IDX files (.gz or not, the course's "
+                                "MNIST_data/) or Keras's mnist.npz; nothing is downloaded then")
         group.add_argument("--mirror", default=None, metavar="URL",
-                           help="a mirror to try first: a URL folder holding mnist.npz or the IDX files "
-                                "(also the TFCOURSE_MIRROR environment variable)")
-    from tfcourse.devices import add_device_flags  # imports TensorFlow: not needed by latest_run
-    add_device_flags(parser)
-    return parser
+                           help="a mirror to try first: a URL folder holding mnist.npz or the IDX "
+                                "files (also the TFCOURSE_MIRROR environment variable)")
+    group = made.add_argument_group("device (设备)")
+    group.add_argument("--device", choices=["auto", "cpu", "gpu"], default="auto",
+                       help="gpu when one is present (auto, the default), or force cpu/gpu")
+    group.add_argument("--gpus", default=None, metavar="0,1",
+                       help="which GPUs this run may see, by index (like CUDA_VISIBLE_DEVICES)")
+    group.add_argument("--memory-growth", action="store_true",
+                       help="take GPU memory as needed instead of all of it at start")
+    group.add_argument("--memory-limit", type=positive_int, default=None, metavar="MB",
+                       help="cap the memory this run may use on each visible GPU")
+    group.add_argument("--threads", type=positive_int, default=None, metavar="N",
+                       help="CPU threads for TensorFlow's ops (default: all cores)")
+    group.add_argument("--logical-cpus", type=number(int, 1, 64), default=None, metavar="N",
+                       help="split the CPU into N logical devices (1-64), e.g. to try "
+                            "MirroredStrategy with N replicas on a machine without GPUs")
+    return made
+
+
+def in_notebook():
+    """True inside a Jupyter kernel (VS Code, PyCharm, Colab): sys.argv is the kernel's own."""
+    return "ipykernel" in sys.modules and "-f" in sys.argv[1:]
+
+
+def parse(made, flags=None):
+    """The lesson's flags: from the command line, or in a notebook from `flags` (a string such as
+    "--quick --epochs 2"), else the lesson's defaults."""
+    if flags is not None:
+        return made.parse_args(shlex.split(flags))
+    if in_notebook():
+        args = made.parse_args([])
+        print('notebook: the lesson\'s defaults; change them with tfcourse.parse(parser, "--quick")')
+        return args
+    return made.parse_args()
 
 
 def runs_folder(script):
@@ -108,31 +170,24 @@ def runs_folder(script):
     return PROJECT_ROOT / "runs" / Path(script).parent.name / Path(script).stem
 
 
+def read_record(run_dir):
+    """A run folder's metrics.json as a dict, or None when it is missing or not a record."""
+    try:
+        record = json.loads((Path(run_dir) / "metrics.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) else None
+
+
 def latest_run(script, need=None):
     """The newest finished run folder of a lesson (holding the file `need`, if given), or None."""
-    folder = runs_folder(script)
-    runs = sorted((p for p in folder.iterdir() if p.is_dir() and not p.is_symlink()), reverse=True) \
-        if folder.is_dir() else []
+    found = runs_folder(script)
+    runs = sorted((p for p in found.iterdir() if p.is_dir()), reverse=True) if found.is_dir() else []
     for run in runs:
-        try:
-            status = json.loads((run / "metrics.json").read_text(encoding="utf-8")).get("status")
-        except (OSError, ValueError):
-            continue
-        if status == "finished" and (need is None or (run / need).exists()):
+        record = read_record(run)
+        if record and record.get("status") == "finished" and (need is None or (run / need).exists()):
             return run
     return None
-
-
-def _point_latest(folder):
-    """runs/<week>/<lesson>/latest -> the newest finished run (best effort: Windows may refuse links)."""
-    link, newest = folder / "latest", latest_run(f"{folder.parent.name}/{folder.name}.py")
-    try:
-        if link.is_symlink():
-            link.unlink()
-        if newest is not None and not link.exists():
-            link.symlink_to(newest.name, target_is_directory=True)
-    except OSError:
-        pass
 
 
 class _Tee:
@@ -143,7 +198,7 @@ class _Tee:
 
     def write(self, text):
         self.stream.write(text)
-        if "\r" in text and "\n" not in text:  # a progress update in place: the log keeps the last one
+        if "\r" in text and "\n" not in text:  # an update in place: the log keeps the last one
             self.progress = text.replace("\r", "")
         elif not self.log.closed:
             self.log.write(self.progress + text)
@@ -155,25 +210,26 @@ class _Tee:
         return getattr(self.stream, name)
 
 
-def _plain(value):
+def plain(value):
     """A number JSON can hold: tensors and NumPy scalars become float or int."""
     value = value.numpy() if hasattr(value, "numpy") else value
     return value.item() if isinstance(value, (np.generic, np.ndarray)) else value
 
 
-@dataclasses.dataclass
+def shown(value):
+    """4 decimals, as the course prints accuracies; 1 for big numbers (9-0's GFLOP/s)."""
+    if not isinstance(value, float):
+        return str(value)
+    return f"{value:.4f}" if abs(value) < 100 else f"{value:.1f}"
+
+
 class Run:
-    """What `setup` hands back: the run folder, the device in use, and the run's record."""
-    out: Path
-    device: str
-    args: argparse.Namespace
-    lesson: str = ""
-    synthetic: bool = False
-    started: float = dataclasses.field(default_factory=time.perf_counter)
-    record_data: dict = dataclasses.field(default_factory=dict)
-    owned: bool = False  # the folder was made by this run (removed again if it fails empty)
-    lock: Path = None
-    streams: tuple = None
+    """What `start` hands back: the run folder `out`, the device in use, and the run's record."""
+
+    def __init__(self, out, device, args, lesson, synthetic, owned, record):
+        self.out, self.device, self.args, self.lesson = out, device, args, lesson
+        self.synthetic, self.owned, self.record = synthetic, owned, record
+        self.started, self.streams = time.perf_counter(), None
 
     def path(self, *parts):
         """A path inside the run folder; its parent folders are created."""
@@ -181,57 +237,55 @@ class Run:
         target.parent.mkdir(parents=True, exist_ok=True)
         return target
 
-    def record(self, **values):
-        """Save one progress point, e.g. record(epoch=3, test_accuracy=0.91): metrics.json at once."""
-        self.record_data["progress"].append({k: _plain(v) for k, v in values.items()})
+    def log(self, **values):
+        """One progress point beside the printed line, e.g. run.log(epoch=3, test_accuracy=0.91):
+        saved to metrics.json at once, where `python -m tfcourse compare` reads it."""
+        self.record["progress"].append({k: plain(v) for k, v in values.items()})
         self.save()
 
-    def check_finite(self, value, where):
-        """Stop with a clear message when a loss became NaN or infinite."""
-        if not math.isfinite(float(value)):
+    def check_finite(self, loss, where):
+        """Stop with a clear message when the loss became NaN or infinite."""
+        if not math.isfinite(float(loss)):
             lr = getattr(self.args, "lr", None)
-            raise CourseError(f"The loss became {float(value)} at {where}: training diverged.\n"
-                              "Remedy: a smaller learning rate" + (f" than --lr {lr}" if lr else "") +
-                              ", or the lesson's defaults.")
+            raise CourseError(f"The loss became {float(loss)} at {where}: training diverged.\n"
+                              "Remedy: a smaller learning rate" + (f" than --lr {lr}" if lr else "")
+                              + ", or the lesson's defaults.")
 
     def finish(self, **final):
-        """Print the one end-of-run line (lesson, device, time, final metric, data) and save it."""
-        seconds, final = time.perf_counter() - self.started, {k: _plain(v) for k, v in final.items()}
-        def shown(value):  # 4 decimals, as the course prints accuracies; 1 for big numbers (GFLOP/s)
-            if not isinstance(value, float):
-                return str(value)
-            return f"{value:.4f}" if abs(value) < 100 else f"{value:.1f}"
+        """Print the one end-of-run line (lesson, device, time, final numbers, data); save it."""
+        seconds, final = time.perf_counter() - self.started, {k: plain(v) for k, v in final.items()}
         metrics = "".join(f" | {name.replace('_', ' ')} {shown(v)}" for name, v in final.items())
-        data = "SYNTHETIC (drawn stand-in, not the real data set)" if self.synthetic else getattr(self.args, "data", None)
+        data = getattr(self.args, "data", None)
+        if self.synthetic:
+            data = "SYNTHETIC (drawn stand-in, not the real data set)"
         print(f"完成 Done: lesson {self.lesson} | {self.device} | {seconds:.1f} s{metrics}"
-              + (f" | data {data}" if data else ""))  # lessons without a data set (week 2) say none
-        self.record_data.update(status="finished", seconds=round(seconds, 2), final=final)
-        self.save()
+              + (f" | data {data}" if data else ""))  # lessons without a data set say none
+        self.record.update(status="finished", seconds=round(seconds, 2), final=final)
         print(f"run folder: {self.out}")
+        self.close("finished")
 
     def save(self):
-        self.record_data["synthetic"] = self.synthetic  # a lesson may learn it late (9-2-train's drawn shards)
-        atomic_write(self.out / "metrics.json", json.dumps(self.record_data, indent=1, ensure_ascii=False,
-                                                           default=str))  # e.g. a list of Paths (nargs="+")
+        self.record["synthetic"] = self.synthetic  # a lesson may learn it late (9-2-train)
+        atomic_write(self.out / "metrics.json",
+                     json.dumps(self.record, indent=1, ensure_ascii=False, default=str))
 
     def close(self, status):
-        """End of the run, normal or not: stop logging, release the lock, drop a folder that holds nothing."""
-        if self.record_data.get("status") == "running":
-            self.record_data["status"] = status
-            empty = {p.name for p in self.out.iterdir()} <= {"log.txt", "metrics.json", ".lock"}
-            if status != "finished" and self.owned and not self.record_data["progress"] and empty:
-                self._restore_streams()
-                shutil.rmtree(self.out, ignore_errors=True)
-                _point_latest(self.out.parent)
-                return
-            try:
-                self.save()
-            except OSError:
-                pass
+        """The end of the run, normal or not: save the status, stop logging; a run that failed
+        before writing anything of its own leaves no folder behind."""
+        if self in _current:
+            _current.remove(self)
+        if self.record.get("status") == "running":
+            self.record["status"] = status
+        mine = {p.name for p in self.out.iterdir()} - {"log.txt", "metrics.json"}
+        if status != "finished" and self.owned and not mine and not self.record["progress"]:
+            self._restore_streams()
+            shutil.rmtree(self.out, ignore_errors=True)
+            return
+        try:
+            self.save()
+        except OSError:
+            pass
         self._restore_streams()
-        if self.lock is not None:
-            self.lock.unlink(missing_ok=True)
-            self.lock = None
 
     def _restore_streams(self):
         if self.streams:
@@ -242,122 +296,124 @@ class Run:
                 log.close()
 
 
-def _take_lock(out):
-    """out/.lock holding our process id; a lock left by a run that is gone is taken over."""
-    lock = out / ".lock"
-    for _ in range(2):
-        try:
-            with open(lock, "x") as handle:
-                handle.write(str(os.getpid()))
-            return lock
-        except FileExistsError:
-            try:
-                pid = int(lock.read_text().strip())
-                os.kill(pid, 0)  # raises ProcessLookupError when that run is gone
-            except PermissionError:
-                pass  # alive, another user's
-            except (OSError, ValueError):
-                lock.unlink(missing_ok=True)
-                continue
-            raise CourseError(f"Another run (process {pid}) is writing to {out}.\n"
-                              "Remedy: wait for it to end, or give this run another --out folder "
-                              "(without --out every run gets a new folder).") from None
-    raise CourseError(f"Cannot lock the run folder {out}.")
+_current = []  # the open Run of this process
 
 
-def _unwritable(where, error):
-    return CourseError(f"Cannot write to the run folder {where}: {error.strerror}.\n"
-                       "Remedy: pass a folder you can write to with --out DIR.")
-
-
-_current = []  # the Run of this process, closed by run_main (or at exit)
-
-
-def setup(args, script, *, needs_mb=50):
-    """Apply the device flags, seed every generator, make and check the run folder (writable,
-    `needs_mb` MB free), tee what is printed to log.txt; return the `Run`."""
-    from tfcourse.devices import apply_device_flags
+def _lesson_name(script):
     from tfcourse.tools.lessons import read_header
+    path = PROJECT_ROOT / script
+    header = read_header(path) if path.is_file() else None
+    return header[0] if header else Path(script).stem
+
+
+def start(args, script):
+    """Apply the device flags, seed every generator, make the run folder and tee what is printed
+    to its log.txt. `script` is the lesson's path from the project folder (a notebook has no
+    __file__). Returns the `Run`."""
     import keras
     import tensorflow as tf
+
+    from tfcourse.devices import apply_device_flags
     device = apply_device_flags(args)
-    seed = getattr(args, "seed", 0)
-    random.seed(seed)
-    np.random.seed(seed)
-    tf.keras.utils.set_random_seed(seed)
-    if not getattr(args, "show", False):
+    random.seed(args.seed)
+    np.random.seed(args.seed)
+    tf.keras.utils.set_random_seed(args.seed)
+    if not getattr(args, "show", False) and not in_notebook():
         import matplotlib
         matplotlib.use("Agg")  # headless by default: plots are files
-    out, owned = getattr(args, "out", None), False
+    out, owned = getattr(args, "out", None), True
     try:
         if out:
             out, owned = Path(out), not Path(out).exists()
             out.mkdir(parents=True, exist_ok=True)
         else:
-            stamp, owned = runs_folder(script) / time.strftime("%Y%m%d-%H%M%S"), True
+            stamp = runs_folder(script) / time.strftime("%Y%m%d-%H%M%S")
             for n in range(1000):  # two runs started in the same second get -1, -2, ...
                 out = stamp.with_name(f"{stamp.name}-{n}") if n else stamp
-                with contextlib.suppress(FileExistsError):
+                try:
                     out.mkdir(parents=True)
                     break
-        lock = _take_lock(out)
-        free_mb = shutil.disk_usage(out).free / 2**20
-    except OSError as error:
-        raise _unwritable(getattr(error, "filename", None) or out, error) from None
-    if free_mb < needs_mb:
-        lock.unlink(missing_ok=True)
-        raise CourseError(f"Only {free_mb:.0f} MB free where the run writes ({out}); this lesson needs "
-                          f"about {needs_mb} MB.\nRemedy: free some space, or pass another folder with --out DIR.")
-    synthetic = getattr(args, "data", None) in SYNTHETIC_DATA
-    header, script_path = read_header(Path(script)), Path(script).resolve()
-    run = Run(out=out, device=device, args=args, lesson=header[0] if header else Path(script).stem,
-              synthetic=synthetic, owned=owned, lock=lock)
-    run.record_data = {
-        "lesson": run.lesson, "script": script_path.relative_to(PROJECT_ROOT).as_posix()
-        if script_path.is_relative_to(PROJECT_ROOT) else str(script),
-        "command": sys.argv[1:], "flags": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
-        "versions": {"python": platform.python_version(), "tensorflow": tf.__version__,
-                     "keras": keras.__version__, "numpy": np.__version__},
-        "device": device, "seed": seed, "data": "SYNTHETIC" if synthetic else getattr(args, "data", None),
-        "synthetic": synthetic, "started": time.strftime("%Y-%m-%dT%H:%M:%S"), "status": "running", "progress": []}
-    try:
-        run.save()
+                except FileExistsError:
+                    continue
         log = open(out / "log.txt", "w", encoding="utf-8")
     except OSError as error:
-        lock.unlink(missing_ok=True)
-        raise _unwritable(out, error) from None
+        raise CourseError(f"Cannot write to the run folder {out}: {error.strerror}.\n"
+                          "Remedy: pass a folder you can write to with --out DIR.") from None
+    synthetic = getattr(args, "data", None) in SYNTHETIC_DATA
+    record = {"lesson": _lesson_name(script), "script": script, "command": sys.argv[1:],
+              "flags": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+              "versions": {"python": platform.python_version(), "tensorflow": tf.__version__,
+                           "keras": keras.__version__, "numpy": np.__version__},
+              "device": device, "seed": args.seed,
+              "data": "SYNTHETIC" if synthetic else getattr(args, "data", None),
+              "started": time.strftime("%Y-%m-%dT%H:%M:%S"), "status": "running", "progress": []}
+    for old in list(_current):  # a notebook that starts the lesson again
+        old.close("replaced")
+    run = Run(out, device, args, record["lesson"], synthetic, owned, record)
+    run.save()
     run.streams = (sys.stdout, sys.stderr)
     sys.stdout, sys.stderr = _Tee(sys.stdout, log), _Tee(sys.stderr, log)
-    _close_current("replaced")
     _current.append(run)
     return run
 
 
-def _close_current(status):
-    while _current:
-        run = _current.pop()
+# ## How a run ends when it does not finish: one message, the record says why, exit non-zero
+class Stopped(KeyboardInterrupt):
+    """SIGTERM (kill, an IDE's stop button) or SIGHUP (a closed terminal), raised like Ctrl-C so
+    that every `finally` and `with` block cleans up what it was writing."""
+
+
+def _stop(signum, frame):
+    raise Stopped(signal.Signals(signum).name)
+
+
+def report(error):
+    """Say how the run ended; return the exit code. CourseError: one message (1);
+    Ctrl-C/SIGTERM/SIGHUP: one line (130); anything else: None (the caller shows the traceback)."""
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    if isinstance(error, CourseError):
+        status, code, text = "failed", 1, f"\n错误 Error: {error}"
+    elif isinstance(error, KeyboardInterrupt):
+        why = f" ({error.args[0]})" if isinstance(error, Stopped) and error.args else ""
+        status, code, text = "interrupted", 130, f"\n已中断 Interrupted{why}."
+    else:
+        status, code, text = "crashed", None, None
+    for run in list(_current):
         run.close(status)
-        if status == "finished":
-            _point_latest(run.out.parent)
+    if text:
+        print(text, file=sys.stderr)
+    return code
 
 
-atexit.register(_close_current, "crashed")
+def _excepthook(kind, error, traceback):
+    if report(error) is None:
+        sys.__excepthook__(kind, error, traceback)
 
 
-def run_main(main, argv=None):
-    """Run `main(argv)`; a CourseError becomes one clear message and a non-zero exit."""
-    status, code = "crashed", 1
+def install_handlers():
+    """At `import tfcourse`: the clean-error hook for scripts and IPython, SIGTERM/SIGHUP as
+    Ctrl-C (outside a kernel, which has its own), and output that never fails on a character the
+    console cannot encode (a GBK console gets '?')."""
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")
+    sys.excepthook = _excepthook
     try:
-        code = main(argv)
-        status = "finished"
-    except CourseError as error:
-        sys.stdout.flush()
-        print(f"\n错误 Error: {error}", file=sys.stderr)
-        status, code = "failed", error.exit_code
-    except KeyboardInterrupt:
-        sys.stdout.flush()
-        print("\n已中断 Interrupted.", file=sys.stderr)
-        status, code = "interrupted", 130
-    finally:
-        _close_current(status)
-    sys.exit(code or 0)
+        shell = get_ipython()  # noqa: F821 -- defined inside IPython only
+    except NameError:
+        shell = None
+    if shell is not None:
+        def show(shell, kind, error, traceback, tb_offset=None):
+            report(error)
+        shell.set_custom_exc((CourseError,), show)
+    elif not in_notebook():
+        for name in ("SIGTERM", "SIGHUP"):
+            if hasattr(signal, name):
+                try:
+                    signal.signal(getattr(signal, name), _stop)
+                except ValueError:  # not the main thread
+                    pass
+
+
+atexit.register(lambda: [run.close("crashed") for run in list(_current)])

@@ -1,27 +1,9 @@
-"""The device flags of every lesson, applied before TensorFlow creates its devices; a mistake is
-one message (exit 2), not a CUDA stack trace."""
+"""The device flags (made in cli.parser), applied before TensorFlow creates its devices; a mistake
+is one message, not a CUDA stack trace."""
 import tensorflow as tf
 
 from tfcourse._quiet import quiet_stderr
 from tfcourse.errors import CourseError
-
-
-def add_device_flags(parser):
-    from tfcourse.cli import positive_int
-    group = parser.add_argument_group("device (设备)")
-    group.add_argument("--device", choices=["auto", "cpu", "gpu"], default="auto",
-                       help="where to run: gpu when one is present (auto, the default), or force cpu/gpu")
-    group.add_argument("--gpus", default=None, metavar="0,1",
-                       help="which GPUs this run may see, by index (like CUDA_VISIBLE_DEVICES)")
-    group.add_argument("--memory-growth", action="store_true",
-                       help="take GPU memory as needed instead of all of it at start (to share a GPU)")
-    group.add_argument("--memory-limit", type=positive_int, default=None, metavar="MB",
-                       help="cap the memory this run may use on each visible GPU")
-    group.add_argument("--threads", type=positive_int, default=None, metavar="N",
-                       help="CPU threads for TensorFlow's ops (default: all cores)")
-    group.add_argument("--logical-cpus", type=positive_int, default=None, metavar="N",
-                       help="split the CPU into N logical devices, e.g. to try MirroredStrategy "
-                            "with N replicas on a machine without GPUs")
 
 
 def _names(devices):
@@ -41,19 +23,17 @@ def apply_device_flags(args):
             f"Devices found: {_names(tf.config.list_physical_devices())}.\n"
             "Remedy: run without --device gpu (or with --device cpu), or install GPU support "
             "(Linux: pip install \"tensorflow[and-cuda]==2.21.0\"; Windows: use WSL2) and check "
-            "the driver with `nvidia-smi`. `python week09_gpu_transfer/9_0_check_gpu.py` tells more.",
-            exit_code=2)
+            "the driver with `nvidia-smi`. `python week09_gpu_transfer/9_0_check_gpu.py` tells more.")
     chosen = [] if device == "cpu" else gpus
     if gpus_flag:
         try:
             indices = [int(part) for part in str(gpus_flag).split(",") if part.strip()]
         except ValueError:
-            raise CourseError(f"--gpus takes GPU indices such as 0 or 0,1, not {gpus_flag!r}.",
-                              exit_code=2) from None
+            raise CourseError(f"--gpus takes GPU indices such as 0 or 0,1, not {gpus_flag!r}.") from None
         missing = [i for i in indices if not 0 <= i < len(gpus)]
         if missing:
             raise CourseError(f"--gpus {gpus_flag}: there is no GPU {', '.join(map(str, missing))}.\n"
-                              f"GPUs found: {_names(gpus)} (indices 0..{len(gpus) - 1}).", exit_code=2)
+                              f"GPUs found: {_names(gpus)} (indices 0..{len(gpus) - 1}).")
         chosen = [gpus[i] for i in indices]
     if (growth or limit) and not gpus:
         print("Note: --memory-growth/--memory-limit only apply to GPUs; none is present, so they are ignored.")
@@ -74,7 +54,7 @@ def apply_device_flags(args):
             tf.config.threading.set_inter_op_parallelism_threads(min(threads, 2))
     except RuntimeError:  # e.g. a second lesson run in one Python process, as the tests do
         raise CourseError("Device flags must be applied before TensorFlow starts; "
-                          "run this lesson in a fresh Python process.", exit_code=2) from None
+                          "run this lesson in a fresh Python process.") from None
     with quiet_stderr():
         logical_gpus = tf.config.list_logical_devices("GPU")
     if logical_gpus:
