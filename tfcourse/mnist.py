@@ -2,10 +2,12 @@
 
 Where it comes from, in order: `--data-dir DIR` (the four IDX files, gzipped or not, as in the
 course's MNIST_data/, or mnist.npz); the cache shared with Keras ($KERAS_HOME/datasets, else
-~/.keras/datasets), so an earlier download (ours or Keras's) is reused; a download from the mirror you
-name (--mirror or TFCOURSE_MIRROR), then Keras's mnist.npz, then the IDX files from a public mirror.
-The content is checked (IDX magic numbers, counts and MD5 of the decompressed bytes; the sha256 of
-mnist.npz). `--data synthetic` gives drawn stand-in digits instead, and says so; never a fallback.
+~/.keras/datasets), so an earlier download (ours or Keras's) is reused; a download from the
+mirror you name (--mirror or TFCOURSE_MIRROR), then Keras's mnist.npz, then the IDX files from a
+public mirror.
+Every source gets the same content checks (`check_arrays`); the IDX files also their magic
+numbers, counts and MD5 of the decompressed bytes under any name, mnist.npz its sha256 when
+downloaded. `--data synthetic` gives drawn stand-in digits instead, and says so; never a fallback.
 """
 import dataclasses
 import gzip
@@ -53,11 +55,19 @@ def keras_cache_dir():
     return keras_dir("datasets")
 
 
+def idx_stem(name):
+    """MNIST's name for a file under any name copies use: t10k-labels.idx1-ubyte(.gz) and
+    t10k-labels-idx1-ubyte(.gz) are both t10k-labels-idx1-ubyte."""
+    return Path(name).name.removesuffix(".gz").replace(".idx", "-idx")
+
+
 def parse_idx(raw, name="IDX file"):
-    """IDX bytes -> uint8 array, or a ValueError naming the file. MNIST's four files are known by name."""
+    """IDX bytes -> uint8 array, or a ValueError naming the file; MNIST's four files, under any
+    name copies use, must also have their magic number, count and content (MD5)."""
     magic = int.from_bytes(raw[:4], "big")
     if magic not in (2049, 2051):  # uint8 labels (1 dimension) or images (3)
-        raise ValueError(f"{name} is not an MNIST IDX file (magic number {magic}, expected 2051 or 2049)")
+        raise ValueError(f"{name} is not an MNIST IDX file (magic number {magic}, "
+                         "expected 2051 or 2049)")
     offset = 4 + 4 * raw[3]  # then 4 bytes per dimension
     if len(raw) < offset:
         raise ValueError(f"{name} is truncated (its header is cut short)")
@@ -66,12 +76,31 @@ def parse_idx(raw, name="IDX file"):
     if len(raw) != expected:
         raise ValueError(f"{name} has {len(raw)} bytes but its header promises {expected} "
                          f"({'truncated' if len(raw) < expected else 'extra bytes'})")
-    known = IDX_FILES.get(name.replace(".gz", ""))
+    known = IDX_FILES.get(idx_stem(name))
     if known and (magic, shape[0]) != known[:2]:
-        raise ValueError(f"{name}: magic {magic} and count {shape[0]}, expected {known[0]} and {known[1]}")
+        raise ValueError(f"{name}: magic {magic} and count {shape[0]}, "
+                         f"expected {known[0]} and {known[1]}")
     if known and (md5 := hashlib.md5(raw).hexdigest()) != known[2]:
         raise ValueError(f"{name}: MD5 of its content is {md5}, expected {known[2]}")
     return np.frombuffer(raw, dtype=np.uint8, offset=offset).reshape(shape)
+
+
+def check_arrays(x_train, y_train, x_test, y_test):
+    """The same content checks for every source (IDX under any name, npz, cache, download):
+    28x28 images, as many labels as images, labels 0-9, more training than test images.
+    Returns the four arrays, or raises ValueError saying what is wrong."""
+    for split, x, y in (("training", x_train, y_train), ("test", x_test, y_test)):
+        if x.ndim != 3 or x.shape[1:] != (28, 28):
+            raise ValueError(f"the {split} images are {x.shape[1:]}, not 28x28")
+        if y.ndim != 1 or len(x) != len(y):
+            raise ValueError(f"{len(x)} {split} images but labels of shape {y.shape}")
+        if not np.issubdtype(y.dtype, np.integer) or y.size and not 0 <= y.min() <= y.max() <= 9:
+            raise ValueError(f"the {split} labels hold values outside 0-9 "
+                             f"(from {y.min()} to {y.max()})")
+    if len(x_train) <= len(x_test):
+        raise ValueError(f"{len(x_train)} training images but {len(x_test)} test images: "
+                         "train and test look swapped")
+    return x_train, y_train, x_test, y_test
 
 
 def read_idx(path, name=None):
@@ -80,40 +109,42 @@ def read_idx(path, name=None):
     name, raw = name or path.name, path.read_bytes()
     try:
         raw = gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
-    except (OSError, EOFError, zlib.error) as error:  # cut short, or damaged inside its deflate stream
+    except (OSError, EOFError, zlib.error) as error:  # cut short, or damaged inside
         raise ValueError(f"{name} is damaged ({error})") from None
     return parse_idx(raw, name)
 
 
 def _find_idx(folder, stem):
-    candidates = (folder / (stem + ".gz"), folder / stem, folder / stem.replace("-idx", ".idx"))
-    return next((path for path in candidates if path.exists()), None)
+    dotted = stem.replace("-idx", ".idx")
+    candidates = (folder / (stem + ".gz"), folder / stem, folder / dotted, folder / f"{dotted}.gz")
+    return next((path for path in candidates if path.is_file()), None)
 
 
 def read_idx_folder(folder):
-    """(x_train, y_train, x_test, y_test) from the four IDX files; FileNotFoundError if one is missing."""
+    """The four arrays from the IDX files; FileNotFoundError naming those missing."""
     paths = {stem: _find_idx(Path(folder), stem) for stem in IDX_FILES}
     if None in paths.values():
         raise FileNotFoundError(", ".join(stem for stem, path in paths.items() if path is None))
-    return tuple(read_idx(path) for path in paths.values())
+    return check_arrays(*(read_idx(path) for path in paths.values()))
 
 
 def read_npz(path):
-    """(x_train, y_train, x_test, y_test) from Keras's mnist.npz, never unpickling anything."""
+    """The four arrays from Keras's mnist.npz, checked, never unpickling anything."""
     name = Path(path).name
     try:
-        with np.load(path, allow_pickle=False) as npz:  # never unpickle what came from the network
-            x_train, y_train, x_test, y_test = (npz[key] for key in ("x_train", "y_train", "x_test", "y_test"))
-    except Exception as error:  # BadZipFile, OSError, KeyError (an array missing), ValueError (pickles)
+        with np.load(path, allow_pickle=False) as npz:  # a pickle inside is refused
+            arrays = [npz[key] for key in ("x_train", "y_train", "x_test", "y_test")]
+    except Exception as error:  # BadZipFile, OSError, KeyError (an array missing), ValueError
         raise ValueError(f"{name} is not a readable mnist.npz ({error})") from None
-    if x_train.shape[1:] != (28, 28) or x_test.shape[1:] != (28, 28) or \
-            len(x_train) != len(y_train) or len(x_test) != len(y_test):
-        raise ValueError(f"{name} does not hold 28x28 MNIST images with matching labels")
-    return x_train, y_train, x_test, y_test
+    try:
+        return check_arrays(*arrays)
+    except ValueError as error:
+        raise ValueError(f"{name}: {error}") from None
 
 
-def _from_folder(folder):
-    """Arrays from --data-dir (IDX files or mnist.npz), or a CourseError saying what is wrong."""
+def read_folder(folder):
+    """(arrays, source) from a folder of IDX files or mnist.npz (--data-dir, and `doctor`), or
+    a CourseError that says whether MNIST is missing or damaged, with the remedy."""
     folder = Path(folder)
     npz = folder if folder.suffix == ".npz" and folder.is_file() else folder / NPZ_NAME
     folder = npz.parent
@@ -125,17 +156,18 @@ def _from_folder(folder):
     try:
         if not missing:
             return read_idx_folder(folder), f"MNIST (IDX files in {folder})"
-        if npz.exists():
+        if npz.is_file():
             return read_npz(npz), f"MNIST ({npz})"
-    except ValueError as error:
+    except (ValueError, OSError) as error:
         raise CourseError(f"MNIST in {folder} is damaged: {error}.\n"
-                          f"Remedy: delete that file and download it again (or run without --data-dir "
-                          f"to download into {keras_cache_dir()}).") from None
+                          "Remedy: delete that file and download it again (or run without "
+                          f"--data-dir to download into {keras_cache_dir()}).") from None
     present = sorted(p.name for p in folder.iterdir())[:10]
     raise CourseError(f"--data-dir {folder} holds no MNIST: missing {', '.join(missing)} "
                       f"(the four IDX files, .gz or not), and no {NPZ_NAME} either.\n"
                       f"Found: {', '.join(present) or 'nothing'}.\n"
-                      f"Remedy: put the missing files there, or run without --data-dir to download them.")
+                      "Remedy: put the missing files there, or run without --data-dir "
+                      "to download them.")
 
 
 def _from_cache_or_mirrors(cache, mirror):
@@ -152,7 +184,7 @@ def _from_cache_or_mirrors(cache, mirror):
             download([base + stem + ".gz" for base in bases], dest,
                      verify=lambda path, name=stem + ".gz": arrays.append(read_idx(path, name)),
                      what=f"MNIST ({stem}.gz)", retries=2, backoff=DOWNLOAD_BACKOFF)
-        return tuple(arrays), f"MNIST (IDX files in {folder})"
+        return check_arrays(*arrays), f"MNIST (IDX files in {folder})"
 
     folder, base, failures = cache / "mnist", [mirror.rstrip("/") + "/"] if mirror else [], []
     for fetch, urls in [(npz, []), (idx, []),  # no URL: only what is in the cache already
@@ -176,11 +208,11 @@ def _from_cache_or_mirrors(cache, mirror):
 
 def load_mnist(args=None, *, data=None, data_dir=None, mirror=None, seed=None, quick=None,
                one_hot=False, flatten=True, validation_size=5000, verbose=True):
-    """MNIST, or synthetic digits when asked for by name. `args` gives --data, --data-dir, --mirror,
-    --seed, --quick and --batch-size; keywords override them. Labels are integers, or one-hot float32
-    rows with `one_hot=True`; images 784-vectors, or 28x28x1 with `flatten=False`. As in the course, the
-    first `validation_size` training images are validation, the rest (55000) train.
-    """
+    """MNIST, or synthetic digits when asked for by name. `args` gives --data, --data-dir,
+    --mirror, --seed, --quick and --batch-size; keywords override them. Labels are integers, or
+    one-hot float32 rows with `one_hot=True`; images 784-vectors, or 28x28x1 with
+    `flatten=False`. As in the course, the first `validation_size` training images are
+    validation, the rest (55000) train."""
     def pick(value, name, default=None):
         return value if value is not None else getattr(args, name, default)
     data, quick = pick(data, "data", "mnist"), pick(quick, "quick", False)
@@ -196,8 +228,11 @@ def load_mnist(args=None, *, data=None, data_dir=None, mirror=None, seed=None, q
     elif data == "mnist":
         data_dir = pick(data_dir, "data_dir")
         mirror = pick(mirror, "mirror") or os.environ.get("TFCOURSE_MIRROR")
-        (x_train, y_train, x_test, y_test), source = _from_folder(data_dir) if data_dir is not None else \
-            _from_cache_or_mirrors(keras_cache_dir(), mirror)
+        if data_dir is not None:
+            (x_train, y_train, x_test, y_test), source = read_folder(data_dir)
+        else:
+            (x_train, y_train, x_test, y_test), source = \
+                _from_cache_or_mirrors(keras_cache_dir(), mirror)
     else:
         raise CourseError(f"--data must be 'mnist' or 'synthetic', not {data!r}.")
     x_validation = x_train[:validation_size][:n_validation]
@@ -206,10 +241,10 @@ def load_mnist(args=None, *, data=None, data_dir=None, mirror=None, seed=None, q
     x_test, y_test = x_test[:n_test], y_test[:n_test]
     batch_size = getattr(args, "batch_size", None)
     if batch_size is not None and batch_size > len(x_train):
-        raise CourseError(f"--batch-size {batch_size} is larger than the {len(x_train)} training images"
-                          f"{' of --quick' if quick else ''}: not one batch could be made.\n"
-                          f"Remedy: a batch size of at most {len(x_train)} (the lesson's default is right).",
-                          exit_code=2)
+        raise CourseError(f"--batch-size {batch_size} is larger than the {len(x_train)} training "
+                          f"images{' of --quick' if quick else ''}: not one batch could be made.\n"
+                          f"Remedy: a batch size of at most {len(x_train)} "
+                          "(the lesson's default is right).")
 
     def images(x):  # uint8 (MNIST) or float32 in [0, 1] (synthetic) -> float32 in [0, 1]
         x = np.asarray(x, dtype=np.float32).reshape((-1, 784) if flatten else (-1, 28, 28, 1))
@@ -221,7 +256,8 @@ def load_mnist(args=None, *, data=None, data_dir=None, mirror=None, seed=None, q
 
     synthetic = data == "synthetic"
     result = MNIST(images(x_train), labels(y_train), images(x_validation), labels(y_validation),
-                   images(x_test), labels(y_test), source + (" [quick subset]" if quick else ""), synthetic)
+                   images(x_test), labels(y_test), source + (" [quick subset]" if quick else ""),
+                   synthetic)
     if verbose:
         print(("数据 Data (合成/SYNTHETIC): " if synthetic else "数据 Data: ") + result.describe())
     return result
