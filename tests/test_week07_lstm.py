@@ -1,50 +1,59 @@
-"""Week 7: the LSTM (7-2) in --quick mode on synthetic digits."""
+"""Week 7: the LSTM (7-2), the whole lesson in --quick mode on synthetic digits."""
 import json
 import re
-import runpy
-from pathlib import Path
 
 import pytest
 
 from lesson_runner import run_lesson
 
-ROOT = Path(__file__).resolve().parent.parent
 LSTM = "week07_lstm/7_2_lstm_mnist.py"
+QUICK = ("--quick", "--data", "synthetic")
 
 
 def test_7_2_learns_from_28_rows_of_28_pixels(tmp_path):
-    code, out, err = run_lesson(LSTM, "--quick", "--data", "synthetic", "--out", tmp_path)
+    code, out, err = run_lesson(LSTM, *QUICK, "--out", tmp_path)
     assert code == 0, err
     assert "28 steps x 28 inputs" in out
-    assert "kernel (28, 400)" in out and "recurrent kernel (100, 400)" in out  # 4 gates x 100 units
-    accuracies = [float(a) for a in re.findall(r"^Iter \d+, Testing Accuracy= ([\d.]+)$", out, re.M)]
+    # 4 gates x 100 units: the input (28 pixels) and recurrent (100 units) kernels of one LSTM
+    assert "kernel (28, 400), recurrent kernel (100, 400)" in out
+    assert "52610 parameters" in out  # 4 * (28 + 100 + 1) * 100 + 100 * 10 + 10: one dense layer
+    accuracies = [float(a) for a in
+                  re.findall(r"^Iter \d+, Testing Accuracy= ([\d.]+)$", out, re.M)]
     assert len(accuracies) == 2  # --quick: 2 epochs
     assert accuracies[-1] > 0.25  # 200 steps at Adam 1e-4; chance is 0.1
     record = json.loads((tmp_path / "metrics.json").read_text())
     assert [p["test_accuracy"] for p in record["progress"]] == pytest.approx(accuracies, abs=1e-4)
+    assert [p["epoch"] for p in record["progress"]] == [0, 1]
     assert record["status"] == "finished"
+    assert "Iter 1, Testing Accuracy=" in (tmp_path / "log.txt").read_text(encoding="utf-8")
 
 
-def test_7_2_model_consumes_28_steps_of_28_inputs_and_ends_in_logits():
-    import tensorflow as tf
-    lesson = runpy.run_path(str(ROOT / LSTM), run_name="test")
-    model = lesson["build_model"](100)
-    assert tuple(model.inputs[0].shape) == (None, 28, 28)
-    assert model(tf.zeros([3, 28, 28])).shape == (3, 10)
-    assert model.get_layer("output").activation.__name__ == "linear"  # logits; softmax is in the loss
-    with pytest.raises(ValueError):  # a flat 784-vector is not a sequence
-        model(tf.zeros([3, 784]))
+# ------------------------------------------------- bad input: one message, before any training
+
+BAD_NUMBERS = [("--lstm-size", "0"), ("--lstm-size", "5000"), ("--epochs", "-1"),
+               ("--batch-size", "0"), ("--lr", "inf"), ("--seed", "-1")]
 
 
-def test_7_2_quick_changes_defaults_only_and_typed_flags_win():
-    parser = runpy.run_path(str(ROOT / LSTM), run_name="test")["parser"]
-    assert parser.parse_args([]).epochs == 6 and parser.parse_args(["--quick"]).epochs == 2
-    assert parser.parse_args(["--quick", "--epochs", "4"]).epochs == 4
-
-
-@pytest.mark.parametrize("flag, value", [("--lstm-size", "0"), ("--epochs", "-1"), ("--batch-size", "0"),
-                                         ("--lr", "inf")])
+@pytest.mark.parametrize("flag, value", BAD_NUMBERS)
 def test_7_2_impossible_numbers_stop_at_parse(tmp_path, flag, value):
-    code, out, err = run_lesson(LSTM, "--quick", "--data", "synthetic", flag, value, "--out", tmp_path / "run")
-    assert code == 2 and f"argument {flag}" in err and "Traceback" not in err
+    code, out, err = run_lesson(LSTM, *QUICK, flag, value, "--out", tmp_path / "run")
+    assert code == 2 and f"argument {flag}: expected" in err and "Traceback" not in err
     assert not (tmp_path / "run").exists()
+
+
+def test_7_2_batch_larger_than_the_quick_data_is_one_message(tmp_path):
+    code, out, err = run_lesson(LSTM, *QUICK, "--batch-size", "6000", "--out", tmp_path / "run")
+    assert code == 1 and "Traceback" not in err
+    assert "--batch-size 6000 is larger than the 5000 training images" in err
+    assert not (tmp_path / "run").exists()  # a run that wrote nothing of its own leaves no folder
+
+
+@pytest.mark.parametrize("flag", ["--out", "--data-dir"])
+def test_7_2_folder_flags_naming_a_file_stop_at_parse(tmp_path, flag):
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("not a folder")
+    flags = {"--out": tmp_path / "run", "--data-dir": tmp_path / "data", flag: a_file}
+    code, out, err = run_lesson(LSTM, "--quick", *[str(v) for kv in flags.items() for v in kv])
+    assert code == 2 and f"argument {flag}: {a_file} is a file, not a folder" in err
+    assert "Traceback" not in err
+    assert a_file.read_text() == "not a folder" and not (tmp_path / "run").exists()
