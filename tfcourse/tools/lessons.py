@@ -85,7 +85,7 @@ def lessons(root=PROJECT_ROOT):
     return found
 
 
-def print_lessons(argv=()):
+def main(argv=()):
     for number, path, title, _ in lessons():
         print(f"{number}\t{path}\t{title}")
     return 0

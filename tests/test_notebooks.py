@@ -1,0 +1,155 @@
+"""Lessons as notebooks: every lesson file splits into its cells (`python -m tfcourse notebook`),
+and three of them run, cell by cell, in a real Jupyter kernel (nbclient + ipykernel)."""
+import os
+import re
+import subprocess
+import sys
+
+import nbformat
+import pytest
+from nbformat import v4
+
+from lesson_runner import PROJECT_ROOT
+from tfcourse.tools.lessons import lessons
+from tfcourse.tools.notebook import make_notebook
+
+SCRIPTS = [script for _, script, _, _ in lessons()]
+MARKER = re.compile(r"^# %%(.*)$")
+
+
+def percent_cells(text):
+    """(kind, source) of each cell as the percent format defines them: a `# %%` line starts a
+    code cell, `# %% [markdown]` a text cell whose lines are `# ` comments."""
+    cells, kind, lines = [], "code", []
+    for line in text.splitlines() + ["# %%"]:
+        marker = MARKER.match(line)
+        if marker is None:
+            lines.append(re.sub(r"^# ?", "", line) if kind == "markdown" else line)
+            continue
+        if "\n".join(lines).strip():
+            cells.append((kind, "\n".join(lines).strip()))
+        kind, lines = ("markdown" if "[markdown]" in marker[1] else "code"), []
+    return cells
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_every_lesson_becomes_a_notebook_cell_for_cell(script):
+    text = (PROJECT_ROOT / script).read_text(encoding="utf-8")
+    notebook = nbformat.reads(nbformat.writes(make_notebook(script)), as_version=4)
+    nbformat.validate(notebook)
+    setup, *cells = notebook.cells
+    assert setup.cell_type == "markdown" and "pip install -r requirements.txt" in setup.source
+    assert script in setup.source
+    if re.search(r"^(import|from) _\w+", text, re.M):  # the week helper's folder, made importable
+        helper = cells.pop(1)
+        assert f'PROJECT_ROOT / "{script.rsplit("/", 1)[0]}"' in helper.source
+    made = [(c.cell_type, c.source.removeprefix("__doc__ = ").strip()) for c in cells]
+    assert made == percent_cells(text)
+    for index, cell in enumerate(cells):  # each code cell runs on its own, as a notebook runs it
+        if cell.cell_type == "code":
+            compile(cell.source, f"{script} cell {index}", "exec")
+    assert cells[0].source.startswith('__doc__ = """Lesson '), "the docstring comes first"
+
+
+def test_every_lesson_is_written_in_cells():
+    """Issue 20: flat lessons in percent-format cells, text cells between the code."""
+    text = {s: (PROJECT_ROOT / s).read_text(encoding="utf-8") for s in SCRIPTS}
+    assert [s for s in SCRIPTS if not re.search(r"^# %%\s*$", text[s], re.M)] == []
+
+
+def tfcourse_command(*argv, cwd=PROJECT_ROOT):
+    return subprocess.run([sys.executable, "-m", "tfcourse", *map(str, argv)], cwd=cwd,
+                          capture_output=True, text=True, encoding="utf-8", timeout=120)
+
+
+def test_the_notebook_command_writes_every_lesson_and_refuses_bad_input(tmp_path):
+    done = tfcourse_command("notebook", "--all", "--out", tmp_path / "nb")
+    assert done.returncode == 0, done.stderr
+    written = sorted(p.stem for p in (tmp_path / "nb").glob("*.ipynb"))
+    assert written == sorted(s.rsplit("/", 1)[1][:-3] for s in SCRIPTS)
+    assert not [p for p in (tmp_path / "nb").iterdir() if p.suffix != ".ipynb"]  # no temp files
+    done = tfcourse_command("notebook", "6-1", "--out", tmp_path / "one")
+    assert done.returncode == 0 and [p.name for p in (tmp_path / "one").iterdir()] == [
+        "6_1_cnn_mnist.ipynb"]
+
+    (tmp_path / "file").write_text("not a folder")
+    for argv, code, phrase in [(["9-9"], 1, "No lesson '9-9'"),
+                               (["3-2", "--out", tmp_path / "file"], 2, "is a file, not a folder"),
+                               (["3-2", "--out", tmp_path / "file" / "nb"], 1, "Cannot write"),
+                               ([], 2, "name a lesson")]:
+        done = tfcourse_command("notebook", *argv)
+        assert done.returncode == code and phrase in done.stderr, (argv, done.stderr)
+        assert "Traceback" not in done.stderr
+    assert "notebooks/" in (PROJECT_ROOT / ".gitignore").read_text().splitlines()  # never committed
+
+
+# ## Three lessons in one real kernel. Between lessons `%reset -f` empties the namespace, so
+# each notebook must define everything it uses; only imported modules stay (TensorFlow's start
+# is paid once). The flags are set as a learner would: in the cell that calls tfcourse.parse.
+RUNS = {  # lesson -> (flags, a progress line the lesson prints)
+    "week02_basics/2_4_simple_example.py": ("--quick", r"^40 \[0\.\d+, 0\.\d+\]$"),
+    "week03_regression/3_2_mnist_simple.py": ("--quick --data synthetic",
+                                              r"^Iter 1,Testing Accuracy 0\.\d+$"),
+    "week06_cnn_mnist/6_1_cnn_mnist.py": ("--quick --data synthetic",
+                                          r"^Iter 0, Testing Accuracy= 0\.\d+$"),
+}
+BAD = ("week03_regression/3_2_mnist_simple.py", "--quick --data-dir {tmp}/no-such-folder")
+
+
+def with_flags(notebook, flags, tag):
+    cells = [v4.new_code_cell("%reset -f", metadata={"lesson": tag})]
+    for cell in notebook.cells:
+        cell.source = cell.source.replace("tfcourse.parse(parser)",
+                                          f"tfcourse.parse(parser, {flags!r})")
+        cell.metadata["lesson"] = tag
+        cells.append(cell)
+    return cells
+
+
+@pytest.fixture(scope="module")
+def kernel_outputs(tmp_path_factory):
+    """Execute the three lessons and the bad one in one kernel (IPC transport: no TCP warning);
+    return {lesson: (stdout, stderr, error outputs)}."""
+    from jupyter_client.manager import KernelManager
+    from nbclient import NotebookClient
+    tmp = tmp_path_factory.mktemp("kernel")
+    notebook = v4.new_notebook()
+    for script, (flags, _) in RUNS.items():
+        notebook.cells += with_flags(make_notebook(script), f"{flags} --out {tmp / script}", script)
+    bad = make_notebook(BAD[0])
+    data_cell = next(i for i, c in enumerate(bad.cells) if "load_mnist(" in c.source)
+    bad.cells = bad.cells[:data_cell + 1]  # the cell that raises; nothing after it can run
+    notebook.cells += with_flags(bad, BAD[1].format(tmp=tmp), "bad")
+    manager = KernelManager(kernel_name="python3", transport="ipc", ip=str(tmp / "ipc"))
+    client = NotebookClient(notebook, km=manager, timeout=300, allow_errors=True)
+    try:
+        client.execute(cwd=str(tmp), env={**os.environ, "KERAS_HOME": str(tmp / "keras")})
+    finally:
+        manager.shutdown_kernel(now=True)
+    found = {}
+    for cell in notebook.cells:
+        out, err, errors = found.setdefault(cell.metadata.get("lesson"), ([], [], []))
+        for output in cell.get("outputs", []):
+            if output.output_type == "stream":
+                (out if output.name == "stdout" else err).append(output.text)
+            elif output.output_type == "error":
+                errors.append(f"{output.ename}: {output.evalue}")
+    return {lesson: ("".join(out), "".join(err), errors) for lesson, (out, err, errors) in
+            found.items()}
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("script", RUNS)
+def test_a_lesson_runs_in_a_jupyter_kernel_and_prints_its_progress(script, kernel_outputs):
+    out, err, errors = kernel_outputs[script]
+    assert errors == [], err
+    assert re.search(RUNS[script][1], out, re.M), out
+    assert "完成 Done: lesson" in out and "[IPKernelApp]" not in out + err
+
+
+@pytest.mark.timeout(300)
+def test_a_course_error_in_a_notebook_cell_is_one_message_without_traceback(kernel_outputs):
+    out, err, errors = kernel_outputs["bad"]
+    assert err.count("错误 Error:") == 1 and "no such folder" in err
+    assert "Traceback" not in out + err
+    assert errors == []  # shown as the message alone, not as a failed cell's traceback
