@@ -16,41 +16,58 @@ Differences from the course code:
   - `tf.Session()` is `tf.compat.v1.Session()` and needs a graph of its own (`tf.Graph()`),
     because TF2 runs eagerly by default.
 """
-import tfcourse  # quiet TensorFlow import, shared flags
+# %%
+import tfcourse  # first: TensorFlow starts quietly; shared flags, the run folder
 import tensorflow as tf
 
-parser = tfcourse.make_parser(__doc__)
+parser = tfcourse.parser(__doc__)
+args = tfcourse.parse(parser)  # in a notebook: tfcourse.parse(parser, "--seed 1")
+run = tfcourse.start(args, "week02_basics/2_1_graph_session.py")
+
+# %% [markdown]
+# ## TF1: build a graph, then run it in a Session
+# An op is only a node of the graph: printing it shows a Tensor without a value. The value
+# exists once a Session runs the graph. `tf.compat.v1` keeps this way of working in TF2.
+
+# %%
+print("## TF1: build a graph, then run it in a Session (tf.compat.v1)")
+graph = tf.Graph()
+with graph.as_default():
+    m1 = tf.constant([[3, 3]])      # a 1x2 matrix
+    m2 = tf.constant([[2], [3]])    # a 2x1 matrix
+    product = tf.matmul(m1, m2)     # an op in the graph: nothing computed yet
+    print(product)                  # Tensor("MatMul:0", shape=(1, 1), dtype=int32)
+
+with tf.compat.v1.Session(graph=graph) as sess:
+    result = sess.run(product)      # now the graph runs
+    print(result)                   # [[15]]
+
+# %% [markdown]
+# ## TF2: eager execution
+# Every op runs as soon as it is called, so the value is there at once.
+
+# %%
+print("## TF2: eager, the value is there at once")
+m1 = tf.constant([[3, 3]])
+m2 = tf.constant([[2], [3]])
+product = tf.matmul(m1, m2)
+print(product.numpy())              # [[15]]
+
+# %% [markdown]
+# ## TF2: a graph when you want one
+# `tf.function` traces the Python function once into a graph (the TF1 graph, without the
+# Session) and runs that graph on every call.
+
+# %%
+print("## TF2: tf.function turns Python into a graph (the TF1 graph, without the Session)")
 
 
-def main(argv=None):
-    args = parser.parse_args(argv)
-    run = tfcourse.setup(args, __file__)
-
-    print("## TF1: build a graph, then run it in a Session (tf.compat.v1)")
-    graph = tf.Graph()
-    with graph.as_default():
-        m1 = tf.constant([[3, 3]])      # a 1x2 matrix
-        m2 = tf.constant([[2], [3]])    # a 2x1 matrix
-        product = tf.matmul(m1, m2)     # an op in the graph: nothing computed yet
-        print(product)                  # Tensor("MatMul:0", shape=(1, 1), dtype=int32)
-    with tf.compat.v1.Session(graph=graph) as sess:
-        result = sess.run(product)      # now the graph runs
-        print(result)                   # [[15]]
-
-    print("## TF2: eager, the value is there at once")
-    m1 = tf.constant([[3, 3]])
-    m2 = tf.constant([[2], [3]])
-    product = tf.matmul(m1, m2)
-    print(product.numpy())              # [[15]]
-
-    print("## TF2: tf.function turns Python into a graph (the TF1 graph, without the Session)")
-    matmul_graph = tf.function(lambda a, b: tf.matmul(a, b))
-    print(matmul_graph(m1, m2).numpy())
-    ops = [op.type for op in matmul_graph.get_concrete_function(m1, m2).graph.get_operations()]
-    print("ops in the traced graph:", ops)
-    run.finish(product=int(result[0, 0]))
-    return 0
+@tf.function
+def matmul_graph(a, b):
+    return tf.matmul(a, b)
 
 
-if __name__ == "__main__":
-    tfcourse.run_main(main)
+print(matmul_graph(m1, m2).numpy())  # [[15]]
+ops = [op.type for op in matmul_graph.get_concrete_function(m1, m2).graph.get_operations()]
+print("ops in the traced graph:", ops)
+run.finish(product=int(result[0, 0]))

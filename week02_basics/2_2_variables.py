@@ -18,55 +18,64 @@ Differences from the course code:
   - `tf.assign(state, new_value)` is `tf.compat.v1.assign`; in TF2 it is `state.assign(...)`.
   - In TF2 variables need no initializer op: they hold their value from creation.
 """
-import tfcourse  # quiet TensorFlow import, shared flags
+# %%
+import tfcourse  # first: TensorFlow starts quietly; shared flags, the run folder
 import tensorflow as tf
 
-parser = tfcourse.make_parser(__doc__)
+parser = tfcourse.parser(__doc__)
+args = tfcourse.parse(parser)  # in a notebook: tfcourse.parse(parser, "--seed 1")
+run = tfcourse.start(args, "week02_basics/2_2_variables.py")
 
+# %% [markdown]
+# ## TF1: variables live in the graph
+# A variable has no value until the Session runs its initializer op.
 
-def main(argv=None):
-    args = parser.parse_args(argv)
-    run = tfcourse.setup(args, __file__)
-
-    print("## TF1: variables live in the graph and must be initialised in the Session")
-    with tf.Graph().as_default():
-        x = tf.Variable([1, 2])
-        a = tf.constant([3, 3])
-        sub = tf.subtract(x, a)
-        add = tf.add(x, sub)
-        init = tf.compat.v1.global_variables_initializer()
-        with tf.compat.v1.Session() as sess:
-            sess.run(init)
-            print(sess.run(sub))         # [-2 -1]
-            print(sess.run(add))         # [-1  1]
-
-    with tf.Graph().as_default():
-        state = tf.Variable(0, name="counter")
-        new_value = tf.add(state, 1)
-        update = tf.compat.v1.assign(state, new_value)  # the course's tf.assign
-        init = tf.compat.v1.global_variables_initializer()
-        with tf.compat.v1.Session() as sess:
-            sess.run(init)
-            print(sess.run(state))       # 0
-            for _ in range(5):
-                sess.run(update)
-                print(sess.run(state))   # 1 2 3 4 5
-
-    print("## TF2: a Variable holds its value at once; assign_add changes it")
+# %%
+print("## TF1: variables live in the graph and must be initialised in the Session")
+with tf.Graph().as_default():
     x = tf.Variable([1, 2])
     a = tf.constant([3, 3])
-    sub = x - a
-    add = x + sub
-    print(sub.numpy())                   # [-2 -1]
-    print(add.numpy())                   # [-1  1]
+    sub = tf.subtract(x, a)
+    add = tf.add(x, sub)
+    init = tf.compat.v1.global_variables_initializer()
+    with tf.compat.v1.Session() as sess:
+        sess.run(init)
+        print(sess.run(sub))         # [-2 -1]
+        print(sess.run(add))         # [-1  1]
+
+# %% [markdown]
+# ## TF1: a counter that an assign op increments
+# `assign` is an op too: each `sess.run(update)` adds 1 to the variable.
+
+# %%
+with tf.Graph().as_default():
     state = tf.Variable(0, name="counter")
-    print(state.numpy())
-    for _ in range(5):
-        state.assign_add(1)
-        print(state.numpy())
-    run.finish(add=str(add.numpy()), counter=int(state.numpy()))
-    return 0
+    new_value = tf.add(state, 1)
+    update = tf.compat.v1.assign(state, new_value)  # the course's tf.assign
+    init = tf.compat.v1.global_variables_initializer()
+    with tf.compat.v1.Session() as sess:
+        sess.run(init)
+        print(sess.run(state))       # 0
+        for _ in range(5):
+            sess.run(update)
+            print(sess.run(state))   # 1 2 3 4 5
 
+# %% [markdown]
+# ## TF2: a Variable holds its value at once
+# No initializer and no Session; `assign_add` changes the value in place.
 
-if __name__ == "__main__":
-    tfcourse.run_main(main)
+# %%
+print("## TF2: a Variable holds its value at once; assign_add changes it")
+x = tf.Variable([1, 2])
+a = tf.constant([3, 3])
+sub = x - a
+add = x + sub
+print(sub.numpy())                   # [-2 -1]
+print(add.numpy())                   # [-1  1]
+
+state = tf.Variable(0, name="counter")
+print(state.numpy())                 # 0
+for _ in range(5):
+    state.assign_add(1)
+    print(state.numpy())             # 1 2 3 4 5
+run.finish(add=str(add.numpy()), counter=int(state.numpy()))
