@@ -12,11 +12,12 @@
 
 Run (after 9_1_retrain.py; its newest finished run is found without flags):
     python week09_gpu_transfer/9_1_test_retrained.py --data-dir images/
-    python week09_gpu_transfer/9_1_test_retrained.py --model-dir runs/my_retrain --data-dir a.jpg b.png --top-k 3
+    python week09_gpu_transfer/9_1_test_retrained.py --model-dir runs/my_retrain \\
+        --data-dir a.jpg b.png --top-k 3
 
-Before classifying, the SavedModel is checked: a damaged one, or one written by another program
-(without retrain's `serving_default` signature and its labels), gets one message naming the folder,
-what it holds, and the command that writes the right one.
+Before classifying, the SavedModel and its labels are checked: a missing or damaged one, or one
+written by another program (without retrain's `serving_default` signature and its labels), gets
+one message naming the file and the command that writes the right one.
 
 Differences from the course code (TensorFlow 1.x):
   - TF1 read `output_graph.pb` into a GraphDef, imported it and ran `sess.run('final_result:0',
@@ -24,124 +25,136 @@ Differences from the course code (TensorFlow 1.x):
     and calls its `serving_default` signature with the file contents: no graph, no Session.
   - The lesson showed each picture with `plt.show()`; here they go into one saved PNG.
 """
+# %%
+import tfcourse  # first: TensorFlow starts quietly; shared flags, the run folder
+import tensorflow as tf
+
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
-
-import tfcourse  # quiet TensorFlow import, shared flags
-import tensorflow as tf
-from _images import IMAGE_EXTENSIONS, read_image  # this week's shared helper, beside the lessons
+from _images import why_not_a_picture  # this week's picture plumbing, beside the lessons
 
 RETRAIN = "week09_gpu_transfer/9_1_retrain.py"
-
-parser = tfcourse.make_parser(__doc__)
-parser.add_argument("--model-dir", type=Path, default=None, metavar="DIR",
-                    help="retrain's run folder, or its output_model/ (default: retrain's newest finished run)")
-parser.add_argument("--labels", type=Path, default=None, help="output_labels.txt (default: beside output_model/)")
+parser = tfcourse.parser(__doc__)
+parser.add_argument("--model-dir", type=tfcourse.folder, default=None, metavar="DIR",
+                    help="retrain's run folder, or its output_model/ "
+                         "(default: retrain's newest finished run)")
+parser.add_argument("--labels", type=tfcourse.existing_file, default=None, metavar="FILE",
+                    help="output_labels.txt (default: the one beside output_model/)")
 parser.add_argument("--data-dir", type=Path, nargs="+", default=[Path("images")], metavar="PATH",
                     help="picture files and/or folders of pictures (lesson: images/)")
 parser.add_argument("--top-k", type=tfcourse.positive_int, default=None,
                     help="classes to print per picture (default: all, as the lesson)")
+args = tfcourse.parse(parser)  # in a notebook: tfcourse.parse(parser, "--data-dir images")
+run = tfcourse.start(args, "week09_gpu_transfer/9_1_test_retrained.py")
 
+# %% [markdown]
+# ## The retrained model: a SavedModel written by 9-retrain, checked before it is used
+# Any folder could be handed to us: a missing, damaged or foreign model gets one message.
 
-def load_retrained(args):
-    """(serving_default signature, labels) of retrain's SavedModel, or one clear CourseError."""
-    found = args.model_dir or tfcourse.latest_run(RETRAIN, need="output_model")
-    folder = found / "output_model" if found and (found / "output_model").is_dir() else found
-    remedy = f"Remedy: run python {RETRAIN} (it writes output_model/ and output_labels.txt), or pass its run folder " \
-             "with --model-dir DIR."
-    if folder is None or not (folder / "saved_model.pb").is_file():
-        raise tfcourse.CourseError(f"No retrained model in {folder or 'runs/' + RETRAIN[:-3] + '/'}.\n{remedy}")
-    try:
-        model = tf.saved_model.load(str(folder))
-    except Exception as error:  # OSError, DecodeError, OpError...: a cut or damaged saved_model.pb
-        reason = str(error).strip().splitlines()[0][:200]
-        raise tfcourse.CourseError(f"{folder} holds a damaged SavedModel ({type(error).__name__}: {reason}).\n"
-                                   + remedy) from None
-    classify = model.signatures.get("serving_default")
-    inputs = classify.structured_input_signature[1] if classify is not None else {}
-    if classify is None or list(inputs) != ["images"] or "final_result" not in classify.structured_outputs \
-            or not hasattr(model, "labels"):
-        holds = ", ".join(f"{key}({', '.join(f.structured_input_signature[1])}) -> "
-                          f"{', '.join(f.structured_outputs)}" for key, f in model.signatures.items()) or "no signature"
-        raise tfcourse.CourseError(f"{folder} holds a SavedModel of another program, not one written by 9-retrain "
-                                   f"(its signatures: {holds}; retrain's is serving_default(images) -> "
-                                   f"final_result, with its labels).\n{remedy}")
-    saved_labels = [s.decode("utf-8") for s in model.labels.numpy()]
-    labels_file = args.labels or folder.parent / "output_labels.txt"
-    try:
-        labels = [line.strip() for line in labels_file.read_text(encoding="utf-8").splitlines() if line.strip()]
-    except OSError as error:
-        raise tfcourse.CourseError(f"Cannot read the labels {labels_file}: {error.strerror}.\n"
-                                   "Remedy: pass --labels FILE: the output_labels.txt written with it.") from None
-    if saved_labels != labels:
-        raise tfcourse.CourseError(f"{labels_file} does not belong to {folder}: it lists {labels}, the model was "
-                                   f"trained on {saved_labels}.\nRemedy: use the labels written with the model.")
-    return classify, labels
+# %%
+found = args.model_dir or tfcourse.latest_run(RETRAIN, need="output_model")
+model_dir = found / "output_model" if found and (found / "output_model").is_dir() else found
+remedy = (f"Remedy: run lesson 9-retrain, python {RETRAIN} (it writes output_model/ and "
+          "output_labels.txt), or pass its run folder with --model-dir DIR.")
+if model_dir is None or not (model_dir / "saved_model.pb").is_file():
+    where = model_dir or "runs/week09_gpu_transfer/9_1_retrain/ (no finished run)"
+    raise tfcourse.CourseError(f"No retrained model in {where}.\n{remedy}")
+try:
+    model = tf.saved_model.load(str(model_dir))
+except Exception as error:  # OSError, DecodeError, OpError...: a cut or damaged saved_model.pb
+    reason = (str(error).strip().splitlines() or ["?"])[0][:200]
+    raise tfcourse.CourseError(f"{model_dir} holds a damaged SavedModel "
+                               f"({type(error).__name__}: {reason}).\n{remedy}") from None
+classify = model.signatures.get("serving_default")
+inputs = list(classify.structured_input_signature[1]) if classify is not None else []
+if (inputs != ["images"] or "final_result" not in classify.structured_outputs
+        or not isinstance(getattr(model, "labels", None), tf.Variable)):
+    holds = ", ".join(f"{key}({', '.join(f.structured_input_signature[1])}) -> "
+                      f"{', '.join(f.structured_outputs)}" for key, f in model.signatures.items())
+    raise tfcourse.CourseError(
+        f"{model_dir} holds a SavedModel of another program, not one written by 9-retrain (its "
+        f"signatures: {holds or 'none'}; retrain's is serving_default(images) -> final_result, "
+        f"with its labels).\n{remedy}")
 
+# %% [markdown]
+# ## The labels: output_labels.txt, one class a line, in the model's order
 
-def find_pictures(paths):
-    """[(path, bytes)] for the pictures among `paths` (folders are searched), [(path, reason)] skipped."""
-    found, skipped = [], []
-    for given in paths:
-        if not given.exists():
-            raise tfcourse.CourseError(f"{given} does not exist.\nRemedy: pass picture files or a folder "
-                                       "of pictures with --data-dir.")
-        for path in sorted(p for p in given.rglob("*") if p.is_file()) if given.is_dir() else [given]:
-            if path.name.startswith("."):
-                continue
-            if given.is_dir() and path.suffix.lower() not in IMAGE_EXTENSIONS:
-                skipped.append((path, f"not an image file ({path.suffix or 'no extension'})"))
-                continue
-            try:
-                found.append((path, read_image(path)[0]))
-            except ValueError as error:
-                skipped.append((path, str(error)))
-    return found, skipped
+# %%
+labels_file = args.labels or model_dir.parent / "output_labels.txt"
+try:
+    text = labels_file.read_text(encoding="utf-8")
+except OSError as error:
+    raise tfcourse.CourseError(f"Cannot read the labels {labels_file}: {error.strerror}.\n"
+                               f"{remedy}") from None
+except UnicodeDecodeError:
+    raise tfcourse.CourseError(f"The labels {labels_file} are not UTF-8 text: not a file of "
+                               f"9-retrain.\n{remedy}") from None
+labels = [line.strip() for line in text.splitlines() if line.strip()]
+saved_labels = [name.decode("utf-8") for name in model.labels.numpy()]
+if labels != saved_labels:
+    raise tfcourse.CourseError(
+        f"{labels_file} does not belong to {model_dir}: it lists {labels[:10]}, the model was "
+        f"trained on {saved_labels[:10]}.\nRemedy: use the output_labels.txt written with the "
+        f"model (--labels FILE), or run python {RETRAIN} again.")
+print(f"Model {model_dir}: {len(labels)} classes ({', '.join(labels)})")
 
+# %% [markdown]
+# ## The pictures: files and folders given with --data-dir
 
-def main(argv=None):
-    args = parser.parse_args(argv)
-    run = tfcourse.setup(args, __file__)
-    classify, labels = load_retrained(args)
-    pictures, skipped = find_pictures(args.data_dir)
-    for path, reason in skipped:
-        print(f"WARNING: skipped {path}: {reason}")
-    if not pictures:
-        raise tfcourse.CourseError("No pictures to classify.\nRemedy: pass JPEG/PNG/GIF/BMP files or a folder "
-                                   "of them with --data-dir.")
-
-    # ## Classify: one picture at a time, as the lesson, so a damaged one is skipped on its own
-    shown = []
-    for path, data in pictures:
-        try:
-            with tfcourse.quiet_stderr():  # libjpeg writes its complaints straight to stderr
-                predictions = np.squeeze(classify(images=tf.constant([data]))["final_result"].numpy())
-        except (tf.errors.InvalidArgumentError, tf.errors.UnknownError):
-            print(f"WARNING: skipped {path}: cannot be decoded (a damaged or truncated image)")
+# %%
+pictures = []
+for given in args.data_dir:
+    if not given.exists():
+        raise tfcourse.CourseError(f"{given} does not exist.\nRemedy: pass picture files or a "
+                                   "folder of pictures with --data-dir.")
+    paths = sorted(p for p in given.rglob("*") if p.is_file()) if given.is_dir() else [given]
+    for path in paths:
+        if path.name.startswith("."):
             continue
-        print(path)
-        for node_id in predictions.argsort()[::-1][:args.top_k or len(labels)]:
-            print("%s (score = %.5f)" % (labels[node_id], predictions[node_id]))
-        print()
-        best = int(predictions.argmax())
-        run.record(picture=path.name, best=labels[best], score=float(predictions[best]))
-        shown.append((path, data, labels[best], float(predictions[best])))
+        reason = why_not_a_picture(path)
+        if reason:
+            print(f"WARNING: skipped {path}: {reason}")
+        else:
+            pictures.append(path)
+if not pictures:
+    raise tfcourse.CourseError("No pictures to classify.\nRemedy: pass JPEG/PNG/GIF/BMP files "
+                               "or a folder of them with --data-dir.")
 
-    # ## One picture of them all, each titled with its best class
-    import matplotlib.pyplot as plt
-    columns = max(1, min(len(shown), 5))
-    rows = max(1, -(-len(shown) // columns))
-    fig, axes = plt.subplots(rows, columns, figsize=(2.6 * columns, 2.9 * rows), squeeze=False)
-    for ax in axes.ravel():
-        ax.axis("off")
-    for ax, (path, data, label, score) in zip(axes.ravel(), shown):
-        ax.imshow(tf.io.decode_image(data, channels=3, expand_animations=False).numpy())
-        ax.set_title(f"{path.parent.name}/{path.name}\n{label} {score:.2f}", fontsize=8)
-    tfcourse.save_figure(fig, run.path("predictions.png"), show=args.show)
-    run.finish(pictures=len(shown))
-    return 0
+# %% [markdown]
+# ## Classify: one picture at a time, as the lesson, so a damaged one is skipped on its own
 
+# %%
+shown = []  # (path, bytes, best class, its score) for the picture below
+for path in pictures:
+    image_data = path.read_bytes()
+    try:
+        with tfcourse.quiet_stderr():  # libjpeg writes its complaints straight to stderr
+            result = classify(images=tf.constant([image_data]))
+    except (tf.errors.InvalidArgumentError, tf.errors.UnknownError):
+        print(f"WARNING: skipped {path}: cannot be decoded (a damaged or truncated image)")
+        continue
+    predictions = np.squeeze(result["final_result"].numpy())  # -> (classes,)
+    print(path)
+    for node_id in predictions.argsort()[::-1][:args.top_k or len(labels)]:
+        print("%s (score = %.5f)" % (labels[node_id], predictions[node_id]))
+    print()
+    best = int(predictions.argmax())
+    run.log(picture=path.name, best=labels[best], score=float(predictions[best]))
+    shown.append((path, image_data, labels[best], float(predictions[best])))
 
-if __name__ == "__main__":
-    tfcourse.run_main(main)
+# %% [markdown]
+# ## Pictures: all of them in one figure, each titled with its best class
+
+# %%
+columns = max(1, min(len(shown), 5))
+rows = max(1, -(-len(shown) // columns))
+fig, axes = plt.subplots(rows, columns, figsize=(2.6 * columns, 2.9 * rows), squeeze=False)
+for ax in axes.ravel():
+    ax.axis("off")
+for ax, (path, image_data, label, score) in zip(axes.ravel(), shown):
+    ax.imshow(tf.io.decode_image(image_data, channels=3, expand_animations=False).numpy())
+    ax.set_title(f"{path.parent.name}/{path.name}\n{label} {score:.2f}", fontsize=8)
+tfcourse.save_figure(fig, run.path("predictions.png"), show=args.show)
+run.finish(pictures=len(shown))
