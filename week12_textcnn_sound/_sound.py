@@ -1,22 +1,17 @@
-"""Plumbing for lesson 12-2 (not part of the lesson): UrbanSound8K's folder and CSV, WAV files read
-with numpy, resampling, the feature cache, the opt-in download, and the drawn stand-in sounds.
+"""Lesson 12-2's plumbing, which the lesson does not teach: WAV files, UrbanSound8K's folders and
+metadata, its download, and drawn stand-in sounds. The MFCCs, the cache and the network are in
+the lesson.
 
 Why our own WAV reader: UrbanSound8K keeps each clip as it was uploaded to Freesound, so its WAVs
-differ in sample format (16- and 24-bit PCM and float among them, some in WAVE_FORMAT_EXTENSIBLE
-headers) and rate (8 to 192 kHz); `tf.audio.decode_wav` reads 16-bit PCM only and Python's `wave`
-refuses WAVE_FORMAT_EXTENSIBLE. A RIFF header is a few fields: reading it here (PCM 8/16/24/32-bit,
-float 32/64-bit) avoids a dependency.
-A WAV that still cannot be read (another codec, a damaged file) is skipped, named and counted; more
-than 1% of a fold unreadable means a damaged copy, and the run stops with a message naming files.
+differ in sample format (16- and 24-bit PCM and float, some in WAVE_FORMAT_EXTENSIBLE headers) and
+rate (8 to 192 kHz); `tf.audio.decode_wav` reads 16-bit PCM only and Python's `wave` refuses
+WAVE_FORMAT_EXTENSIBLE. A RIFF header is a few fields: reading it here avoids a dependency.
 """
 import csv
-import hashlib
-import inspect
-import json
+import io
 import math
 import shutil
 import struct
-import time
 from pathlib import Path
 
 import numpy as np
@@ -26,53 +21,27 @@ from tfcourse.mnist import keras_cache_dir
 
 OFFICIAL_PAGE = "https://urbansounddataset.weebly.com/urbansound8k.html"
 ARCHIVE = "UrbanSound8K.tar.gz"
-# The dataset's Zenodo record and the archive's md5, as published in soundata's urbansound8k
-# loader (soundata/datasets/urbansound8k.py, REMOTES["all"]; soundata is MARL/NYU's loader library).
+# The data set's Zenodo record and the archive's md5, as published in soundata's UrbanSound8K
+# loader (soundata/datasets/urbansound8k.py, REMOTES["all"]; soundata is MARL/NYU's library).
 ARCHIVE_URL = "https://zenodo.org/record/1203745/files/UrbanSound8K.tar.gz"
 ARCHIVE_MD5 = "9aa69802bbf37fb986f71ec1483a196e"
 CSV_NAME = "metadata/UrbanSound8K.csv"
 FOLDS = range(1, 11)
+DATA_DIR = keras_cache_dir() / "urbansound8k"  # --download extracts UrbanSound8K/ into it
 MAX_UNREADABLE = 0.01  # share of a fold that may be skipped before the copy counts as damaged
 DRAWN_CLASSES = ["tone", "rising chirp", "falling chirp", "noise burst", "clicks", "siren",
                  "buzz", "tremolo", "bang", "beeps"]
 
 
-def add_data_flags(parser):
-    data = parser.add_argument_group("data (数据)")
-    data.add_argument("--data", choices=["urbansound8k", "synthetic"], default="urbansound8k",
-                      help="urbansound8k: the real data set (default); synthetic: drawn sounds of 10 kinds, "
-                           "for a run with nothing downloaded (labelled as such in the output)")
-    data.add_argument("--data-dir", type=Path, default=None, metavar="DIR",
-                      help="the UrbanSound8K folder: audio/fold1..fold10 and metadata/UrbanSound8K.csv "
-                           f"(default {default_data_dir()}/UrbanSound8K)")
-    data.add_argument("--download", action="store_true",
-                      help=f"fetch {ARCHIVE} (about 6 GB, md5-checked) and extract it into {default_data_dir()}")
-    data.add_argument("--mirror", default=None, metavar="URL",
-                      help=f"with --download: a URL folder holding {ARCHIVE}, used instead of Zenodo")
-    data.add_argument("--cache-dir", type=Path, default=None, metavar="DIR",
-                      help=f"where the MFCCs of each fold are cached (default {default_cache_dir()})")
-    data.add_argument("--test-fold", type=int, choices=FOLDS, default=10, metavar="1..10",
-                      help="the fold to test on; the other nine train (default 10)")
-    data.add_argument("--clips", type=tfcourse.non_negative_int, default=0, metavar="N",
-                      help="use about N clips, evenly from every fold (default 0: all 8732; synthetic: 1000)")
-
-
-def default_data_dir():
-    return keras_cache_dir() / "urbansound8k"  # --download extracts UrbanSound8K/ into it
-
-
-def default_cache_dir():
-    return keras_cache_dir() / "urbansound8k_features"
-
-
-# ---------------------------------------------------------------- WAV files
+# ## WAV files
 
 class WavError(ValueError):
     """A WAV file this reader cannot decode (the message says why)."""
 
 
 def read_wav(path):
-    """(samples as float32 in [-1, 1] with shape (frames, channels), sample rate) of a WAV file."""
+    """(samples as float32 in [-1, 1] with shape (frames, channels), sample rate) of a WAV file:
+    PCM 8/16/24/32-bit or float 32/64-bit."""
     data = Path(path).read_bytes()
     if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
         raise WavError("not a RIFF/WAVE file")
@@ -92,10 +61,10 @@ def read_wav(path):
     if audio is None:
         raise WavError("no 'data' chunk")
     code, channels, rate, _, block_align, bits = struct.unpack("<HHIIHH", fmt[:16])
-    if code == 0xFFFE and len(fmt) >= 26:  # WAVE_FORMAT_EXTENSIBLE: the code opens the SubFormat GUID
+    if code == 0xFFFE and len(fmt) >= 26:  # WAVE_FORMAT_EXTENSIBLE: the SubFormat GUID's code
         code = struct.unpack("<H", fmt[24:26])[0]
     if channels < 1 or rate < 1 or block_align < channels:
-        raise WavError(f"a broken header ({channels} channels, {rate} Hz, block {block_align} bytes)")
+        raise WavError(f"a broken header ({channels} channels, {rate} Hz, block {block_align})")
     width = block_align // channels
     audio = audio[:len(audio) - len(audio) % block_align]
     if not audio:
@@ -111,16 +80,15 @@ def read_wav(path):
     elif code == 3 and width in (4, 8):
         samples = np.frombuffer(audio, f"<f{width}").astype(np.float32)
     else:
-        raise WavError(f"format code {code} with {bits}-bit samples (only PCM 8/16/24/32-bit and "
-                       "float 32/64-bit are read)")
+        raise WavError(f"format code {code} with {bits}-bit samples (only PCM 8/16/24/32-bit "
+                       "and float 32/64-bit are read)")
     return np.nan_to_num(samples).reshape(-1, channels), rate
 
 
 def resample(signal, rate, target_rate):
     """Band-limited resampling through the FFT: frequencies above the new Nyquist are dropped.
-
-    The signal is first padded with silence to a length that maps to a whole number of output
-    samples, so the time axis is not stretched by rounding."""
+    The signal is padded to a length that maps to a whole number of output samples first, so
+    rounding does not stretch the time axis."""
     if rate == target_rate:
         return signal.astype(np.float32)
     common = math.gcd(rate, target_rate)
@@ -135,175 +103,136 @@ def resample(signal, rate, target_rate):
     return resampled[:max(1, round(len(signal) * target_rate / rate))].astype(np.float32)
 
 
-def load_clip(path, sample_rate, n_samples):
-    """A WAV file as mono float32 at `sample_rate`, zero-padded or cut to `n_samples`."""
+def read_clip(path, sample_rate):
+    """A WAV file as mono float32 at `sample_rate`, as long as the recording."""
     samples, rate = read_wav(path)
-    clip = resample(samples.mean(axis=1), rate, sample_rate)[:n_samples]
-    return np.pad(clip, (0, n_samples - len(clip)))
+    return resample(samples.mean(axis=1), rate, sample_rate)
 
 
-# ---------------------------------------------------------------- UrbanSound8K on disk
+def read_clips(root, fold, rows, sample_rate):
+    """The clips of one fold: (waveforms, labels, skipped). A WAV that cannot be read is skipped
+    and named; more than 1% of a fold unreadable means a damaged copy and stops the run."""
+    clips, labels, skipped = [], [], []
+    for _, name, label in rows:
+        try:
+            clips.append(read_clip(root / "audio" / f"fold{fold}" / name, sample_rate))
+            labels.append(label)
+        except (WavError, OSError) as error:
+            skipped.append(f"audio/fold{fold}/{name} ({error})")
+    if len(skipped) > max(1, MAX_UNREADABLE * len(rows)) or not clips:
+        raise tfcourse.CourseError(
+            f"{len(skipped)} of the {len(rows)} WAV files of fold {fold} cannot be read, e.g. "
+            f"{'; '.join(skipped[:3])}.\nRemedy: the copy under {root} is damaged: extract "
+            f"{ARCHIVE} again (or download it again).")
+    return clips, labels, skipped
 
-def where_to_get(data_dir):
+
+# ## UrbanSound8K on disk: audio/fold1..fold10/*.wav and metadata/UrbanSound8K.csv
+
+def where_to_get():
     return (f"Remedy: download {ARCHIVE} (about 6 GB) from the data set's page {OFFICIAL_PAGE} "
             f"(it links Zenodo record 1203745), extract it and pass --data-dir PATH/UrbanSound8K, "
-            f"the folder holding audio/fold1 ... audio/fold10 and {CSV_NAME}; or run again with "
-            f"--download to fetch it from Zenodo (md5-checked) and extract it into {data_dir}; "
+            f"the folder holding audio/fold1 ... audio/fold10 and {CSV_NAME} (some folds are "
+            f"enough); or run again with --download to fetch it (md5-checked) into {DATA_DIR}; "
             f"or try the lesson first with --data synthetic.")
 
 
 def find_root(data_dir, given):
-    """The folder holding audio/fold1..10 and the CSV: `data_dir` itself or its UrbanSound8K/."""
-    data_dir = Path(data_dir)
+    """The folder holding metadata/UrbanSound8K.csv and audio/: `data_dir` or its UrbanSound8K/."""
     for root in (data_dir, data_dir / "UrbanSound8K"):
-        if (root / CSV_NAME).is_file() and all((root / "audio" / f"fold{k}").is_dir() for k in FOLDS):
+        if (root / CSV_NAME).is_file():
             return root
     if not given:
-        raise tfcourse.CourseError(f"UrbanSound8K is not on this computer yet (looked in {data_dir}); "
-                                   f"it is not downloaded without asking.\n" + where_to_get(data_dir))
+        raise tfcourse.CourseError(f"UrbanSound8K is not on this computer yet (looked in "
+                                   f"{data_dir}); it is not downloaded without asking.\n"
+                                   + where_to_get())
     if not data_dir.is_dir():
-        raise tfcourse.CourseError(f"--data-dir {data_dir} is not a folder.\n" + where_to_get(default_data_dir()))
-    missing = [CSV_NAME] if not (data_dir / CSV_NAME).is_file() else []
-    folds = [f"audio/fold{k}/" for k in FOLDS if not (data_dir / "audio" / f"fold{k}").is_dir()]
-    missing += ["audio/fold1/ ... audio/fold10/"] if len(folds) == 10 else folds
-    raise tfcourse.CourseError(f"--data-dir {data_dir} is not laid out like UrbanSound8K: it has no "
-                               f"{', no '.join(missing)}.\n" + where_to_get(default_data_dir()))
+        raise tfcourse.CourseError(f"--data-dir {data_dir} does not exist.\n" + where_to_get())
+    raise tfcourse.CourseError(f"--data-dir {data_dir} is not laid out like UrbanSound8K: it has "
+                               f"no {CSV_NAME}.\n" + where_to_get())
 
 
 def read_metadata(root):
-    """[(fold, file name, class id)] and the class names, from metadata/UrbanSound8K.csv."""
-    path, rows, names, line = root / CSV_NAME, [], {}, 1
+    """[(fold, file name, class id)] and the 10 class names, from metadata/UrbanSound8K.csv.
+    A file re-saved by Excel is read too: a BOM, CRLF line ends, ';' between the fields."""
+    path, rows, names, reader = root / CSV_NAME, [], {}, None
     try:
-        with open(path, newline="", encoding="utf-8") as handle:
-            reader = csv.DictReader(handle)
-            lacking = {"slice_file_name", "fold", "classID", "class"} - set(reader.fieldnames or [])
-            if lacking:
-                raise tfcourse.CourseError(f"{path} has no column {', '.join(sorted(lacking))}: it is not "
-                                           "UrbanSound8K's metadata file.\n" + where_to_get(default_data_dir()))
-            for line, row in enumerate(reader, start=2):
-                fold, label = int(row["fold"]), int(row["classID"])
-                if fold not in FOLDS or not 0 <= label <= 9:
-                    raise ValueError(f"fold {fold}, classID {label}")
-                rows.append((fold, row["slice_file_name"], label))
-                names[label] = row["class"]
+        text = path.read_text(encoding="utf-8-sig")  # -sig: a BOM goes; CRLF reads as \n
+        header = text.partition("\n")[0]
+        delimiter = ";" if header.count(";") > header.count(",") else ","
+        reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
+        reader.fieldnames = [name.strip() for name in reader.fieldnames or []]
+        lacking = {"slice_file_name", "fold", "classID", "class"} - set(reader.fieldnames)
+        if lacking:
+            raise tfcourse.CourseError(
+                f"{path} has no column {', '.join(sorted(lacking))}: it is not UrbanSound8K's "
+                f"metadata file (its first line is {header[:80]!r}).\n" + where_to_get())
+        for row in reader:
+            if not any((value or "").strip() for value in row.values()):
+                continue  # an empty line, as spreadsheets leave at the end
+            fold, label = int(row["fold"]), int(row["classID"])
+            if fold not in FOLDS or not 0 <= label <= 9:
+                raise ValueError(f"fold {fold}, classID {label}")
+            rows.append((fold, row["slice_file_name"].strip(), label))
+            names[label] = row["class"].strip()
     except (ValueError, TypeError, UnicodeDecodeError) as error:
-        raise tfcourse.CourseError(f"{path} line {line} cannot be read ({error}).\n"
-                                   "Remedy: extract the metadata folder of the archive again.") from None
-    absent = [f"audio/fold{fold}/{name}" for fold, name, _ in rows
-              if not (root / "audio" / f"fold{fold}" / name).is_file()]
-    if absent:
-        raise tfcourse.CourseError(f"{len(absent)} of the {len(rows)} clips listed in {CSV_NAME} are missing under "
-                                   f"{root}, e.g. {', '.join(absent[:3])}.\nRemedy: extract {ARCHIVE} again, whole.")
+        where = f" line {reader.line_num}" if reader else ""
+        raise tfcourse.CourseError(f"{path}{where} cannot be read ({error}).\nRemedy: "
+                                   "extract the metadata folder of the archive again.") from None
+    if not rows:
+        raise tfcourse.CourseError(f"{path} lists no clip.\nRemedy: extract the metadata "
+                                   "folder of the archive again.")
     return rows, [names.get(k, str(k)) for k in range(10)]
 
 
-def fold_features(root, fold, rows, settings, features_fn, cache_dir):
-    """MFCCs and labels of one fold: from the cache when the same settings made them before."""
-    key = hashlib.sha256(json.dumps([settings, inspect.getsource(features_fn), str(root.resolve()), rows],
-                                    sort_keys=True).encode()).hexdigest()[:16]
-    cache = Path(cache_dir) / f"fold{fold}-{key}.npz"
-    if cache.is_file():
-        try:
-            with np.load(cache, allow_pickle=False) as saved:
-                print(f"fold {fold}: {len(saved['labels'])} clips' features from the cache {cache}")
-                return saved["features"], saved["labels"], list(saved["skipped"])
-        except (OSError, ValueError, KeyError):
-            print(f"fold {fold}: the cache file {cache} is damaged; computing again")
-    start, n_samples = time.perf_counter(), round(settings["sample_rate"] * settings["clip_seconds"])
-    clips, labels, skipped = [], [], []
-    for _, name, label in rows:
-        path = root / "audio" / f"fold{fold}" / name
-        try:
-            clips.append(load_clip(path, settings["sample_rate"], n_samples))
-            labels.append(label)
-        except (WavError, OSError) as error:
-            skipped.append(f"audio/fold{fold}/{name} ({error})")
-    if len(skipped) > max(1, MAX_UNREADABLE * len(rows)):
-        raise tfcourse.CourseError(f"{len(skipped)} of the {len(rows)} WAV files of fold {fold} cannot be read, "
-                                   f"e.g. {'; '.join(skipped[:3])}.\nRemedy: the copy under {root} is damaged: "
-                                   f"extract {ARCHIVE} again (or download it again).")
-    if not clips:
-        raise tfcourse.CourseError(f"No WAV file of fold {fold} can be read: {'; '.join(skipped[:3])}.")
-    waveforms = np.stack(clips)
-    features = np.concatenate([np.asarray(features_fn(waveforms[i:i + 128], settings["sample_rate"]))
-                               for i in range(0, len(waveforms), 128)])
-    labels = np.array(labels, np.int32)
-    with tfcourse.atomic_path(cache) as tmp:  # a cache file is whole or absent
-        with open(tmp, "wb") as handle:
-            np.savez(handle, features=features, labels=labels, skipped=np.array(skipped, dtype=str),
-                     settings=np.array(json.dumps(settings)))
-    print(f"fold {fold}: decoded {len(clips)} WAVs in {time.perf_counter() - start:.1f} s; "
-          f"features cached in {cache}")
-    return features, labels, skipped
-
-
-def load(args, settings, features_fn):
-    """((x_train, y_train), (x_test, y_test), class names) of --data, after checking the sizes."""
-    if round(settings["sample_rate"] * settings["clip_seconds"]) < settings["frame_length"]:
-        raise tfcourse.CourseError(f"A clip of {args.clip_seconds} s at {args.sample_rate} Hz is shorter than one "
-                                   f"frame ({settings['frame_length']} samples).\nRemedy: a longer --clip-seconds.",
-                                   exit_code=2)
-    loaded = (drawn_sound_folds if args.data == "synthetic" else load_urbansound8k)(args, settings, features_fn)
-    if len(loaded[0][0]) < args.batch_size:
-        raise tfcourse.CourseError(f"Only {len(loaded[0][0])} training clips: fewer than one batch of --batch-size "
-                                   f"{args.batch_size}.\nRemedy: a smaller --batch-size, or more --clips.", exit_code=2)
-    return loaded
-
-
-def load_urbansound8k(args, settings, features_fn):
-    """Train (every fold but --test-fold) and test features: ((x, y), (x, y), class names)."""
-    data_dir = args.data_dir or default_data_dir()
-    if args.download and args.data_dir is not None:
-        raise tfcourse.CourseError(f"--download extracts into {default_data_dir()}; it does not take --data-dir.\n"
-                                   "Remedy: drop one of the two flags.", exit_code=2)
-    if args.download:
-        download(data_dir, args.mirror)
-    root = find_root(data_dir, given=args.data_dir is not None)
-    rows, class_names = read_metadata(root)
-    parts, skipped = {}, []
-    for fold in FOLDS:
-        fold_rows = [row for row in rows if row[0] == fold]
-        if args.clips:  # a smaller, evenly spread share of every fold (--quick)
-            fold_rows = fold_rows[::max(1, len(fold_rows) * 10 // args.clips)]
-        parts[fold] = fold_features(root, fold, fold_rows, settings, features_fn, args.cache_dir or default_cache_dir())
-        skipped += parts[fold][2]
-    if skipped:
-        print(f"skipped {len(skipped)} WAV file(s) that cannot be read: " + "; ".join(skipped[:5])
-              + (f"; and {len(skipped) - 5} more" if len(skipped) > 5 else ""))
-    train = [parts[k] for k in FOLDS if k != args.test_fold]
-    return ((np.concatenate([p[0] for p in train]), np.concatenate([p[1] for p in train])),
-            parts[args.test_fold][:2], class_names)
+def clips_on_disk(root, rows, test_fold):
+    """The listed clips whose WAV is on disk. Says which folds are there and which clips are
+    missing; refuses when the test fold or every training fold has none."""
+    present, absent = [], []
+    for fold, name, label in rows:
+        if (root / "audio" / f"fold{fold}" / name).is_file():
+            present.append((fold, name, label))
+        else:
+            absent.append(f"audio/fold{fold}/{name}")
+    found = sorted({fold for fold, _, _ in present})
+    missing = [fold for fold in FOLDS if fold not in found]
+    print(f"UrbanSound8K in {root}: folds {', '.join(map(str, found)) or 'none'} found"
+          + (f"; folds {', '.join(map(str, missing))} missing" if missing else ""))
+    if absent:
+        print(f"{len(absent)} of the {len(rows)} clips in {CSV_NAME} are not on disk: "
+              + ", ".join(absent[:5]) + (f" and {len(absent) - 5} more" if len(absent) > 5 else ""))
+    if test_fold not in found:
+        raise tfcourse.CourseError(
+            f"The test fold {test_fold} has no clip on disk under {root / 'audio'}.\nRemedy: "
+            f"test on a fold you have, e.g. --test-fold {found[-1]}" if found else
+            f"No clip listed in {CSV_NAME} is on disk under {root / 'audio'}.\n" + where_to_get())
+    if found == [test_fold]:
+        raise tfcourse.CourseError(
+            f"Only the test fold {test_fold} has clips on disk: every training fold is empty.\n"
+            "Remedy: add at least one more fold of UrbanSound8K under audio/ (with its lines in "
+            f"{CSV_NAME}).")
+    return present
 
 
 def download(data_dir, mirror=None):
     """Fetch UrbanSound8K.tar.gz (md5-checked, resumable) and extract it into `data_dir`."""
-    if (Path(data_dir) / "UrbanSound8K" / CSV_NAME).is_file():
+    if (data_dir / "UrbanSound8K" / CSV_NAME).is_file():
         return  # already there
     archive = keras_cache_dir() / ARCHIVE
     archive.parent.mkdir(parents=True, exist_ok=True)
     print(f"UrbanSound8K needs about 6 GB for {archive} and 7 GB more extracted; "
           f"{shutil.disk_usage(archive.parent).free / 2 ** 30:.0f} GB are free there")
     urls = [mirror.rstrip("/") + "/" + ARCHIVE] if mirror else [ARCHIVE_URL]
-    tfcourse.download(urls, archive, md5=ARCHIVE_MD5, what=f"UrbanSound8K ({ARCHIVE}, about 6 GB)")
+    tfcourse.download(urls, archive, md5=ARCHIVE_MD5, what=f"UrbanSound8K ({ARCHIVE}, 6 GB)")
     print(f"extracting {archive} into {data_dir} (you may delete the archive afterwards)")
     tfcourse.extract_tar(archive, data_dir)
 
 
-# ---------------------------------------------------------------- drawn stand-in sounds
-
-def drawn_sound_folds(args, settings, features_fn):
-    """load_urbansound8k's answer for --data synthetic: drawn sounds, in folds 1-10 like UrbanSound8K."""
-    waves, labels, folds = drawn_sounds(args.clips or 1000, settings["sample_rate"], settings["clip_seconds"],
-                                        args.seed)
-    features = np.concatenate([np.asarray(features_fn(waves[i:i + 128], settings["sample_rate"]))
-                               for i in range(0, len(waves), 128)])
-    test = folds == args.test_fold
-    return (features[~test], labels[~test]), (features[test], labels[test]), DRAWN_CLASSES
-
+# ## Drawn stand-in sounds: 10 kinds, for a run with nothing downloaded
 
 def drawn_sounds(n_clips, sample_rate, clip_seconds, seed=0):
-    """(waveforms (n, samples), labels, folds): 10 kinds of sound at random pitch, length, loudness
-    and onset over a little background noise; every fold holds every kind."""
+    """(waveforms (n, samples), labels, folds): 10 kinds of sound at random pitch, length,
+    loudness and onset over a little background noise; every fold holds every kind."""
     rng = np.random.default_rng(seed)
     n = round(sample_rate * clip_seconds)
     top = 0.4 * sample_rate  # stay below Nyquist at any --sample-rate
@@ -320,23 +249,27 @@ def drawn_sounds(n_clips, sample_rate, clip_seconds, seed=0):
         elif kind == 4:  # clicks: short decaying ticks, 5-20 per second
             sound = np.zeros(length)
             for at in np.arange(0, length, int(sample_rate / rng.uniform(5, 20))):
-                tick = rng.uniform(-1, 1, min(80, length - at)) * np.exp(-np.arange(min(80, length - at)) / 15)
-                sound[at:at + len(tick)] += tick
+                size = min(80, length - at)
+                sound[at:at + size] += rng.uniform(-1, 1, size) * np.exp(-np.arange(size) / 15)
         elif kind == 5:  # siren: the pitch swings up and down 1-4 times a second
             f = f0 * (1 + 0.3 * np.sin(2 * np.pi * rng.uniform(1, 4) * t))
             sound = np.sin(2 * np.pi * np.cumsum(f) / sample_rate)
         elif kind == 6:  # buzz: a low tone rich in harmonics
             f_low = rng.uniform(80, 300)
-            sound = sum(np.sin(2 * np.pi * k * f_low * t) / k for k in range(1, 9) if k * f_low < top)
+            harmonics = [k for k in range(1, 9) if k * f_low < top]
+            sound = sum(np.sin(2 * np.pi * k * f_low * t) / k for k in harmonics)
         elif kind == 7:  # tremolo: the loudness swings 4-12 times a second
-            sound = np.sin(2 * np.pi * f0 * t) * (0.55 + 0.45 * np.sin(2 * np.pi * rng.uniform(4, 12) * t))
+            swing = 0.55 + 0.45 * np.sin(2 * np.pi * rng.uniform(4, 12) * t)
+            sound = np.sin(2 * np.pi * f0 * t) * swing
         elif kind == 8:  # bang: a noise burst that dies away in 30-150 ms
             sound = rng.uniform(-1, 1, length) * np.exp(-t / rng.uniform(0.03, 0.15))
         elif kind == 9:  # beeps: a tone switched on and off 2-5 times
-            sound = np.sin(2 * np.pi * f0 * t) * (np.sin(2 * np.pi * rng.uniform(2, 5) * t / t[-1] * 0.999) > 0)
+            on = np.sin(2 * np.pi * rng.uniform(2, 5) * t / t[-1] * 0.999) > 0
+            sound = np.sin(2 * np.pi * f0 * t) * on
         else:  # a steady tone
             sound = np.sin(2 * np.pi * f0 * t)
         start = rng.integers(0, n - length + 1)
-        waves[i, start:start + length] = rng.uniform(0.05, 0.9) * sound / max(np.abs(sound).max(), 1e-6)
+        waves[i, start:start + length] = rng.uniform(0.05, 0.9) * sound / max(np.abs(sound).max(),
+                                                                               1e-6)
         waves[i] += rng.normal(0, rng.uniform(0.001, 0.02), n)
     return waves, labels.astype(np.int32), (np.arange(n_clips) // 10) % 10 + 1
