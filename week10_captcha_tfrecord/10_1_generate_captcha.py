@@ -12,12 +12,12 @@ saves each as `images/<text>.jpg`, the text being its own label. Progress as in 
     生成完毕
 
 Run:
-    python week10_captcha_tfrecord/10_1_generate_captcha.py                # 10000 pictures, 25 s-2 min
+    python week10_captcha_tfrecord/10_1_generate_captcha.py            # 10000 pictures, 25 s-2 min
     python week10_captcha_tfrecord/10_1_generate_captcha.py --count 2000 --seed 3
-    python week10_captcha_tfrecord/10_1_generate_captcha.py --quick        # 300 pictures
+    python week10_captcha_tfrecord/10_1_generate_captcha.py --quick    # 300 pictures
 
-The pictures go to <run folder>/images/ (runs/week10_captcha_tfrecord/10_1_generate_captcha/<date-time>/,
-or --out DIR); 10_2_tfrecord.py reads the newest finished run's.
+The pictures go to <run folder>/images/ (runs/week10_captcha_tfrecord/10_1_generate_captcha/
+<date-time>/, or --out DIR); 10_2_tfrecord.py reads the newest finished run's.
 
 Differences from the course code:
   - The course drew each text with random.choice and saved `<text>.jpg`, so a repeated text
@@ -27,10 +27,11 @@ Differences from the course code:
   - `--seed` (default 0) makes the set reproducible: captcha 0.7.0 (pinned in requirements.txt)
     draws its noise from Python's `random`; 0.7.1 switched to `secrets`, which no seed can fix.
   - The pictures are written to a temporary folder that becomes images/ only when all are done
-    (tfcourse.atomic_path), so an error or Ctrl-C never leaves a half-made data set behind.
+    (tfcourse.atomic_path), so an error, Ctrl-C or `kill` never leaves a half-made data set.
 """
-import tfcourse  # quiet TensorFlow import, shared flags
-import tensorflow as tf  # noqa: F401  (the course imports it here too; not needed to draw)
+# %%
+import tfcourse  # first: TensorFlow starts quietly; shared flags, the run folder
+import tensorflow as tf  # noqa: F401  (the course imports it here too; drawing does not need it)
 
 import random
 import shlex
@@ -38,45 +39,49 @@ import sys
 
 from captcha.image import ImageCaptcha
 
-from _captcha import captcha_image  # this week's shared helpers, _captcha.py
+parser = tfcourse.parser(__doc__, quick=dict(count=300))
+parser.add_argument("--count", type=tfcourse.number(int, 1, 10000), default=10000,
+                    help="how many pictures, 1 to 10000: there are only 10000 four-digit texts, "
+                         "and each picture is named by its text (lesson: 10000)")
+args = tfcourse.parse(parser)  # in a notebook: tfcourse.parse(parser, "--quick --count 50")
+run = tfcourse.start(args, "week10_captcha_tfrecord/10_1_generate_captcha.py")
 
-parser = tfcourse.make_parser(__doc__, quick=dict(count=300))
-parser.add_argument("--count", type=tfcourse.positive_int, default=10000,
-                    help="how many pictures (lesson: 10000, at most 10000)")
+# %% [markdown]
+# ## Texts
+# `count` different four-digit strings: drawn without repetition, so no picture overwrites
+# another (the course's `random.choice` loop did).
 
+# %%
+random.seed(args.seed)  # captcha 0.7.0 draws fonts, warps and noise from `random` too
+texts = [f"{n:04d}" for n in random.sample(range(10000), args.count)]
+print("first texts:", texts[:5])
 
-def main(argv=None):
-    args = parser.parse_args(argv)
-    if args.count > 10000:
-        parser.error(f"--count {args.count}: at most 10000, there are only 10000 different four-digit "
-                     "texts and each picture is named by its text")
-    run = tfcourse.setup(args, __file__)
-    generator = ImageCaptcha(width=160, height=60)  # the lesson's size
-    random.seed(args.seed)  # captcha 0.7.0 draws fonts, warps and noise from `random`
+# %% [markdown]
+# ## Pictures
+# ImageCaptcha draws each text at 160x60 with random fonts, warps and noise. They go into a
+# temporary folder that becomes `images/` only when every picture is written.
 
-    # ## Texts: `count` different four-digit strings (no overwritten duplicates)
-    texts = [f"{n:04d}" for n in random.sample(range(10000), args.count)]
+# %%
+generator = ImageCaptcha(width=160, height=60)  # the lesson's size
+images = run.out / "images"
+with tfcourse.atomic_path(images) as partial:
+    partial.mkdir()
+    for i, text in enumerate(texts):
+        sys.stdout.write("\r>> Creating image %d/%d" % (i + 1, args.count))
+        sys.stdout.flush()
+        generator.generate_image(text).save(partial / f"{text}.jpg", format="JPEG")
+        if (i + 1) % 1000 == 0 or i + 1 == args.count:
+            run.log(images=i + 1)
+    sys.stdout.write("\n")
+print("生成完毕")
 
-    # ## Draw into a temporary folder; it becomes images/ only when every picture is written
-    images = run.out / "images"
-    with tfcourse.atomic_path(images) as partial:
-        partial.mkdir()
-        for i, text in enumerate(texts):
-            sys.stdout.write("\r>> Creating image %d/%d" % (i + 1, args.count))
-            sys.stdout.flush()
-            captcha_image(text, generator).save(partial / f"{text}.jpg", format="JPEG")
-            if (i + 1) % 1000 == 0 or i + 1 == args.count:
-                run.record(images=i + 1)
-        sys.stdout.write("\n")
+# %% [markdown]
+# ## What was written
+# The number of files equals the number asked for; 10-2 reads this folder next.
 
-    written = sum(1 for _ in images.glob("*.jpg"))
-    print("生成完毕")
-    given = f" --data-dir {shlex.quote(str(images))}" if args.out else ""  # 10-2 looks under runs/ only
-    print(f"{written} pictures in {images} (seed {args.seed}); "
-          f"next: python week10_captcha_tfrecord/10_2_tfrecord.py{given}")
-    run.finish(pictures=written)
-    return 0
-
-
-if __name__ == "__main__":
-    tfcourse.run_main(main)
+# %%
+written = len(list(images.glob("*.jpg")))
+given = f" --data-dir {shlex.quote(str(images))}" if args.out else ""  # 10-2 looks in runs/ only
+print(f"{written} pictures in {images} (seed {args.seed}); "
+      f"next: python week10_captcha_tfrecord/10_2_tfrecord.py{given}")
+run.finish(pictures=written)
