@@ -46,8 +46,8 @@ def number(kind, low=None, high=None, low_open=False):
             value = kind(text)
         except ValueError:
             value = math.nan
-        ok = math.isfinite(value) and (low is None or value > low or (value == low and not low_open))
-        if not ok or (high is not None and value > high):
+        too_low = low is not None and (value < low or (value == low and low_open))
+        if not math.isfinite(value) or too_low or (high is not None and value > high):
             raise argparse.ArgumentTypeError(f"expected {wanted}, got {text!r}")
         return value
     parse.__name__ = wanted  # argparse names the type in its messages
@@ -103,7 +103,7 @@ def parser(doc, *, epochs=None, steps=None, batch_size=None, lr=None, mnist=Fals
     made.quick_defaults = dict(quick or {})
     for flag, value, kind, about in (("--epochs", epochs, positive_int, "training epochs"),
                                      ("--steps", steps, positive_int, "training steps"),
-                                     ("--batch-size", batch_size, positive_int, "examples per step"),
+                                     ("--batch-size", batch_size, positive_int, "examples a step"),
                                      ("--lr", lr, positive_float, "learning rate")):
         if value is not None:
             made.add_argument(flag, type=kind, default=value, help=f"{about} (lesson: {value})")
@@ -160,7 +160,8 @@ def parse(made, flags=None):
         return made.parse_args(shlex.split(flags))
     if in_notebook():
         args = made.parse_args([])
-        print('notebook: the lesson\'s defaults; change them with tfcourse.parse(parser, "--quick")')
+        print("notebook: the lesson's defaults; to change them: "
+              'args = tfcourse.parse(parser, "--quick --epochs 2")')
         return args
     return made.parse_args()
 
@@ -182,10 +183,10 @@ def read_record(run_dir):
 def latest_run(script, need=None):
     """The newest finished run folder of a lesson (holding the file `need`, if given), or None."""
     found = runs_folder(script)
-    runs = sorted((p for p in found.iterdir() if p.is_dir()), reverse=True) if found.is_dir() else []
+    runs = sorted(found.iterdir(), reverse=True) if found.is_dir() else []
     for run in runs:
         record = read_record(run)
-        if record and record.get("status") == "finished" and (need is None or (run / need).exists()):
+        if record and record.get("status") == "finished" and (not need or (run / need).exists()):
             return run
     return None
 

@@ -23,20 +23,24 @@ def apply_device_flags(args):
             f"Devices found: {_names(tf.config.list_physical_devices())}.\n"
             "Remedy: run without --device gpu (or with --device cpu), or install GPU support "
             "(Linux: pip install \"tensorflow[and-cuda]==2.21.0\"; Windows: use WSL2) and check "
-            "the driver with `nvidia-smi`. `python week09_gpu_transfer/9_0_check_gpu.py` tells more.")
+            "the driver with `nvidia-smi`. `python week09_gpu_transfer/9_0_check_gpu.py` tells "
+            "more.")
     chosen = [] if device == "cpu" else gpus
     if gpus_flag:
         try:
             indices = [int(part) for part in str(gpus_flag).split(",") if part.strip()]
         except ValueError:
-            raise CourseError(f"--gpus takes GPU indices such as 0 or 0,1, not {gpus_flag!r}.") from None
+            raise CourseError(f"--gpus takes GPU indices such as 0 or 0,1, not {gpus_flag!r}.") \
+                from None
         missing = [i for i in indices if not 0 <= i < len(gpus)]
         if missing:
-            raise CourseError(f"--gpus {gpus_flag}: there is no GPU {', '.join(map(str, missing))}.\n"
+            absent = ", ".join(map(str, missing))
+            raise CourseError(f"--gpus {gpus_flag}: there is no GPU {absent}.\n"
                               f"GPUs found: {_names(gpus)} (indices 0..{len(gpus) - 1}).")
         chosen = [gpus[i] for i in indices]
     if (growth or limit) and not gpus:
-        print("Note: --memory-growth/--memory-limit only apply to GPUs; none is present, so they are ignored.")
+        print("Note: --memory-growth/--memory-limit only apply to GPUs; none is present, so they "
+              "are ignored.")
     try:  # each call raises RuntimeError once TensorFlow's devices exist
         if gpus and chosen != gpus:
             tf.config.set_visible_devices(chosen, "GPU")
@@ -47,8 +51,9 @@ def apply_device_flags(args):
                 tf.config.set_logical_device_configuration(
                     gpu, [tf.config.LogicalDeviceConfiguration(memory_limit=limit)])
         if logical_cpus and logical_cpus > 1:
-            tf.config.set_logical_device_configuration(tf.config.list_physical_devices("CPU")[0],
-                                                       [tf.config.LogicalDeviceConfiguration()] * logical_cpus)
+            cpu = tf.config.list_physical_devices("CPU")[0]
+            split = [tf.config.LogicalDeviceConfiguration()] * logical_cpus
+            tf.config.set_logical_device_configuration(cpu, split)
         if threads:
             tf.config.threading.set_intra_op_parallelism_threads(threads)
             tf.config.threading.set_inter_op_parallelism_threads(min(threads, 2))

@@ -1,7 +1,7 @@
 """The project's one download function, and safe extraction of downloaded archives.
 
-A file at `dest` is always complete and verified: it is fetched into `dest.part` (resumed with an HTTP
-Range request) and renamed only once its size, checksum and content are checked.
+A file at `dest` is always complete and verified: it is fetched into `dest.part` (resumed with an
+HTTP Range request) and renamed only once its size, checksum and content are checked.
 """
 import hashlib
 import os
@@ -33,7 +33,9 @@ def file_digest(path, algorithm):
 
 
 def _human(n):
-    return f"{n / 1e9:.2f} GB" if n >= 1e9 else f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{n / 1e3:.0f} KB"
+    if n >= 1e9:
+        return f"{n / 1e9:.2f} GB"
+    return f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{n / 1e3:.0f} KB"
 
 
 def _problem(path, size, sha256, md5, verify):
@@ -55,7 +57,7 @@ def _fetch(url, part, quiet):
     """Fetch `url` into `part`, resuming from its current size. Raises on any failure."""
     have = part.stat().st_size if part.exists() else 0
     headers = {"Range": f"bytes={have}-"} if have else {}
-    with requests.get(url, stream=True, timeout=30, headers=headers) as response:  # 30 s without an answer
+    with requests.get(url, stream=True, timeout=30, headers=headers) as response:
         if have and response.status_code == 416:  # we already have every byte
             return
         response.raise_for_status()
@@ -66,13 +68,16 @@ def _fetch(url, part, quiet):
         done, start, shown = have, time.monotonic(), 0.0
         with open(part, "ab" if have else "wb") as handle:
             try:
-                for block in response.iter_content(1 << 14):  # small: a cut loses little, resumes close
+                for block in response.iter_content(1 << 14):  # a cut loses little
                     handle.write(block)
                     done += len(block)
                     if not quiet and (time.monotonic() - shown > 0.25 or done == expected):
-                        shown, rate = time.monotonic(), (done - have) / max(time.monotonic() - start, 1e-6)
-                        of = f" / {_human(expected)} ({100 * done / expected:.0f}%)" if expected else ""
-                        sys.stderr.write(f"\r  {part.stem}: {_human(done)}{of} at {_human(rate)}/s   ")
+                        shown = time.monotonic()
+                        rate = (done - have) / max(shown - start, 1e-6)
+                        of = f" / {_human(expected)} ({100 * done / expected:.0f}%)" if expected \
+                            else ""
+                        line = f"{_human(done)}{of} at {_human(rate)}/s"
+                        sys.stderr.write(f"\r  {part.stem}: {line}   ")
             except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ConnectionError):
                 pass  # a cut connection: reported below in plain words, resumed on the next try
         if not quiet:
@@ -83,7 +88,8 @@ def _fetch(url, part, quiet):
 
 def download(urls, dest, *, size=None, sha256=None, md5=None, verify=None, what=None,
              retries=3, backoff=1.0, quiet=False):
-    """Download the first of `urls` (one or a list) that gives a verified file to `dest`; return `dest`.
+    """Download the first of `urls` (one or a list) that gives a verified file to `dest`; return
+    `dest`.
 
     size/sha256/md5: what the file must match; verify(path): a content check that raises ValueError.
     A verified `dest` is reused without the network; a damaged one is deleted, with a note.
@@ -100,21 +106,24 @@ def download(urls, dest, *, size=None, sha256=None, md5=None, verify=None, what=
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise DownloadError(f"Cannot create the folder {dest.parent} for {what}: {error.strerror}.") from None
+        raise DownloadError(f"Cannot create the folder {dest.parent} for {what}: "
+                            f"{error.strerror}.") from None
     part = dest.with_name(dest.name + ".part")
     tried = []
     for url in urls:
         for attempt in range(1, retries + 1):
             if not quiet:
-                print(f"downloading {what} from {url}" + (f" (attempt {attempt})" if attempt > 1 else ""))
+                again = f" (attempt {attempt})" if attempt > 1 else ""
+                print(f"downloading {what} from {url}{again}")
             try:
                 _fetch(url, part, quiet)
             except OSError as error:  # requests' errors are OSErrors too
                 error_text = f"{type(error).__name__}: {error}"
-                response = getattr(error, "response", None)  # (a Response is falsy when its status is >= 400)
-                if response is not None and 400 <= response.status_code < 500 or \
-                        "NameResolutionError" in error_text or "Failed to resolve" in error_text:
-                    break  # 403/404, offline or a wrong host name: a retry only makes the learner wait
+                response = getattr(error, "response", None)  # falsy when its status >= 400
+                refused = response is not None and 400 <= response.status_code < 500
+                if refused or "NameResolutionError" in error_text \
+                        or "Failed to resolve" in error_text:
+                    break  # 403/404, offline or a wrong host: a retry only makes the learner wait
                 if attempt < retries:
                     time.sleep(backoff * attempt)
                 continue
@@ -134,20 +143,23 @@ def download(urls, dest, *, size=None, sha256=None, md5=None, verify=None, what=
 
 def extract_tar(archive, dest):
     """Extract a .tar/.tgz into folder `dest`, which appears whole or not at all; return `dest`.
-    Members with absolute paths or `..` are refused by name, links pointing outside by the 'data' filter."""
+    Members with absolute paths or `..` are refused by name, links pointing outside by the 'data'
+    filter."""
     archive, dest = Path(archive), Path(dest)
     remedy = "Delete it and download it again."
     try:
         with tarfile.open(archive) as tar:
             for name in tar.getnames():
                 if name.startswith(("/", "\\")) or ".." in Path(name).parts:
-                    raise CourseError(f"Refusing to extract {archive}: member {name!r} points outside the "
-                                      f"target folder. It is not the expected archive. {remedy}")
+                    raise CourseError(f"Refusing to extract {archive}: member {name!r} points "
+                                      f"outside the target folder. It is not the expected "
+                                      f"archive. {remedy}")
             with atomic_path(dest) as staging:
                 staging.mkdir()
                 tar.extractall(staging, filter="data")
     except tarfile.FilterError as error:
         raise CourseError(f"Refusing to extract {archive}: {error}. {remedy}") from None
     except (tarfile.TarError, EOFError, OSError) as error:
-        raise CourseError(f"{archive} is not a readable tar archive ({error}). {remedy}") from None
+        raise CourseError(f"{archive} is not a readable tar archive ({error}). "
+                          f"{remedy}") from None
     return dest

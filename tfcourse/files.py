@@ -12,7 +12,8 @@ from pathlib import Path
 
 @contextlib.contextmanager
 def atomic_path(path):
-    """A temporary path beside `path`, renamed to it at the end; removed on error (the old target stays)."""
+    """A temporary path beside `path`, renamed to it at the end; removed on error or interruption
+    (the old target stays)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}{path.suffix}")

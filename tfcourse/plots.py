@@ -1,8 +1,8 @@
 """Plots saved as PNG (headless; --show also opens a window), with Chinese drawn as characters.
 
-An installed Chinese font goes behind matplotlib's usual one, so Chinese labels do not draw as boxes;
-without one, `label("准确率", "accuracy")` gives the English, other Chinese text (file and class names)
-is saved as "?", and one note says how to get a font.
+An installed Chinese font goes behind matplotlib's usual one, so Chinese labels do not draw as
+boxes; without one, `label("准确率", "accuracy")` gives the English, other Chinese text (file and
+class names) is saved as "?", and one note says how to get a font.
 """
 import re
 import shutil
@@ -17,19 +17,22 @@ CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Source H
              "Microsoft YaHei", "PingFang SC", "Hiragino Sans GB", "Heiti SC", "STHeiti", "SimHei",
              "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "Noto Sans CJK JP", "Noto Sans CJK TC",
              "Source Han Sans", "Arial Unicode MS")
-INSTALL_HINT = ("install a Chinese font, e.g. `sudo apt install fonts-noto-cjk` (Debian/Ubuntu/WSL2) or "
-                "`sudo dnf install google-noto-sans-cjk-fonts` (Fedora); Windows (Microsoft YaHei) and "
+INSTALL_HINT = ("install a Chinese font, e.g. `sudo apt install fonts-noto-cjk` (Debian/Ubuntu/"
+                "WSL2) or `sudo dnf install google-noto-sans-cjk-fonts` (Fedora); Windows "
+                "(Microsoft YaHei) and "
                 "macOS (PingFang SC) have one")
 CJK = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]")
-_found, _noted = [], []  # [font name or None] once looked up; [True] once the no-font note was printed
+_found, _noted = [], []  # [font name or None] once looked up; [True] once the note was printed
 
 
 def _fontconfig_files():
-    """Chinese font files fontconfig knows (Linux/WSL2), for a font installed after matplotlib cached its list."""
+    """Chinese font files fontconfig knows (Linux/WSL2), for a font installed after matplotlib
+    cached its list."""
     if not shutil.which("fc-list"):
         return []
     try:
-        out = subprocess.run(["fc-list", ":lang=zh", "file"], capture_output=True, text=True, timeout=3).stdout
+        out = subprocess.run(["fc-list", ":lang=zh", "file"], capture_output=True, text=True,
+                             timeout=3).stdout
     except (OSError, subprocess.SubprocessError):
         return []
     return [line.split(":")[0].strip() for line in out.splitlines()
@@ -62,8 +65,8 @@ def use_cjk_font(fig=None):
     family = matplotlib.rcParams["font.family"]
     if name is None:
         if not _noted:  # once per process; then matplotlib's per-glyph warnings add nothing
-            print(f"注意 Note: no Chinese font found, so plots use English labels and show other Chinese "
-                  f"text as ?; {INSTALL_HINT}.")
+            print("注意 Note: no Chinese font found, so plots use English labels and show other "
+                  f"Chinese text as ?; {INSTALL_HINT}.")
             warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from font")
             _noted.append(True)
         if fig is not None:  # "?" reads better than boxes

@@ -32,7 +32,8 @@ def _draw_digit(digit, rng):
     size = 28 * _SCALE
     image = Image.new("L", (size, size), 0)
     draw = ImageDraw.Draw(image)
-    width, scale, slant = int(rng.uniform(1.6, 3.4) * _SCALE), rng.uniform(0.62, 0.8) * size, rng.uniform(-0.25, 0.25)
+    width = int(rng.uniform(1.6, 3.4) * _SCALE)
+    scale, slant = rng.uniform(0.62, 0.8) * size, rng.uniform(-0.25, 0.25)
     offset_x, offset_y = (size - scale) / 2 + rng.uniform(-2.0, 2.0, size=2) * _SCALE
     for stroke in STROKES[digit]:
         points = np.asarray(stroke) + rng.normal(0, 0.03, (len(stroke), 2))
@@ -40,9 +41,11 @@ def _draw_digit(digit, rng):
         draw.line(xy, fill=255, width=width, joint="curve")
         for x, y in (xy[0], xy[-1]):  # round pen ends
             draw.ellipse((x - width / 2, y - width / 2, x + width / 2, y + width / 2), fill=255)
-    image = image.rotate(rng.uniform(-15, 15), resample=Image.BILINEAR).resize((28, 28), Image.BILINEAR)
+    image = image.rotate(rng.uniform(-15, 15), resample=Image.BILINEAR)
+    image = image.resize((28, 28), Image.BILINEAR)
     pixels = np.asarray(image, dtype=np.float32) / 255.0
-    pixels += rng.normal(0, 0.08, pixels.shape).astype(np.float32) * (rng.random(pixels.shape) < 0.15)
+    noise = rng.normal(0, 0.08, pixels.shape).astype(np.float32)
+    pixels += noise * (rng.random(pixels.shape) < 0.15)
     return np.clip(pixels, 0.0, 1.0)
 
 
@@ -54,6 +57,7 @@ def _drawn(count, seed):
 
 
 def synthetic_digits(count, seed=0):
-    """`count` images (count, 28, 28) float32 in [0, 1] and their int64 labels (copies: the cache stays)."""
+    """`count` images (count, 28, 28) float32 in [0, 1] and their int64 labels (copies: the cache
+    stays)."""
     images, labels = _drawn(int(count), int(seed))
     return images.copy(), labels.astype(np.int64)
