@@ -2,15 +2,15 @@
 
 本课把自己的图片（每类一个子文件夹）打包成分片的 TFRecord 文件，为下一课从头训练自己的模型
 （9_2_train_own_model.py）做准备：用种子 0 打乱，前 500 张做测试集，训练集和测试集各写 5 个分片，
-labels.txt 记下类别编号和名字。与视频的不同：直接用 tf.io.TFRecordWriter（没有 Session、tf.gfile）；
-不是图片或解不开的文件会被跳过并列出；所有分片先写成临时文件，全部完成才改名。
-没有自己的图片时用 --data shapes（画出来的彩色图形）。
+labels.txt 记下类别编号和名字。与视频的不同：直接用 tf.io.TFRecordWriter（没有 Session、
+tf.gfile）；不是图片或解不开的文件会被跳过并列出；每个分片先写成临时文件，写完才改名，
+labels.txt 最后写，所以有 labels.txt 就说明整套分片是完整的。没有自己的图片时用 --data shapes。
 
-To train a model of your own (next script, `9_2_train_own_model.py`) the lesson first packs a
-folder of class sub-folders into TFRecord files, the way TF-slim's dataset scripts do:
-  - the pictures are shuffled with --seed (the lesson's 0); the first 500 (`--num-test`) are the test set,
-  - each set is written in 5 shards: image_train_00000-of-00005.tfrecord ... image_test_00004-of-00005.tfrecord,
-  - each record is a `tf.train.Example` with `image/encoded` (the file's bytes, unchanged),
+To train a model of your own (next lesson, `9_2_train_own_model.py`) the pictures are first
+packed into TFRecord files, the way TF-slim's dataset scripts do:
+  - shuffled with --seed (the lesson's 0); the first 500 (`--num-test`) are the test set,
+  - each set in 5 shards: image_train_00000-of-00005.tfrecord ... image_test_00004-of-00005,
+  - each record a `tf.train.Example` with `image/encoded` (the file's bytes, unchanged),
     `image/format` (b'jpg', b'png', ...) and `image/class/label` (int64),
   - `labels.txt` maps the ids to the folder names, one `id:name` per line (e.g. `0:animal`).
 It prints the lesson's progress line, rewritten in place:
@@ -18,55 +18,113 @@ It prints the lesson's progress line, rewritten in place:
     >> Converting image 1234/2345 shard 2
 
 The picture folder (--data-dir, default data/train) holds one sub-folder per class, named after
-the class, with its pictures: data/train/flower/*.jpg, data/train/guitar/*.jpg, ... (JPEG, PNG,
-GIF or BMP; at least two classes; the course used animal, flower, guitar, house, plane).
+the class: data/train/flower/*.jpg, data/train/guitar/*.jpg, ... (JPEG, PNG, GIF or BMP; at least
+two classes; the course used animal, flower, guitar, house, plane).
 
 Run:
     python week09_gpu_transfer/9_2_images_to_tfrecord.py --data-dir data/train
-    python week09_gpu_transfer/9_2_images_to_tfrecord.py --data shapes          # drawn shapes, no pictures
+    python week09_gpu_transfer/9_2_images_to_tfrecord.py --data shapes          # drawn shapes
     python week09_gpu_transfer/9_2_images_to_tfrecord.py --data shapes --quick  # 50 per class
-
-The shards and labels.txt go to the run folder (or --out DIR); 9_2_train_own_model.py reads the newest.
+The shards and labels.txt go to the run folder (or --out DIR); 9-2-train reads the newest.
 
 Differences from the course code (TensorFlow 1.x + slim's dataset_utils):
-  - `tf.io.TFRecordWriter` and `tf.train.Example` directly, no Session or `tf.gfile`; the records
-    are the same, so slim-era readers can read them.
+  - `tf.io.TFRecordWriter` and `tf.train.Example` directly, no Session or `tf.gfile`; the
+    records are the same, so slim-era readers can read them.
   - Files that are not pictures, or that cannot be decoded, are skipped and listed (the course
-    skipped only unreadable files); a PNG/GIF/BMP is stored with its real format, not as b'jpg'.
-  - All shards are written under temporary names and renamed only when every one is complete
-    (tfcourse.atomic_path), so a failed run leaves no shard. Existing shards are kept unless --overwrite.
+    skipped only unreadable files); a PNG/GIF/BMP is stored with its real format, not b'jpg'.
+  - Each shard is written under a temporary name and renamed when complete (Ctrl-C or a kill
+    leaves no half shard); labels.txt comes last. Shards already there are kept unless
+    --overwrite.
 """
-import tfcourse  # quiet TensorFlow import, shared flags
+# %%
+import tfcourse  # first: TensorFlow starts quietly; shared flags, files written whole
 import tensorflow as tf
 
-import contextlib
 import math
 import random
 import shlex
 import sys
 from pathlib import Path
 
-from _images import ImageFolder, draw_shapes, read_image  # this week's shared helper, beside the lessons
+from _images import class_folders, draw_shapes  # this week's picture plumbing, beside the lessons
 
-parser = tfcourse.make_parser(__doc__, quick=dict(shapes_per_class=50, num_test=40))
+parser = tfcourse.parser(__doc__, quick=dict(shapes_per_class=50, num_test=40))
 parser.add_argument("--data", choices=["folder", "shapes"], default="folder",
-                    help="folder: your pictures in --data-dir (default); shapes: draw coloured shapes "
-                         "into the run folder and convert them")
-parser.add_argument("--data-dir", "--dataset-dir", "--dataset_dir", dest="data_dir", type=Path,
-                    default=Path("data/train"), metavar="DIR",
+                    help="folder: your pictures in --data-dir (default); shapes: draw coloured "
+                         "shapes into the run folder and convert them")
+parser.add_argument("--data-dir", "--dataset-dir", "--dataset_dir", dest="data_dir",
+                    type=tfcourse.folder, default=Path("data/train"), metavar="DIR",
                     help="folder with one sub-folder of pictures per class (default data/train)")
-parser.add_argument("--num-test", type=tfcourse.non_negative_int, default=500, help="test pictures (lesson: 500)")
-parser.add_argument("--num-shards", type=tfcourse.positive_int, default=5, help="files per set (lesson: 5)")
-parser.add_argument("--shapes-per-class", type=tfcourse.positive_int, default=300, help="for --data shapes")
-parser.add_argument("--overwrite", action="store_true", help="convert again even if all shards exist")
+parser.add_argument("--num-test", type=tfcourse.non_negative_int, default=500,
+                    help="test pictures (lesson: 500)")
+parser.add_argument("--num-shards", type=tfcourse.number(int, 1, 1000), default=5,
+                    help="files per set, 1-1000 (lesson: 5)")
+parser.add_argument("--shapes-per-class", type=tfcourse.number(int, 1, 100000), default=300,
+                    help="pictures per class for --data shapes (default 300)")
+parser.add_argument("--overwrite", action="store_true",
+                    help="convert again even if a complete set of shards is there")
+args = tfcourse.parse(parser)  # in a notebook: tfcourse.parse(parser, "--data shapes --quick")
+run = tfcourse.start(args, "week09_gpu_transfer/9_2_images_to_tfrecord.py")
 
-FORMAT_NAMES = {"jpeg": b"jpg", "png": b"png", "gif": b"gif", "bmp": b"bmp"}
+
+def shard_name(split_name, shard_id):
+    return run.out / ("image_%s_%05d-of-%05d.tfrecord" % (split_name, shard_id, args.num_shards))
 
 
-def shard_name(output_dir, split_name, shard_id, num_shards):
-    return Path(output_dir) / ("image_%s_%05d-of-%05d.tfrecord" % (split_name, shard_id, num_shards))
+shards = [shard_name(split, i) for split in ("train", "test") for i in range(args.num_shards)]
+complete = (run.out / "labels.txt").is_file() and all(path.is_file() for path in shards)
+convert = args.overwrite or not complete
+if not convert:
+    print(f"tfrecord文件已存在 — the TFRecord files exist already in {run.out} "
+          "(--overwrite converts again)")
 
+# %% [markdown]
+# ## Data: class folders -> (bytes, format, class id); broken files are skipped
+# Each picture is decoded once now, so that the trainer never meets a broken record.
 
+# %%
+FORMAT_NAMES = {b"\xff\xd8\xff": b"jpg", b"\x89PNG": b"png", b"GIF8": b"gif", b"BM": b"bmp"}
+image_dir = args.data_dir
+if args.data == "shapes" and convert:
+    image_dir = draw_shapes(run.path("shapes"), per_class=args.shapes_per_class, size=64)
+    print(f"Drew coloured shapes into {image_dir} (stand-in pictures, not your own)")
+items = []  # (image bytes, format, class id)
+if convert:
+    classes = class_folders(image_dir)  # a missing folder, or fewer than two classes: a message
+    class_names = sorted(classes)
+    for class_id, name in enumerate(class_names):
+        for path in classes[name]:
+            image_data = path.read_bytes()
+            try:
+                with tfcourse.quiet_stderr():  # libjpeg writes its complaints to stderr
+                    tf.io.decode_image(image_data, channels=3, expand_animations=False)
+            except (tf.errors.InvalidArgumentError, tf.errors.UnknownError):
+                print(f"WARNING: skipped {path.relative_to(image_dir)}: cannot be decoded "
+                      "(a damaged or truncated image)")
+                continue
+            image_format = next(name for magic, name in FORMAT_NAMES.items()
+                                if image_data.startswith(magic))
+            items.append((image_data, image_format, class_id))
+
+# %% [markdown]
+# ## The lesson's split: shuffle with seed 0, the first --num-test pictures are the test set
+
+# %%
+if convert and args.num_test >= len(items):
+    raise tfcourse.CourseError(
+        f"Only {len(items)} usable pictures, and --num-test {args.num_test} would leave none "
+        f"for training.\nRemedy: add pictures or pass a smaller --num-test "
+        f"(e.g. {max(1, len(items) // 5)}).")
+random.Random(args.seed).shuffle(items)  # the lesson: random.seed(0); random.shuffle(...)
+training, testing = items[args.num_test:], items[:args.num_test]
+
+# %% [markdown]
+# ## Writing: each record a tf.train.Example, each shard whole or not at all
+# `tfcourse.atomic_path` gives a temporary name that is renamed when the block ends without an
+# error, and removed otherwise (Ctrl-C, a kill, a full disk). labels.txt is written last: with it
+# there, the set is complete. Converting again first removes the old set's labels.txt and shards.
+
+# %%
 def image_to_tfexample(image_data, image_format, class_id):
     return tf.train.Example(features=tf.train.Features(feature={
         "image/encoded": tf.train.Feature(bytes_list=tf.train.BytesList(value=[image_data])),
@@ -75,74 +133,37 @@ def image_to_tfexample(image_data, image_format, class_id):
     }))
 
 
-def convert_dataset(split_name, items, output_dir, num_shards, temporary):
-    """Write `items` [(bytes, format, class id)] into `num_shards` files (at `temporary(path)`)."""
-    num_per_shard = int(math.ceil(len(items) / float(num_shards)))
-    for shard_id in range(num_shards):
-        with tf.io.TFRecordWriter(str(temporary(shard_name(output_dir, split_name, shard_id, num_shards)))) as writer:
-            for i in range(shard_id * num_per_shard, min((shard_id + 1) * num_per_shard, len(items))):
-                sys.stdout.write("\r>> Converting image %d/%d shard %d" % (i + 1, len(items), shard_id))
-                sys.stdout.flush()
-                image_data, image_format, class_id = items[i]
-                writer.write(image_to_tfexample(image_data, image_format, class_id).SerializeToString())
+def convert_dataset(split_name, split_items):
+    num_per_shard = int(math.ceil(len(split_items) / float(args.num_shards)))
+    for shard_id in range(args.num_shards):
+        with tfcourse.atomic_path(shard_name(split_name, shard_id)) as tmp:
+            with tf.io.TFRecordWriter(str(tmp)) as writer:
+                start = shard_id * num_per_shard
+                for i in range(start, min(start + num_per_shard, len(split_items))):
+                    sys.stdout.write("\r>> Converting image %d/%d shard %d"
+                                     % (i + 1, len(split_items), shard_id))
+                    sys.stdout.flush()
+                    writer.write(image_to_tfexample(*split_items[i]).SerializeToString())
     sys.stdout.write("\n")
     sys.stdout.flush()
 
 
-def main(argv=None):
-    args = parser.parse_args(argv)
-    run = tfcourse.setup(args, __file__)
-    output_dir = run.out
-    shards = [shard_name(output_dir, s, i, args.num_shards) for s in ("train", "test") for i in range(args.num_shards)]
-    if all(p.is_file() for p in shards) and (output_dir / "labels.txt").is_file() and not args.overwrite:
-        print(f"tfrecord文件已存在 — the TFRecord files exist already in {output_dir} (--overwrite converts again)")
-        run.finish()
-        return 0
-    if args.data == "shapes":
-        args.data_dir = draw_shapes(run.path("shapes"), per_class=args.shapes_per_class, size=64)
-        print(f"Drew coloured shapes into {args.data_dir} (stand-in pictures, not your own)")
-
-    # ## The pictures: class folders -> (bytes, format, class id); broken files are skipped
-    folder = ImageFolder(args.data_dir)  # a missing folder, or fewer than two classes: one clear message
-    folder.report()
-    items, broken = [], []
-    for path, class_id in folder.all_images():
-        try:
-            data, kind = read_image(path)
-            with tfcourse.quiet_stderr():  # decode once now, so the trainer never meets a broken record
-                tf.io.decode_image(data, channels=3, expand_animations=False)
-            items.append((data, FORMAT_NAMES[kind], class_id))
-        except ValueError as error:
-            broken.append((path, str(error)))
-        except (tf.errors.InvalidArgumentError, tf.errors.UnknownError):
-            broken.append((path, "cannot be decoded (a damaged or truncated image)"))
-    for path, reason in broken:
-        print(f"WARNING: skipped {path.relative_to(folder.root)}: {reason}")
-
-    # ## The lesson's split: shuffle with seed 0, the first --num-test pictures are the test set
-    if args.num_test >= len(items):
-        raise tfcourse.CourseError(
-            f"Only {len(items)} usable pictures, and --num-test {args.num_test} would leave none for training.\n"
-            f"Remedy: add pictures or pass a smaller --num-test (e.g. {max(1, len(items) // 5)}).")
-    random.Random(args.seed).shuffle(items)  # the lesson: random.seed(0); random.shuffle(...)
-    training, testing = items[args.num_test:], items[:args.num_test]
-
-    # ## Every shard and labels.txt under a temporary name, all renamed when all are complete
-    with contextlib.ExitStack() as stack:
-        def temporary(path):
-            return stack.enter_context(tfcourse.atomic_path(path))
-        convert_dataset("train", training, output_dir, args.num_shards, temporary)
-        run.record(split="train", images=len(training))
-        convert_dataset("test", testing, output_dir, args.num_shards, temporary)
-        run.record(split="test", images=len(testing))
-        temporary(output_dir / "labels.txt").write_text(
-            "".join("%d:%s\n" % (i, name) for i, name in enumerate(folder.class_names)), encoding="utf-8")
-    print(f"生成tfrecord文件 — {2 * args.num_shards} shards and labels.txt ({len(folder.class_names)} classes) "
-          f"in {output_dir}; next: python week09_gpu_transfer/9_2_train_own_model.py"
-          + (f" --data-dir {shlex.quote(str(output_dir))}" if args.out else ""))  # it looks under runs/ only
+if convert:
+    (run.out / "labels.txt").unlink(missing_ok=True)  # the old set is no longer complete
+    for old in run.out.glob("image_*_*-of-*.tfrecord"):
+        old.unlink()
+    convert_dataset("train", training)
+    run.log(split="train", images=len(training))
+    convert_dataset("test", testing)
+    run.log(split="test", images=len(testing))
+    tfcourse.atomic_write(run.out / "labels.txt",
+                          "".join("%d:%s\n" % (i, name) for i, name in enumerate(class_names)))
+    print(f"生成tfrecord文件 — {2 * args.num_shards} shards and labels.txt "
+          f"({len(class_names)} classes) in {run.out}")
+# 9-2-train looks under runs/ by itself; a folder of your own (--out) is named for it
+print("next: python week09_gpu_transfer/9_2_train_own_model.py"
+      + (f" --data-dir {shlex.quote(str(run.out))}" if args.out else ""))
+if convert:
     run.finish(train_images=len(training), test_images=len(testing))
-    return 0
-
-
-if __name__ == "__main__":
-    tfcourse.run_main(main)
+else:
+    run.finish()
