@@ -7,12 +7,12 @@ The notebook holds the lesson's own cells (its `# %%` and `# %% [markdown]` mark
 jupytext), after one text cell on how to run it. The lesson file stays the source: make the
 notebook again after it changes. notebooks/ is not committed.
 """
-import argparse
 import re
 from pathlib import Path
 
 from tfcourse.cli import folder
 from tfcourse.errors import CourseError
+from tfcourse.tools import command_parser
 from tfcourse.tools.lessons import PROJECT_ROOT, lessons
 
 SETUP = """\
@@ -63,10 +63,7 @@ def make_notebook(script):
 
 
 def main(argv=()):
-    parser = argparse.ArgumentParser(prog="python -m tfcourse notebook",
-                                     description=__doc__.splitlines()[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter,
-                                     epilog="\n".join(__doc__.splitlines()[1:]))
+    parser = command_parser(__doc__, "notebook")
     parser.add_argument("lessons", nargs="*", metavar="LESSON",
                         help="a lesson number (6-1) or script path")
     parser.add_argument("--all", action="store_true", help="every lesson")
