@@ -1,82 +1,111 @@
-"""Shared by the week-11 and week-12 text lessons: the data sets, read, downloaded and checked.
+"""Reading the text lessons' data files (11-1, 11-2, 12-1): encodings, layouts, downloads.
 
-11-1 reads text8 (a list of words); 11-2 and 12-1 read the sentence polarity data set and split
-it the same way, so that 12-1's two networks and 11-2's see the same dev sentences. No model or
-training loop lives here: those are the lessons.
+Nothing here is taught: the tokenizer, the vocabulary and every network are in the lessons.
+    text8_words(args)          -> words                     (11-1's text8)
+    labelled_sentences(args)   -> sentences, labels, source (1 positive, 0 negative)
+A sentence file is read in UTF-8 (with or without a BOM), UTF-16 with a BOM, GBK/GB18030 or
+Latin-1, in one of two layouts: rt-polarity.pos + rt-polarity.neg (one sentence a line), or a CSV
+file `label,review` such as waimai_10k.csv.
 """
-import json
+import argparse
+import csv
+import io
 import random
 import re
 import shutil
 import zipfile
 from pathlib import Path
 
-import numpy as np
-
 import tfcourse
 from tfcourse.mnist import keras_cache_dir  # the folder Keras and MNIST download into
 
-# text8: the first 10^8 characters of an English Wikipedia dump, cleaned by Matt Mahoney.
-# Size as in the course's maybe_download('text8.zip', 31344016). The sha256 is not in
-# tensorflow_datasets (no text8 there) nor in gensim-data (its list.json has md5s of its own
-# re-packed text8.gz parts, not of this zip); it is the value that public projects pinning this
-# zip agree on (found with a code search of GitHub: several independent download scripts, e.g. a
-# Haskell word2vec's fileInfos and a paper-reproduction audit, which also gives the md5 of the
-# 100,000,000-byte text inside, 3bea1919949baf155f99411df5fada7e).
+# text8: the first 10^8 characters of an English Wikipedia dump, cleaned by Matt Mahoney. Size as
+# in the course's maybe_download('text8.zip', 31344016); the sha256 is the value public projects
+# pinning this zip agree on (tensorflow_datasets has no text8; gensim-data re-packs it).
 TEXT8_URLS = ["http://mattmahoney.net/dc/text8.zip", "https://mattmahoney.net/dc/text8.zip"]
 TEXT8_SIZE = 31_344_016
 TEXT8_SHA256 = "a6640522afe85d1963ad56c05b0ede0a0c000dddc9671758a6cc09b7a38e5232"
 TEXT8_CHARS = 100_000_000
 
-# Sentence polarity data set v1.0 (Pang and Lee 2005), from its authors' Cornell page, then the
-# copy the Hugging Face `rotten_tomatoes` loader uses. sha256 and size from that loader's
-# dataset_infos.json (huggingface/datasets, datasets/rotten_tomatoes); DAI-Lab/fibber's list gives
-# md5 50c1c2c047b4225e148e97aa7708c34e for the Cornell URL. The content is checked too: 5331
-# positive and 5331 negative lines.
-POLARITY_URLS = ["https://www.cs.cornell.edu/people/pabo/movie-review-data/rt-polaritydata.tar.gz",
-                 "https://storage.googleapis.com/seldon-datasets/sentence_polarity_v1/rt-polaritydata.tar.gz"]
+# Sentence polarity data set v1.0 (Pang and Lee 2005): its authors' Cornell page, then the copy
+# Hugging Face's rotten_tomatoes loader uses (sha256 and size from that loader). The content is
+# checked too: 5331 positive and 5331 negative lines.
+POLARITY_URLS = [
+    "https://www.cs.cornell.edu/people/pabo/movie-review-data/rt-polaritydata.tar.gz",
+    "https://storage.googleapis.com/seldon-datasets/sentence_polarity_v1/rt-polaritydata.tar.gz"]
 POLARITY_SIZE = 487_770
 POLARITY_SHA256 = "a05befe52aafda71d458d188a1c54506a998b1308613ba76bbda2e5029409ce9"
 POLARITY_LINES = 5331
 POLARITY_FILES = ("rt-polarity.pos", "rt-polarity.neg")
+
+# waimai_10k: 11,987 food-delivery reviews (4,000 positive, 7,987 negative), `label,review`, from
+# SophonPlus/ChineseNlpCorpus, file last changed in commit 032ed697 (2018-03-30).
+WAIMAI_URLS = ["https://raw.githubusercontent.com/SophonPlus/ChineseNlpCorpus/master/"
+               "datasets/waimai_10k/waimai_10k.csv"]
+WAIMAI_SIZE = 919_380
+WAIMAI_SHA256 = "b8b5c11c00b51578d35937fca56e03a126b45381f1ea4b22893237cb377a26fe"
 DOWNLOAD_BACKOFF = 1.0  # seconds before a retry, times the attempt number (0 in the tests)
 
-# Control characters (except tab, newline, form feed, carriage return) do not occur in text:
-# a file full of them is binary or UTF-16, not Latin-1, even though every byte decodes as Latin-1.
-_NOT_TEXT = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f]")
+HANZI = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")  # Chinese characters
+# Control characters (other than tab, newlines, form feed) are rare in text (waimai_10k holds one
+# backspace): a file with NUL bytes or many of them is binary, though every byte decodes as Latin-1.
+NOT_TEXT = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
 
 def read_text(path):
-    """The text of `path`: UTF-8, or else Latin-1 (the original polarity files); else a clear error."""
+    """The text of a file in UTF-8 (a BOM or not), UTF-16 with a BOM, GBK/GB18030 or Latin-1."""
     data = Path(path).read_bytes()
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        text = data.decode("latin-1")
-    if _NOT_TEXT.search(text):
-        raise tfcourse.CourseError(f"{path} is not a text file in UTF-8 or Latin-1 (it holds control or "
-                                   f"NUL bytes, e.g. UTF-16 or binary data).\nRemedy: save it as UTF-8 "
-                                   f"text, one sentence per line, or download the data set again.")
+    text = None
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Notepad's "Unicode"
+        text = data.decode("utf-16", errors="replace")
+    for encoding in ("utf-8-sig", "gb18030"):  # utf-8-sig: UTF-8, dropping a BOM if there is one
+        if text is None:
+            try:
+                text = data.decode(encoding)
+            except UnicodeDecodeError:
+                continue
+            # English Latin-1 bytes can decode as GB18030 too; Chinese text is mostly Chinese
+            letters = len(re.sub(r"\s", "", text))
+            if encoding == "gb18030" and len(HANZI.findall(text)) < 0.1 * letters:
+                text = None
+    if text is None:
+        text = data.decode("latin-1")  # the original polarity files
+    if "\x00" in text or len(NOT_TEXT.findall(text)) > len(text) / 1000:
+        raise tfcourse.CourseError(
+            f"{path} is not a text file in UTF-8, GBK/GB18030 or Latin-1 (it holds control or NUL "
+            "bytes: binary data, or UTF-16 without its BOM).\nRemedy: save it as UTF-8 text.")
     return text
 
 
-def _mirror_urls(mirror, name, urls):
-    return ([mirror.rstrip("/") + "/" + name] if mirror else []) + list(urls)
+def data_path(text):
+    """A flag type: a folder, or a .csv file (label,review); anything else is argparse's error."""
+    path = Path(text).expanduser()
+    if path.is_file() and path.suffix.lower() != ".csv":
+        raise argparse.ArgumentTypeError(f"{text} is a file but not a .csv file; name its folder")
+    if not path.exists():
+        raise argparse.ArgumentTypeError(f"no such folder or file: {text}")
+    return path
 
 
-def _download(urls, dest, what, remedy, **check):
+def _download(args, urls, name, what, **check):
+    mirror = [args.mirror.rstrip("/") + "/" + name] if args.mirror else []
     try:
-        return tfcourse.download(urls, dest, what=what, backoff=DOWNLOAD_BACKOFF, **check)
+        return tfcourse.download(mirror + urls, keras_cache_dir() / name, what=what,
+                                 backoff=DOWNLOAD_BACKOFF, **check)
     except tfcourse.DownloadError as error:
-        raise tfcourse.CourseError(f"{error}\n{remedy}") from None
+        raise tfcourse.CourseError(f"{error}\nOr: pass --data-dir with a folder that holds it, or "
+                                   "--data synthetic to try the lesson without it.") from None
 
 
-# ---------------------------------------------------------------- text8 (11-1)
+# ## text8 (11-1)
+def has_text8(folder):
+    return any((Path(folder) / name).is_file() for name in ("text8", "text8.zip"))
+
 
 def _read_text8_zip(path):
     try:
-        with zipfile.ZipFile(path) as archive:
-            return archive.read(archive.namelist()[0]).decode("latin-1")  # the course: first member
+        with zipfile.ZipFile(path) as archive:  # the course reads the first member
+            return archive.read(archive.namelist()[0]).decode("latin-1")
     except (zipfile.BadZipFile, IndexError, OSError) as error:
         raise tfcourse.CourseError(f"{path} is not a readable zip archive ({error}).\n"
                                    "Remedy: delete it and download text8.zip again.") from None
@@ -90,38 +119,21 @@ def _check_text8_zip(path):
 
 
 def text8_words(args):
-    """(list of words, description) for 11-1: --data synthetic, --data-dir, the cache, or a download."""
-    words, source = _text8_words(args)
-    if len(set(words[:10_000])) < 3:
-        raise tfcourse.CourseError(f"{source}: {len(words)} words, too few different ones to learn from.\n"
-                                   f"Remedy: a longer text, e.g. text8 itself ({TEXT8_URLS[0]}).")
-    return words, source
-
-
-def _text8_words(args):
-    if args.data == "synthetic":
-        return synthetic_text(args.seed).split(), "SYNTHETIC text with planted co-occurrences"
+    """text8's words and where they came from: --data-dir (text8 or text8.zip), else a download."""
     if args.data_dir is not None:
         folder = Path(args.data_dir)
         if (folder / "text8").is_file():
             return read_text(folder / "text8").split(), f"text8 from {folder / 'text8'}"
-        if (folder / "text8.zip").is_file():
-            return _read_text8_zip(folder / "text8.zip").split(), f"text8 from {folder / 'text8.zip'}"
-        raise tfcourse.CourseError(f"--data-dir {folder}: no text8 or text8.zip there.\nRemedy: put "
-                                   f"text8.zip ({TEXT8_URLS[0]}) or its unzipped text8 in that folder.",
-                                   exit_code=2)
-    dest = keras_cache_dir() / "text8.zip"
-    _download(_mirror_urls(args.mirror, "text8.zip", TEXT8_URLS), dest, "text8 (text8.zip, 31 MB)",
-              "Or: python week11_word2vec_textcnn/11_1_word2vec.py --data-dir FOLDER (holding text8.zip "
-              "or text8), or --data synthetic to try the lesson without it.",
-              size=TEXT8_SIZE, sha256=TEXT8_SHA256, verify=_check_text8_zip)
-    return _read_text8_zip(dest).split(), f"text8 from {dest}"
+        path = folder / "text8.zip"
+    else:
+        path = _download(args, TEXT8_URLS, "text8.zip", "text8 (text8.zip, 31 MB)",
+                         size=TEXT8_SIZE, sha256=TEXT8_SHA256, verify=_check_text8_zip)
+    return _read_text8_zip(path).split(), f"text8 from {path}"
 
 
 def synthetic_text(seed, n_words=300_000):
     """A text whose planted groups (the numbers, good/great/..., bad/awful/...) share their
-    neighbours, in filler words drawn with Zipf-like frequencies: skip-gram should put each group
-    together. Words 'good' and 'bad' also appear in 11-2's synthetic sentences."""
+    neighbours, in filler words drawn with Zipf-like frequencies."""
     rng = random.Random(seed)
     groups = {("in", "year"): "one two three four five six seven eight nine zero".split(),
               ("truly", "film"): "good great fine superb wonderful".split(),
@@ -136,16 +148,36 @@ def synthetic_text(seed, n_words=300_000):
     return " ".join(words)
 
 
-# ---------------------------------------------------------------- sentence polarity (11-2, 12-1)
+# ## Labelled sentences (11-2, 12-1; 11-1 reads them without the labels)
+def read_csv(path):
+    """Sentences and 0/1 labels of a CSV file: columns `label,review` (a header naming them, in any
+    order, or none and the label first), as waimai_10k.csv and ChineseNlpCorpus's sets."""
+    try:
+        rows = [row for row in csv.reader(io.StringIO(read_text(path))) if row]
+    except csv.Error as error:
+        raise tfcourse.CourseError(f"{path} is not a readable CSV file ({error}).\n"
+                                   "Remedy: save it as CSV, columns label,review.") from None
+    header = [name.strip().lower() for name in rows[0]] if rows else []
+    label_column, review_column, first = 0, 1, 1
+    if "label" in header and "review" in header:
+        label_column, review_column, first = header.index("label"), header.index("review"), 2
+        rows = rows[1:]
+    sentences, labels = [], []
+    for number, row in enumerate(rows, start=first):
+        label = row[label_column].strip() if len(row) > label_column else ""
+        if label not in ("0", "1"):
+            raise tfcourse.CourseError(
+                f"{path}, row {number}: the label is {label!r}, not 0 (negative) or 1 (positive).\n"
+                "Remedy: columns label,review with labels 0 and 1 (a header line may name them).")
+        sentences.append(row[review_column] if len(row) > review_column else "")
+        labels.append(int(label))
+    return sentences, labels
 
-def clean_str(string):
-    """The course's tokenisation (cnn-text-classification-tf data_helpers.clean_str, from Kim's code)."""
-    string = re.sub(r"[^A-Za-z0-9(),!?\'\`]", " ", string)
-    for suffix in ("'s", "'ve", "n't", "'re", "'d", "'ll"):
-        string = string.replace(suffix, " " + suffix)
-    for mark in (",", "!", "(", ")", "?"):
-        string = string.replace(mark, f" {mark} ")
-    return re.sub(r"\s{2,}", " ", string).strip().lower()
+
+def read_pair(folder):
+    """The two-file layout: rt-polarity.pos (label 1) and rt-polarity.neg (label 0)."""
+    positive, negative = (read_text(folder / name).splitlines() for name in POLARITY_FILES)
+    return positive + negative, [1] * len(positive) + [0] * len(negative)
 
 
 def _polarity_folder(folder):
@@ -153,55 +185,6 @@ def _polarity_folder(folder):
         if all((candidate / name).is_file() for name in POLARITY_FILES):
             return candidate
     return None
-
-
-def _check_polarity_archive(path):
-    staging = Path(str(path) + ".check")
-    tfcourse.extract_tar(path, staging)
-    try:
-        found = _polarity_folder(staging)
-        if found is None:
-            raise ValueError("no rt-polaritydata/rt-polarity.pos and .neg inside")
-        counts = [len(read_text(found / name).splitlines()) for name in POLARITY_FILES]
-        if counts != [POLARITY_LINES, POLARITY_LINES]:
-            raise ValueError(f"{counts} lines, expected {POLARITY_LINES} each")
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-
-
-def polarity_sentences(args):
-    """(cleaned sentences, one-hot labels [neg, pos] as in the course, description)."""
-    if args.data == "synthetic":
-        positive, negative = synthetic_polarity(args.seed)
-        source = "SYNTHETIC sentences whose polarity rests on planted words"
-    else:
-        if args.data_dir is not None:
-            folder = _polarity_folder(Path(args.data_dir))
-            if folder is None and (Path(args.data_dir) / "rt-polaritydata.tar.gz").is_file():
-                folder = _extract_polarity(Path(args.data_dir) / "rt-polaritydata.tar.gz")
-            if folder is None:
-                raise tfcourse.CourseError(
-                    f"--data-dir {args.data_dir}: no rt-polarity.pos and rt-polarity.neg there (nor in "
-                    f"rt-polaritydata/ or rt-polaritydata.tar.gz).\nRemedy: point --data-dir at the folder "
-                    f"that holds them (the archive's rt-polaritydata/).", exit_code=2)
-        elif _polarity_folder(keras_cache_dir() / "rt-polaritydata") is not None:
-            folder = _polarity_folder(keras_cache_dir() / "rt-polaritydata")
-        else:
-            archive = keras_cache_dir() / "rt-polaritydata.tar.gz"
-            _download(_mirror_urls(args.mirror, archive.name, POLARITY_URLS), archive,
-                      "the sentence polarity data set (rt-polaritydata.tar.gz, 0.5 MB)",
-                      "Or: pass --data-dir FOLDER holding rt-polarity.pos and rt-polarity.neg, "
-                      "or --data synthetic to try the lesson without it.",
-                      size=POLARITY_SIZE, sha256=POLARITY_SHA256, verify=_check_polarity_archive)
-            folder = _extract_polarity(archive)
-        positive, negative = (read_text(folder / name).splitlines() for name in POLARITY_FILES)
-        source = f"sentence polarity data from {folder}"
-        if not positive or not negative:
-            raise tfcourse.CourseError(f"{folder}: rt-polarity.pos or rt-polarity.neg is empty.\n"
-                                       "Remedy: one sentence per line in each, or download the data set again.")
-    x_text = [clean_str(sentence) for sentence in positive + negative]
-    y = np.array([[0, 1]] * len(positive) + [[1, 0]] * len(negative), np.float32)
-    return x_text, y, f"{source}: {len(positive)} positive, {len(negative)} negative"
 
 
 def _extract_polarity(archive):
@@ -215,16 +198,63 @@ def _extract_polarity(archive):
     return found
 
 
-def split_dev(x, y, dev_sample_percentage, seed=10):
-    """The course's split: shuffle with np.random.seed(10), the last 10% are the dev set."""
-    shuffle_indices = np.random.RandomState(seed).permutation(len(y))
-    dev_sample_index = -1 * int(dev_sample_percentage * len(y))
-    if dev_sample_index == 0 or -dev_sample_index >= len(y):
-        raise tfcourse.CourseError(f"{len(y)} sentences cannot be split {dev_sample_percentage:g} for the dev set.\n"
-                                   "Remedy: more sentences, or another --dev-sample-percentage.", exit_code=2)
-    x = [x[i] for i in shuffle_indices]
-    y = y[shuffle_indices]
-    return x[:dev_sample_index], y[:dev_sample_index], x[dev_sample_index:], y[dev_sample_index:]
+def _check_polarity_archive(path):
+    staging = tfcourse.extract_tar(path, Path(str(path) + ".check"))
+    try:
+        found = _polarity_folder(staging)
+        if found is None:
+            raise ValueError("no rt-polaritydata/rt-polarity.pos and .neg inside")
+        counts = [len(read_text(found / name).splitlines()) for name in POLARITY_FILES]
+        if counts != [POLARITY_LINES, POLARITY_LINES]:
+            raise ValueError(f"{counts} lines, expected {POLARITY_LINES} each")
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def read_folder(path):
+    """Sentences and labels from --data-dir: a .csv file, or a folder holding the two files,
+    rt-polaritydata.tar.gz, or one .csv file."""
+    path = Path(path)
+    if path.is_file():
+        return (*read_csv(path), f"{path}")
+    found = _polarity_folder(path)
+    if found is None and (path / "rt-polaritydata.tar.gz").is_file():
+        found = _extract_polarity(path / "rt-polaritydata.tar.gz")
+    if found is not None:
+        return (*read_pair(found), f"{found}")
+    tables = sorted(path.glob("*.csv"))
+    if len(tables) == 1:
+        return (*read_csv(tables[0]), f"{tables[0]}")
+    raise tfcourse.CourseError(
+        f"--data-dir {path}: " + (f"{len(tables)} CSV files there, which one?" if tables else
+                                  "no rt-polarity.pos and rt-polarity.neg there (nor in "
+                                  "rt-polaritydata/ or rt-polaritydata.tar.gz), and no .csv file.")
+        + "\nRemedy: --data-dir FOLDER holding rt-polarity.pos and .neg, or --data-dir FILE.csv "
+        "(columns label,review).")
+
+
+def labelled_sentences(args):
+    """(sentences, labels, where they came from): --data-dir, else --data polarity (the course's
+    English movie reviews), waimai (Chinese food-delivery reviews) or synthetic."""
+    if args.data_dir is not None:
+        return read_folder(args.data_dir)
+    if args.data == "synthetic":
+        positive, negative = synthetic_polarity(args.seed)
+        return (positive + negative, [1] * len(positive) + [0] * len(negative),
+                "SYNTHETIC sentences whose polarity rests on planted words")
+    if args.data == "waimai":
+        path = _download(args, WAIMAI_URLS, "waimai_10k.csv",
+                         "waimai_10k (Chinese food-delivery reviews, waimai_10k.csv, 0.9 MB)",
+                         size=WAIMAI_SIZE, sha256=WAIMAI_SHA256)
+        return (*read_csv(path), f"waimai_10k from {path}")
+    found = _polarity_folder(keras_cache_dir() / "rt-polaritydata")
+    if found is None:
+        archive = _download(args, POLARITY_URLS, "rt-polaritydata.tar.gz",
+                            "the sentence polarity data set (rt-polaritydata.tar.gz, 0.5 MB)",
+                            size=POLARITY_SIZE, sha256=POLARITY_SHA256,
+                            verify=_check_polarity_archive)
+        found = _extract_polarity(archive)
+    return (*read_pair(found), f"sentence polarity data from {found}")
 
 
 def synthetic_polarity(seed, count=1000):
@@ -238,93 +268,3 @@ def synthetic_polarity(seed, count=1000):
         text.insert(rng.randrange(len(text) + 1), rng.choice(words))
         return " ".join(text)
     return [sentence(good) for _ in range(count)], [sentence(bad) for _ in range(count)]
-
-
-def plot_dev_accuracy(curves, path, show):
-    """Dev accuracy against the step, one line per network (11-2: one, 12-1: two)."""
-    import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(8, 4.5))
-    for name, history in curves.items():
-        ax.plot(*zip(*history), label=name, marker="o" if len(history) < 30 else None, markersize=3)
-    ax.set(xlabel="step", ylabel="dev accuracy", title="Text CNN (Kim 2014): accuracy on the dev sentences")
-    ax.grid(alpha=0.3)
-    ax.legend()
-    tfcourse.save_figure(fig, path, show=show)
-
-
-# ---------------------------------------------------------------- 11-1's results, read by 12-1
-
-def save_embeddings(run, final_embeddings, words):
-    """embeddings.npy + vocabulary.txt (row i is word i), and a TensorBoard projector log in projector/."""
-    import tensorflow as tf
-    from tensorboard.plugins import projector
-    with tfcourse.atomic_path(run.path("embeddings.npy")) as tmp:
-        np.save(tmp, final_embeddings.astype(np.float32))
-    words_text = "".join(word + "\n" for word in words)
-    tfcourse.atomic_write(run.path("vocabulary.txt"), words_text)
-    with tfcourse.atomic_path(run.path("projector")) as folder:
-        folder.mkdir()
-        (folder / "metadata.tsv").write_text(words_text, encoding="utf-8")  # one column: no header line
-        tf.train.Checkpoint(embedding=tf.Variable(final_embeddings)).save(str(folder / "embedding.ckpt"))
-        config = projector.ProjectorConfig()
-        embedding = config.embeddings.add()
-        embedding.tensor_name = "embedding/.ATTRIBUTES/VARIABLE_VALUE"  # the variable's key in the checkpoint
-        embedding.metadata_path = "metadata.tsv"
-        projector.visualize_embeddings(str(folder), config)
-    print(f"saved {final_embeddings.shape[0]} x {final_embeddings.shape[1]} vectors: "
-          f"{run.path('embeddings.npy')}, vocabulary.txt, projector/ (metadata.tsv, checkpoint)")
-
-
-def plot_tsne(final_embeddings, reverse_dictionary, plot_only, path, show, seed):
-    """The course's plot_with_labels: t-SNE of the plot_only most frequent words, 18x18 inches;
-    `seed` (the run's --seed) fixes t-SNE's own randomness, so a run's picture can be made again."""
-    try:
-        from sklearn.manifold import TSNE
-    except ImportError:
-        raise tfcourse.CourseError("t-SNE needs scikit-learn.\nRemedy: pip install scikit-learn "
-                                   "(or --plot-only 0 for no picture).") from None
-    import matplotlib.pyplot as plt
-    tsne = TSNE(perplexity=max(1.0, min(30.0, (plot_only - 1) / 3)), n_components=2, init="pca", max_iter=5000,
-                method="exact", random_state=seed)
-    low_dim_embs = tsne.fit_transform(final_embeddings[:plot_only, :])  # -> (500, 2)
-    fig = plt.figure(figsize=(18, 18))
-    for i, (x, y) in enumerate(low_dim_embs):
-        plt.scatter(x, y)
-        plt.annotate(reverse_dictionary[i], xy=(x, y), xytext=(5, 2), textcoords="offset points",
-                     ha="right", va="bottom")
-    plt.title(f"word2vec: t-SNE of the {plot_only} most frequent words")
-    tfcourse.save_figure(fig, path, show=show)
-
-
-def load_embeddings(folder):
-    """(vectors, words) saved by 11-1 in `folder`; a clear error when they are missing or do not match."""
-    folder = Path(folder)
-    try:
-        vectors = np.load(folder / "embeddings.npy", allow_pickle=False)
-        words = (folder / "vocabulary.txt").read_text(encoding="utf-8").splitlines()
-    except (OSError, ValueError) as error:
-        raise tfcourse.CourseError(
-            f"Cannot read 11-1's word vectors in {folder} ({error}).\nRemedy: run "
-            f"`python week11_word2vec_textcnn/11_1_word2vec.py` first (or --data synthetic, or --data-dir "
-            f"DIR), or pass --model-dir with the run folder that holds embeddings.npy and vocabulary.txt.",
-            exit_code=2) from None
-    if vectors.ndim != 2 or len(vectors) != len(words):
-        raise tfcourse.CourseError(f"{folder}: embeddings.npy has shape {vectors.shape} but vocabulary.txt "
-                                   f"{len(words)} words.\nRemedy: run 11-1 again into a fresh folder.")
-    try:
-        if json.loads((folder / "metrics.json").read_text(encoding="utf-8")).get("synthetic"):
-            print(f"注意 Note: the vectors in {folder} were trained on 11-1's SYNTHETIC text, not on text8.")
-    except (OSError, ValueError):
-        pass  # not a run folder of 11-1 (vectors from elsewhere): nothing to say
-    return vectors, words
-
-
-def load_lesson(name):
-    """A lesson of this folder as a module (its name starts with a digit: `import` cannot read it).
-    12-1 uses 11-2's data preparation, flags and network this way, so both train the same model."""
-    import importlib.util
-    path = Path(__file__).with_name(name)
-    spec = importlib.util.spec_from_file_location("lesson_" + path.stem, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
