@@ -1,7 +1,11 @@
 """Week 8, lessons 8-1 and 8-2: save a trained model, restore it, refuse the wrong checkpoint."""
+import json
+import os
 import re
 import shutil
+import signal
 import stat
+import time
 from pathlib import Path
 
 import pytest
@@ -30,7 +34,7 @@ def refused(result, phrase, code=1):
 
 @pytest.fixture(scope="module", params=["v1", "v2"])
 def saved(request, tmp_path_factory):
-    """8-1 run once per --api, into a folder whose name has a space: (api, run folder, its stdout)."""
+    """8-1 run once per --api, into a folder whose name has a space: (api, folder, stdout)."""
     out_dir = tmp_path_factory.mktemp("save") / f"run {request.param}"
     code, out, err = run_lesson(SAVE, *QUICK, "--api", request.param, "--out", out_dir)
     assert code == 0, err
@@ -43,23 +47,32 @@ def test_8_1_learns_and_saves_complete_files(saved):
     assert len(acc) == 2 and acc[-1] > 0.6  # --quick: 2 epochs; ten classes, chance is 0.1
     if api == "v1":
         assert (out_dir / "net" / "my_net.ckpt.index").is_file()
-        assert (out_dir / "net" / "checkpoint").read_text().startswith('model_checkpoint_path: "my_net.ckpt"')
+        checkpoint = (out_dir / "net" / "checkpoint").read_text()
+        assert checkpoint.startswith('model_checkpoint_path: "my_net.ckpt"')  # a relative name
     else:
-        assert sorted(p.name for p in (out_dir / "net_tf2").glob("*.index")) == ["my_net-0.index", "my_net-1.index"]
+        kept = sorted(p.name for p in (out_dir / "net_tf2").glob("*.index"))
+        assert kept == ["my_net-0.index", "my_net-1.index"]
         assert (out_dir / "saved_model" / "saved_model.pb").is_file()
         assert stat.S_IMODE((out_dir / "saved_model").stat().st_mode) & 0o055  # not mkdtemp's 0700
         reloaded = float(re.search(r"reloaded: test accuracy ([0-9.]+)", out).group(1))
         assert reloaded == acc[-1]  # the SavedModel predicts what the trained model did
     assert temporary_files(out_dir) == []  # nothing half-written stays behind
-    assert f"--api {api} --model-dir '{out_dir}' --quick --data synthetic" in out  # quoted: a space
+    assert f"--api {api} --model-dir '{out_dir}' --quick --data synthetic" in out  # quoted
+    record = json.loads((out_dir / "metrics.json").read_text())
+    assert record["status"] == "finished"
+    assert [p["test_accuracy"] for p in record["progress"]] == pytest.approx(acc, abs=1e-4)
 
 
 def test_8_2_restores_exactly_the_saved_accuracy(saved, tmp_path):
     api, out_dir, saved_out = saved
-    code, out, err = run_lesson(RESTORE, *QUICK, "--api", api, "--model-dir", out_dir, "--out", tmp_path)
+    record_before = (out_dir / "metrics.json").read_text()
+    code, out, err = run_lesson(RESTORE, *QUICK, "--api", api, "--model-dir", out_dir,
+                                "--out", tmp_path)
     assert code == 0, err
+    assert (out_dir / "metrics.json").read_text() == record_before  # 8-1's record is only read
+    assert "checkpoint holds: W (784, 10), b (10,)" in out
     lines = out.splitlines()
-    restoring = next(i for i, line in enumerate(lines) if line.startswith("Restoring parameters from"))
+    restoring = next(i for i, line in enumerate(lines) if line.startswith("Restoring parameters"))
     assert float(lines[restoring - 1]) < 0.3  # untrained W = b = 0: every image is called a 0
     assert lines[restoring + 1] == str(accuracies(saved_out)[-1])  # to the digit
 
@@ -69,16 +82,17 @@ def test_8_2_finds_8_1s_newest_finished_run_without_flags(saved, tmp_path, monke
     monkeypatch.setattr(tfcourse.cli, "PROJECT_ROOT", tmp_path)  # runs/ goes under tmp_path
     runs = tmp_path / "runs" / "week08_save_inception" / "8_1_saver_save"
     shutil.copytree(out_dir, runs / "20260101-000000")
-    (runs / "20260102-000000" / "net_tf2").mkdir(parents=True)  # newer, but unfinished: no metrics.json
+    (runs / "20260102-000000" / "net_tf2").mkdir(parents=True)  # newer, unfinished: no record
     code, out, err = run_lesson(RESTORE, *QUICK, "--api", api)
     assert code == 0, err
     assert f"Restoring parameters from {runs / '20260101-000000'}" in out
     assert out.splitlines()[-3] == str(accuracies(saved_out)[-1])
 
 
-# ---------------------------------------------------------------- bad input: one message, nothing left
+# ------------------------------------------------------- bad input: one message, nothing left
 
-@pytest.mark.parametrize("flags", [("--epochs", "0"), ("--epochs", "-1"), ("--batch-size", "0"), ("--lr", "nan")])
+@pytest.mark.parametrize("flags", [("--epochs", "0"), ("--epochs", "-1"), ("--batch-size", "0"),
+                                   ("--lr", "nan"), ("--seed", "-1")])
 def test_8_1_refuses_impossible_numbers_at_parse(tmp_path, flags):
     result = run_lesson(SAVE, *QUICK, *flags, "--out", tmp_path / "o")
     refused(result, f"argument {flags[0]}: expected", code=2)
@@ -115,14 +129,54 @@ def test_8_1_full_disk_leaves_nothing_half_written(tmp_path, monkeypatch, where)
     assert not (out / "saved_model").exists()
 
 
+def _half(path):  # what TensorFlow has written of `path` when the kill comes
+    Path(path).mkdir(parents=True)
+    (Path(path) / "half.data-00000-of-00001").write_bytes(b"\0" * 100)
+
+
+SAVES = {  # --api, the save that is killed, what it wrote first, what the run folder keeps
+    "v1 Saver": ("v1", lambda tf: (tf.compat.v1.train.Saver, "save"),
+                 lambda saver, sess, prefix, *a, **k: _half(Path(prefix).parent), []),
+    "v2 checkpoint": ("v2", lambda tf: (tf.train.CheckpointManager, "save"),
+                      lambda manager, *a, **k: _half(Path(manager.directory) / "my_net-0_temp"),
+                      []),
+    "v2 SavedModel": ("v2", lambda tf: (tf.saved_model, "save"),
+                      lambda model, path, *a, **k: _half(Path(path) / "variables"),
+                      ["net_tf2"]),  # the checkpoints were complete before the SavedModel began
+}
+
+
+@pytest.mark.parametrize("case", SAVES)
+def test_8_1_killed_while_saving_leaves_no_temporary_folder(tmp_path, monkeypatch, case):
+    """A real SIGTERM (an IDE's stop button, `kill`) to this process in the middle of a save."""
+    import tensorflow as tf
+    assert signal.getsignal(signal.SIGTERM) is tfcourse.cli._stop  # else the kill ends pytest
+    api, where, partial, kept = SAVES[case]
+
+    def killed(*args, **kwargs):
+        partial(*args, **kwargs)
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(10)  # the handler raises Stopped here, at once
+        raise AssertionError("SIGTERM did not stop the run")
+    monkeypatch.setattr(*where(tf), killed)
+    out = tmp_path / "o"
+    code, _, err = run_lesson(SAVE, *QUICK, "--api", api, "--epochs", "1", "--out", out)
+    assert code == 130 and "Interrupted (SIGTERM)" in err and "Traceback" not in err, err
+    assert temporary_files(tmp_path) == [] and not list(tmp_path.rglob("half*"))
+    assert sorted(p.name for p in out.iterdir()) == sorted(["log.txt", "metrics.json"] + kept)
+    record = json.loads((out / "metrics.json").read_text())
+    assert record["status"] == "interrupted" and len(record["progress"]) == 1
+
+
 def test_8_2_without_a_run_of_8_1_says_which_command_makes_one(tmp_path, monkeypatch):
     monkeypatch.setattr(tfcourse.cli, "PROJECT_ROOT", tmp_path)
     result = run_lesson(RESTORE, *QUICK, "--out", tmp_path / "o")
     refused(result, "no finished run of 8-1 with --api v2")
-    assert "python week08_save_inception/8_1_saver_save.py --api v2 --quick --data synthetic" in result[2]
-    result = run_lesson(RESTORE, *QUICK, "--model-dir", tmp_path / "no where", "--out", tmp_path / "o")
+    assert f"python {SAVE} --api v2 --quick --data synthetic" in result[2]
+    result = run_lesson(RESTORE, *QUICK, "--model-dir", tmp_path / "no where",
+                        "--out", tmp_path / "o")
     refused(result, f"No checkpoint of lesson 8-1 in {tmp_path / 'no where' / 'net_tf2'}")
-    assert f"--out '{tmp_path / 'no where'}'" in result[2]
+    assert f"--out '{tmp_path / 'no where'}'" in result[2] and not (tmp_path / "o").exists()
 
 
 @pytest.mark.parametrize("api", ["v1", "v2"])
@@ -130,25 +184,28 @@ def test_8_2_refuses_another_models_checkpoint_naming_the_variables(tmp_path, ap
     import tensorflow as tf
     folder = tmp_path / "run" / ("net" if api == "v1" else "net_tf2")
     if api == "v2":
-        other = tf.train.Checkpoint(W=tf.Variable(tf.zeros([784, 500])), W2=tf.Variable(tf.zeros([500, 10])),
+        other = tf.train.Checkpoint(W=tf.Variable(tf.zeros([784, 500])),
+                                    W2=tf.Variable(tf.zeros([500, 10])),
                                     b=tf.Variable(tf.zeros([10])))
         tf.train.CheckpointManager(other, folder, max_to_keep=1).save()
     else:
         folder.mkdir(parents=True)
         graph = tf.Graph()
         with graph.as_default():
-            tf.Variable(tf.zeros([784, 500]), name="W"), tf.Variable(tf.zeros([500, 10]), name="W2")
+            tf.Variable(tf.zeros([784, 500]), name="W")
+            tf.Variable(tf.zeros([500, 10]), name="W2")
             tf.Variable(tf.zeros([10]), name="b")
             saver = tf.compat.v1.train.Saver()
             with tf.compat.v1.Session() as sess:
                 sess.run(tf.compat.v1.global_variables_initializer())
                 saver.save(sess, str(folder / "my_net.ckpt"))
-    result = run_lesson(RESTORE, *QUICK, "--api", api, "--model-dir", tmp_path / "run", "--out", tmp_path / "o")
+    result = run_lesson(RESTORE, *QUICK, "--api", api, "--model-dir", tmp_path / "run",
+                        "--out", tmp_path / "o")
     refused(result, "is of another model")
     assert "W: shape (784, 500) in the checkpoint, (784, 10) in this model" in result[2]
     assert "W2: in the checkpoint, not in this model" in result[2]
     assert "b:" not in result[2]  # b matches and is not blamed
-    assert f"8_1_saver_save.py --api {api} --out" in result[2]  # the command that writes the right one
+    assert f"8_1_saver_save.py --api {api} --out" in result[2]  # the command that makes it
 
 
 def test_8_2_reports_a_damaged_checkpoint(saved, tmp_path):
@@ -160,6 +217,7 @@ def test_8_2_reports_a_damaged_checkpoint(saved, tmp_path):
         data.write_bytes(data.read_bytes()[:100])  # as if the disk filled up while saving
     result = run_lesson(RESTORE, *QUICK, "--api", api, "--model-dir", copy, "--out", tmp_path / "o")
     refused(result, "is incomplete or damaged")
+    assert f"8_1_saver_save.py --api {api} --out" in result[2]
 
 
 def test_8_2_reports_a_checkpoint_index_naming_a_missing_file(saved, tmp_path):
@@ -171,3 +229,76 @@ def test_8_2_reports_a_checkpoint_index_naming_a_missing_file(saved, tmp_path):
         index.unlink()
     result = run_lesson(RESTORE, *QUICK, "--api", api, "--model-dir", copy, "--out", tmp_path / "o")
     refused(result, "the checkpoint is incomplete")
+
+
+@pytest.mark.parametrize("api", ["v1", "v2"])
+def test_8_2_refuses_a_checkpoint_holding_nan(tmp_path, api):
+    import tensorflow as tf
+    folder = tmp_path / "run" / ("net" if api == "v1" else "net_tf2")
+    W = tf.Variable(tf.fill([784, 10], float("nan")), name="W")
+    b = tf.Variable(tf.zeros([10]), name="b")
+    if api == "v2":
+        tf.train.CheckpointManager(tf.train.Checkpoint(W=W, b=b), folder, max_to_keep=1).save()
+    else:
+        folder.mkdir(parents=True)
+        with tf.Graph().as_default():
+            variables = [tf.Variable(tf.fill([784, 10], float("nan")), name="W"),
+                         tf.Variable(tf.zeros([10]), name="b")]
+            with tf.compat.v1.Session() as sess:
+                sess.run(tf.compat.v1.global_variables_initializer())
+                tf.compat.v1.train.Saver(variables).save(sess, str(folder / "my_net.ckpt"))
+    result = run_lesson(RESTORE, *QUICK, "--api", api, "--model-dir", tmp_path / "run",
+                        "--out", tmp_path / "o")
+    refused(result, "holds NaN or infinite values in W: the training it saved diverged")
+    assert f"8_1_saver_save.py --api {api} --out" in result[2]
+
+
+CLASS_6 = {  # what 8-2 is pointed at -> a phrase of its one message
+    "another lesson's run": ("other", "is a run of lesson 4-1, not of lesson 8-1"),
+    "a damaged checkpoint file": ("garbage", "checkpoint is damaged: it names no checkpoint"),
+    "the other --api's run": ("swap", "(it holds {}/: that run of 8-1 used --api {})"),
+}
+
+
+@pytest.mark.parametrize("case", CLASS_6)
+def test_8_2_names_the_file_and_the_lesson_that_makes_it(saved, tmp_path, case):
+    api, out_dir, _ = saved
+    kind, phrase = CLASS_6[case]
+    run = tmp_path / "run"
+    if kind == "other":
+        run.mkdir()
+        (run / "metrics.json").write_text(json.dumps(
+            {"lesson": "4-1", "script": "week04_softmax_dropout_optimizers/4_1_cross_entropy.py",
+             "status": "finished"}))
+    elif kind == "garbage":
+        shutil.copytree(out_dir, run)
+        folder = run / ("net" if api == "v1" else "net_tf2")
+        (folder / "checkpoint").write_text("model_checkpoint_path: {{{ not a checkpoint")
+    else:  # a v1 run restored with --api v2, or a v2 run with --api v1
+        shutil.copytree(out_dir, run)
+        phrase = phrase.format("net" if api == "v1" else "net_tf2", api)
+        api = "v2" if api == "v1" else "v1"
+    before = sorted(p.relative_to(tmp_path) for p in run.rglob("*"))
+    result = run_lesson(RESTORE, *QUICK, "--api", api, "--model-dir", run, "--out", tmp_path / "o")
+    refused(result, phrase)
+    assert f"Remedy: run lesson 8-1 (again):\n  python {SAVE} --api {api} --out" in result[2]
+    assert sorted(p.relative_to(tmp_path) for p in run.rglob("*")) == before  # nothing changed
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("flag", ["--model-dir", "--out", "--data-dir"])
+def test_8_2_folder_flags_naming_a_file_stop_at_parse(tmp_path, flag):
+    a_file = tmp_path / "my_net.ckpt.index"
+    a_file.write_text("not a folder")
+    flags = {"--model-dir": tmp_path / "m", "--out": tmp_path / "o", flag: a_file}
+    result = run_lesson(RESTORE, "--quick", *[str(v) for kv in flags.items() for v in kv])
+    refused(result, f"argument {flag}: {a_file} is a file, not a folder", code=2)
+    assert a_file.read_text() == "not a folder" and not (tmp_path / "o").exists()
+
+
+def test_8_2_never_writes_into_8_1s_run_folder(saved, tmp_path):
+    api, out_dir, _ = saved
+    before = {p: p.read_bytes() for p in out_dir.rglob("*") if p.is_file()}
+    result = run_lesson(RESTORE, *QUICK, "--api", api, "--model-dir", out_dir, "--out", out_dir)
+    refused(result, "is 8-1's run folder: this run's log and record would replace 8-1's")
+    assert {p: p.read_bytes() for p in out_dir.rglob("*") if p.is_file()} == before
