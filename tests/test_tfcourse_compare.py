@@ -9,6 +9,7 @@ import pytest
 
 from tfcourse import cli
 from tfcourse.tools.lessons import COURSE_ORDER
+from tfcourse.__main__ import main as command
 from tfcourse.tools import compare
 from lesson_runner import PROJECT_ROOT
 
@@ -33,7 +34,7 @@ def near_teacher(lesson, shift=0.0, at=None, **point_extra):
 
 
 def compare_main(capsys, *argv):
-    code = compare.main(list(map(str, argv)))
+    code = command(["compare", *map(str, argv)])  # as `python -m tfcourse compare ...`
     out, err = capsys.readouterr()
     assert "Traceback" not in out + err
     return code, out, err
@@ -120,6 +121,36 @@ def test_a_record_without_the_key_or_the_points_is_a_clear_message(tmp_path, cap
     assert code == 1 and "a run of lesson 3-2, not 4-1" in err
 
 
+# Issue 22 class 6: a damaged record is one message naming the file, never a traceback
+@pytest.mark.parametrize("content, phrase", [
+    (b'{"lesson": "3-2", "progress": [{"epoch": 0', "not a readable metrics.json"),
+    (b"\xff\xfe garbage", "not a readable metrics.json"),
+    (b"[1, 2, 3]", "damaged: not a JSON object"),
+    (b'{"lesson": "3-2", "progress": {"epoch": 0}}', "damaged: progress is not a list"),
+    (b'{"lesson": "3-2", "progress": [0.9]}', "damaged: progress holds a point that is not a dict"),
+    (b'{"lesson": "3-2", "flags": "--quick", "progress": []}', "damaged: flags is not a dict"),
+    (b'{"lesson": "3-2", "final": [0.9], "progress": []}', "damaged: final is not a dict"),
+    (None, "not a readable metrics.json"),  # metrics.json is a folder
+])
+def test_a_damaged_record_is_one_message(content, phrase, tmp_path, capsys):
+    record = tmp_path / "run" / "metrics.json"
+    record.parent.mkdir()
+    record.mkdir() if content is None else record.write_bytes(content)
+    code, out, err = compare_main(capsys, "3-2", record.parent)
+    assert code == 1 and err.count("错误 Error:") == 1 and phrase in err, err
+    assert "Remedy: run the lesson again (python week03_regression/3_2_mnist_simple.py)" in err
+
+
+def test_odd_values_in_a_record_are_no_numbers_not_a_crash(tmp_path, capsys):
+    odd = made_run(tmp_path / "odd", "3-2", [{"epoch": 0, "test_accuracy": "high"},
+                                             {"epoch": [10], "test_accuracy": None},
+                                             {"epoch": 20, "test_accuracy": 0.9134}],
+                   seconds="long", versions={}, status=["?"])
+    code, out, _ = compare_main(capsys, "3-2", odd)
+    assert code == 0 and "Iter 0    teacher 0.8304   ours —" in out
+    assert "Iter 20   teacher 0.9134   ours 0.9134   +0.0000   ✓" in out
+
+
 def test_without_a_run_it_prints_the_command_that_makes_one(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(cli, "PROJECT_ROOT", tmp_path)  # an empty runs/ folder
     code, out, _ = compare_main(capsys, "3-2")
@@ -132,7 +163,7 @@ def test_without_a_run_it_prints_the_command_that_makes_one(tmp_path, capsys, mo
     assert code == 0 and "20260101-000000" in out and "ours 0.9134" in out
 
     code, _, err = compare_main(capsys, "3-9")
-    assert code == 2 and "No lesson '3-9'" in err
+    assert code == 1 and "No lesson '3-9'" in err
     code, _, err = compare_main(capsys, "9-0")
     assert code == 1 and "has no teacher's numbers" in err
 
@@ -175,4 +206,4 @@ def test_a_run_killed_part_way_keeps_a_valid_log_and_record(tmp_path, capsys):
 
     code, text, _ = compare_main(capsys, "3-2", out)
     assert code == 0 and f"ours {record['progress'][0]['test_accuracy']:.4f}" in text
-    assert "SYNTHETIC" in text and "stopped without finishing" in text
+    assert "SYNTHETIC" in text and "did not finish (status: running: still going, or killed)" in text
