@@ -1,19 +1,22 @@
-"""bench/_variants.py (the benches' speed variants): the same numbers as Keras's own, only computed faster.
+"""bench/_variants.py (the benches' speed variants): Keras's own numbers, only computed faster.
+
+    python -m pytest -q bench/test_variants.py     # not in the learner's check (tests/ only)
 
 The benches compare them with the lessons' plain code, so they must be drop-in: same weights,
 same outputs, same gradients, same updates; epoch_runner visits each example once per epoch.
 """
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 import tensorflow as tf
 from tensorflow import keras
 
-from lesson_runner import PROJECT_ROOT
-
-sys.path.insert(0, str(PROJECT_ROOT / "bench"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/, for `import _variants`
 import _variants as variants  # noqa: E402
+
+
 def outputs_and_gradients(layer, x):
     with tf.GradientTape() as tape:
         tape.watch(x)
@@ -74,7 +77,8 @@ def test_matmul_gives_tf_matmul_and_its_gradients():
 
 
 def train_weights(optimizer, steps=6):
-    model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(4, activation="tanh", kernel_initializer="ones"),
+    model = keras.Sequential([keras.Input((5,)),
+                              keras.layers.Dense(4, activation="tanh", kernel_initializer="ones"),
                               keras.layers.Dense(1, kernel_initializer="ones")])
     x = tf.random.stateless_normal((16, 5), seed=[3, 4])
     y = tf.reduce_sum(x, axis=1, keepdims=True)
@@ -92,7 +96,8 @@ def train_weights(optimizer, steps=6):
 
 @pytest.mark.parametrize("options", [
     dict(learning_rate=0.05),
-    dict(learning_rate=keras.optimizers.schedules.ExponentialDecay(0.05, 2, 0.5), beta_1=0.8, epsilon=1e-3),
+    dict(learning_rate=keras.optimizers.schedules.ExponentialDecay(0.05, 2, 0.5), beta_1=0.8,
+         epsilon=1e-3),
     dict(learning_rate=0.05, amsgrad=True),  # Keras's own update
 ])
 def test_adam_makes_the_same_updates_as_keras_adam(options):
@@ -104,7 +109,8 @@ def test_adam_makes_the_same_updates_as_keras_adam(options):
 
 
 def test_a_model_with_them_saves_and_loads_as_a_keras_file(tmp_path):
-    model = keras.Sequential([keras.Input((8, 8, 1)), variants.Conv2D(4, 3, padding="same", activation="relu"),
+    model = keras.Sequential([keras.Input((8, 8, 1)),
+                              variants.Conv2D(4, 3, padding="same", activation="relu"),
                               keras.layers.Flatten(), variants.Dense(3)])
     model.compile(optimizer=variants.Adam(1e-3), loss="mse")
     x = tf.random.stateless_normal((5, 8, 8, 1), seed=[5, 6])
@@ -147,4 +153,5 @@ def test_epoch_visits_every_example_once_in_a_new_order():
 
 def test_batch_larger_than_data_is_a_clear_error():
     with pytest.raises(ValueError, match="larger than"):
-        variants.epoch_runner(lambda x, y: 0.0, np.zeros((5, 1), np.float32), np.zeros(5, np.float32), 10)
+        variants.epoch_runner(lambda x, y: 0.0, np.zeros((5, 1), np.float32),
+                              np.zeros(5, np.float32), 10)
