@@ -4,47 +4,68 @@ All pictures are drawn by the tests (coloured shapes per class, plus awkward fil
 """
 import json
 import os
+import random
 import re
-import sys
-from pathlib import Path
+import shutil
 
 import pytest
 
+import tfcourse.cli
 from lesson_runner import run_lesson
 
 WEEK = "week09_gpu_transfer"
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / WEEK))
-from _images import draw_shapes  # noqa: E402
+CHECK_GPU = f"{WEEK}/9_0_check_gpu.py"
+CONVERT, TRAIN = f"{WEEK}/9_2_images_to_tfrecord.py", f"{WEEK}/9_2_train_own_model.py"
+COLOURS = {"red circle": (220, 40, 40), "green square": (40, 180, 60), "黄色 星形": (230, 200, 30)}
 
-def make_pictures(root, per_class=6, classes=("red circle", "green square", "blue triangle")):
-    """Shapes per class plus the awkward cases: a PNG, a GIF, a text file, a broken JPEG, an empty class."""
-    from PIL import Image
-    draw_shapes(root, per_class=per_class, size=48, classes=classes)
-    first = root / classes[0] / f"{classes[0]} 000.jpg"
-    Image.open(first).save(root / classes[0] / "as png.png")
-    Image.open(root / classes[1] / f"{classes[1]} 000.jpg").save(root / classes[1] / "动图.gif")
-    (root / classes[1] / "notes.txt").write_text("not a picture")
-    (root / classes[2] / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0" + b"not really a jpeg" * 4)
+
+def make_pictures(root, per_class=6):
+    """A coloured blob on a dark background per picture, plus the awkward cases: a PNG, a GIF, a
+    text file, a broken JPEG and an empty class folder."""
+    from PIL import Image, ImageDraw
+    rng = random.Random(0)
+    for name, colour in COLOURS.items():
+        (root / name).mkdir(parents=True)
+        for i in range(per_class):
+            image = Image.new("RGB", (48, 48), tuple(rng.randint(0, 90) for _ in range(3)))
+            x, y, r = rng.randint(12, 36), rng.randint(12, 36), rng.randint(8, 12)
+            ImageDraw.Draw(image).ellipse([x - r, y - r, x + r, y + r], fill=colour)
+            image.save(root / name / f"{name} {i:03d}.jpg")
+    Image.open(root / "red circle" / "red circle 000.jpg").save(root / "red circle" / "as png.png")
+    green = root / "green square"
+    Image.open(green / "green square 000.jpg").save(green / "动图.gif")
+    (green / "notes.txt").write_text("not a picture")
+    (root / "黄色 星形" / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0" + b"not a jpeg" * 4)
     (root / "empty class").mkdir()
     return root
+
+
+def refused(result, phrase, code=1):
+    exit_code, out, err = result
+    assert exit_code == code and "Traceback" not in err, err
+    assert re.search(phrase, err), err
+    return out, err
 
 
 # ---------------------------------------------------------------- 9-0 check_gpu
 
 def test_check_gpu_reports_devices_benchmark_and_next_steps(tmp_path):
     import tensorflow as tf
-    code, out, err = run_lesson(f"{WEEK}/9_0_check_gpu.py", "--quick", "--platform", "windows", "--out", tmp_path / "w")
+    code, out, err = run_lesson(CHECK_GPU, "--quick", "--platform", "windows",
+                                "--out", tmp_path / "w")
     assert code == 0, err
     assert f"TensorFlow {tf.__version__}" in out and "Physical devices: CPU:0" in out
     gflops = float(re.search(r"CPU:0\s+float32\s+([\d.]+) GFLOP/s", out).group(1))
     assert gflops > 0
+    record = json.loads((tmp_path / "w" / "metrics.json").read_text(encoding="utf-8"))
+    assert record["progress"][0]["device"] == "CPU:0" and record["status"] == "finished"
     if tf.config.list_physical_devices("GPU"):
         assert re.search(r"GPU:0\s+float32\s+[\d.]+ GFLOP/s", out) and "OK: TensorFlow uses" in out
         return
     assert "No GPU" in out and "Native Windows has had no GPU build" in out and "WSL2" in out
-    code, out, _ = run_lesson(f"{WEEK}/9_0_check_gpu.py", "--quick", "--platform", "linux", "--require-gpu",
-                              "--out", tmp_path / "l")
-    assert code == 1  # an install script can tell
+    code, out, err = run_lesson(CHECK_GPU, "--quick", "--platform", "linux", "--require-gpu",
+                                "--out", tmp_path / "l")
+    assert code == 1 and "No usable GPU (--require-gpu)" in err  # an install script can tell
     assert "nvidia-smi" in out and f'pip install "tensorflow[and-cuda]=={tf.__version__}"' in out
 
 
@@ -56,32 +77,34 @@ def test_check_gpu_explains_why_no_gpu_from_nvidia_smi(tmp_path, monkeypatch, dr
     if platform.system() != "Linux" or tf.config.list_physical_devices("GPU"):
         pytest.skip("the reasons are checked on a Linux machine without a GPU")
     fake = tmp_path / "nvidia-smi"  # stands in for the driver's tool
-    fake.write_text("#!/bin/sh\necho '0, NVIDIA Test GPU, 81559, 1024, 550.54'\n" if driver == "working"
-                    else "#!/bin/sh\necho 'NVIDIA-SMI has failed' >&2\nexit 9\n")
+    fake.write_text("#!/bin/sh\necho '0, NVIDIA Test GPU, 81559, 1024, 550.54'\n"
+                    if driver == "working" else
+                    "#!/bin/sh\necho 'NVIDIA-SMI has failed' >&2\nexit 9\n")
     fake.chmod(0o755)
     monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
-    code, out, err = run_lesson(f"{WEEK}/9_0_check_gpu.py", "--quick", "--out", tmp_path / "run")
+    code, out, err = run_lesson(CHECK_GPU, "--quick", "--out", tmp_path / "run")
     assert code == 0, err
     if driver == "broken":
         assert "`nvidia-smi` fails: the driver is not working" in out
         return
     assert "nvidia-smi GPU 0 NVIDIA Test GPU: 1024 MiB used of 81559 MiB (driver 550.54)" in out
-    if tf.sysconfig.get_build_info().get("is_cuda_build") and importlib.util.find_spec("nvidia") is None:
+    if tf.sysconfig.get_build_info().get("is_cuda_build") and \
+            importlib.util.find_spec("nvidia") is None:
         assert "the CUDA libraries are not" in out
 
 
 # ---------------------------------------------------------------- 9-2: TFRecord shards, own model
 
-CONVERT, TRAIN = f"{WEEK}/9_2_images_to_tfrecord.py", f"{WEEK}/9_2_train_own_model.py"
-TINY = ("--steps", "30", "--image-size", "32", "--batch-size", "16")  # 3 colours: learnt in 30 steps
+TINY = ("--steps", "30", "--image-size", "32", "--batch-size", "16")  # 3 colours: 30 steps
 
 
 @pytest.fixture(scope="module")
 def shards(tmp_path_factory):
-    """Pictures of three classes (and the awkward files) converted once: (pictures, shards, output)."""
+    """Pictures of three classes (and the awkward files) converted once: (pictures, shards, out)."""
     root = tmp_path_factory.mktemp("week09_tfrecord")
-    images = make_pictures(root / "pictures", per_class=20, classes=("red circle", "green square", "黄色 星形"))
-    code, out, err = run_lesson(CONVERT, "--dataset-dir", images, "--num-test", "12", "--out", root / "records")
+    images = make_pictures(root / "pictures", per_class=20)
+    code, out, err = run_lesson(CONVERT, "--dataset-dir", images, "--num-test", "12",
+                                "--out", root / "records")
     assert code == 0, err
     return images, root / "records", out
 
@@ -89,17 +112,20 @@ def shards(tmp_path_factory):
 def test_tfrecord_shards_hold_the_pictures_and_labels(shards):
     import tensorflow as tf
     images, out_dir, out = shards
-    usable = 3 * 20 + 2  # shapes + the PNG and the GIF; not the text file nor the broken JPEG
+    usable = 3 * 20 + 2  # the pictures + the PNG and the GIF; not the text nor the broken JPEG
     assert f">> Converting image {usable - 12}/{usable - 12} shard 4" in out
     assert ">> Converting image 12/12 shard 3" in out  # 3 per shard: the fifth test shard is empty
     assert "broken.jpg: cannot be decoded" in out and "notes.txt: not an image file" in out
     names = sorted(p.name for p in out_dir.glob("*.tfrecord"))
-    assert names == [f"image_{s}_{i:05d}-of-00005.tfrecord" for s in ("test", "train") for i in range(5)]
+    assert names == [f"image_{s}_{i:05d}-of-00005.tfrecord" for s in ("test", "train")
+                     for i in range(5)]
     assert not [p for p in out_dir.iterdir() if ".tmp" in p.name]
-    assert (out_dir / "labels.txt").read_text(encoding="utf-8") == "0:green square\n1:red circle\n2:黄色 星形\n"
+    labels = (out_dir / "labels.txt").read_text(encoding="utf-8")
+    assert labels == "0:green square\n1:red circle\n2:黄色 星形\n"
     counts = {}
     for split in ("train", "test"):
-        records = list(tf.data.TFRecordDataset([str(p) for p in sorted(out_dir.glob(f"image_{split}_*"))]))
+        files = [str(p) for p in sorted(out_dir.glob(f"image_{split}_*"))]
+        records = list(tf.data.TFRecordDataset(files))
         counts[split] = len(records)
         example = tf.train.Example.FromString(records[0].numpy()).features.feature
         assert example["image/format"].bytes_list.value[0] in (b"jpg", b"png", b"gif")
@@ -109,62 +135,109 @@ def test_tfrecord_shards_hold_the_pictures_and_labels(shards):
 
     code, out, err = run_lesson(CONVERT, "--data-dir", images, "--out", out_dir)
     assert code == 0 and "exist already" in out  # kept, as the lesson does
-    code, out, err = run_lesson(CONVERT, "--data-dir", images, "--overwrite", "--num-test", "500", "--out", out_dir)
+    code, out, err = run_lesson(CONVERT, "--data-dir", images, "--overwrite", "--num-test", "500",
+                                "--out", out_dir)
     assert code == 1 and "would leave none for training" in err and "Traceback" not in err
     assert len(list(out_dir.glob("*.tfrecord"))) == 10  # the earlier shards are untouched
+    assert (out_dir / "labels.txt").read_text(encoding="utf-8") == labels
 
 
 def test_train_own_model_learns_and_goes_on_from_its_checkpoint(shards, tmp_path):
     _, out_dir, _ = shards
-    code, out, err = run_lesson(TRAIN, "--dataset_dir", out_dir, *TINY, "--out", tmp_path / "train")
+    code, out, err = run_lesson(TRAIN, "--dataset_dir", out_dir, *TINY, "--log_every_n_steps", "7",
+                                "--out", tmp_path / "train")
     assert code == 0, err
-    assert re.search(r"global step 30: loss = [\d.]+ \([\d.]+ sec/step\)", out)
+    steps = [int(s) for s in re.findall(r"^global step (\d+): loss = [\d.]+ \([\d.]+ sec/step\)$",
+                                        out, re.M)]
+    assert steps == [7, 14, 21, 28, 30]  # the last, shorter interval too
     accuracy = float(re.search(r"Test accuracy = ([\d.]+) \(N=12\)", out).group(1))
     assert accuracy >= 0.75  # 3 classes: chance is 0.33
     assert "SYNTHETIC" not in out  # the learner's own pictures
+    record = json.loads((tmp_path / "train" / "metrics.json").read_text(encoding="utf-8"))
+    assert [point["step"] for point in record["progress"]] == steps
     code, out, err = run_lesson(TRAIN, "--data-dir", out_dir, *TINY, "--max_number_of_steps", "40",
                                 "--out", tmp_path / "train")
     assert code == 0, err
     assert "(global step 30)" in out and "global step 40:" in out and "global step 10:" not in out
 
 
-def test_shards_of_drawn_shapes_are_labelled_synthetic_when_trained_on(tmp_path):
-    code, out, err = run_lesson(CONVERT, "--data", "shapes", "--quick", "--shapes-per-class", "6", "--num-test", "8",
-                                "--out", tmp_path / "shards")
+def test_shards_of_drawn_shapes_are_labelled_synthetic_when_trained_on(tmp_path, monkeypatch):
+    monkeypatch.setattr(tfcourse.cli, "PROJECT_ROOT", tmp_path)  # runs/ goes under tmp_path
+    code, out, err = run_lesson(CONVERT, "--data", "shapes", "--quick", "--shapes-per-class", "6",
+                                "--num-test", "8")
     assert code == 0, err
-    code, out, err = run_lesson(TRAIN, "--data-dir", tmp_path / "shards", *TINY, "--out", tmp_path / "train")
+    code, out, err = run_lesson(TRAIN, *TINY, "--out", tmp_path / "train")  # 9-2's newest run
     assert code == 0, err
     assert "SYNTHETIC" in out.splitlines()[-2]  # the end line, before 'run folder:'
-    assert json.loads((tmp_path / "train" / "metrics.json").read_text(encoding="utf-8"))["synthetic"] is True
+    record = json.loads((tmp_path / "train" / "metrics.json").read_text(encoding="utf-8"))
+    assert record["synthetic"] is True
 
 
-def run_train_expecting_error(data_dir, out, *extra, code=1):
-    result, stdout, err = run_lesson(TRAIN, "--data-dir", data_dir, *TINY, *extra, "--out", out)
-    assert result == code and "Traceback" not in err, err
-    return stdout, err
+# ------------------------------------------------------- bad input: one message, nothing left
 
-
-@pytest.mark.parametrize("damage", ["truncate", "flip", "foreign"])
-def test_damaged_shard_is_one_clear_message(shards, tmp_path, damage):
-    import shutil
+def foreign_records(shard):
     import tensorflow as tf
+    with tf.io.TFRecordWriter(str(shard)) as writer:
+        writer.write(tf.train.Example().SerializeToString())  # no picture features
+
+
+def label_out_of_range(shard):
+    import tensorflow as tf
+    feature = {"image/encoded": tf.train.Feature(bytes_list=tf.train.BytesList(value=[b"x"])),
+               "image/class/label": tf.train.Feature(int64_list=tf.train.Int64List(value=[7]))}
+    with tf.io.TFRecordWriter(str(shard)) as writer:
+        writer.write(tf.train.Example(features=tf.train.Features(feature=feature))
+                     .SerializeToString())
+
+
+def cut(path, n=100):
+    path.write_bytes(path.read_bytes()[:-n])
+
+
+def flip(path):
+    raw = bytearray(path.read_bytes())
+    raw[len(raw) // 2] ^= 0xFF
+    path.write_bytes(bytes(raw))
+
+
+SHARD = "image_train_00002-of-00005.tfrecord"
+DAMAGE = {  # issue 22 class 6: files of 9-2; case: (damage, phrase)
+    "shard truncated": (lambda d: cut(d / SHARD), f"{SHARD} is truncated"),
+    "shard bit flipped": (lambda d: flip(d / SHARD), f"{SHARD} is damaged near byte [\\d,]+"),
+    "last record cut short": (lambda d: cut(d / SHARD, 3), f"{SHARD} is truncated"),
+    "another program's records": (lambda d: foreign_records(d / SHARD),
+                                  f"records in .*{SHARD} are of another kind"),
+    "label beyond labels.txt": (lambda d: label_out_of_range(d / SHARD),
+                                f"{SHARD} holds label 7, but .*labels.txt has 3 classes"),
+    "labels.txt missing": (lambda d: (d / "labels.txt").unlink(), "No labels.txt of 9-2 in"),
+    "labels.txt not text": (lambda d: (d / "labels.txt").write_bytes(b"\xff\xfe\x81"),
+                            "labels.txt is not UTF-8 text"),
+    "labels.txt not id:name": (lambda d: (d / "labels.txt").write_text("cat\ndog\n"),
+                               "holds 'cat', not 9-2's 'id:name' lines"),
+    "labels.txt ids with a gap": (lambda d: (d / "labels.txt").write_text("0:a\n2:b\n"),
+                                  "must number two or more classes 0, 1, 2"),
+    "no train shards (another lesson's folder)": (
+        lambda d: [p.unlink() for p in d.glob("image_train_*")], "No image_train_\\*.tfrecord"),
+}
+
+
+@pytest.mark.parametrize("case", DAMAGE)
+def test_damaged_or_foreign_input_is_one_clear_message(shards, tmp_path, case):
     data = tmp_path / "records"
     shutil.copytree(shards[1], data)
-    shard = data / "image_train_00002-of-00005.tfrecord"
-    raw = bytearray(shard.read_bytes())
-    if damage == "truncate":
-        shard.write_bytes(bytes(raw[: len(raw) - 100]))  # the last record cut short
-    elif damage == "flip":
-        raw[len(raw) // 2] ^= 0xFF
-        shard.write_bytes(bytes(raw))
-    else:  # another program's records: Examples without the picture features
-        with tf.io.TFRecordWriter(str(shard)) as writer:
-            writer.write(tf.train.Example().SerializeToString())
-    out, err = run_train_expecting_error(data, tmp_path / "train")
-    phrase = {"truncate": r"is (truncated|damaged) near byte [\d,]+", "flip": r"is damaged near byte [\d,]+",
-              "foreign": "are of another kind"}[damage]
-    assert re.search(phrase, err) and shard.name in err and "9_2_images_to_tfrecord.py" in err, err
-    assert "global step" not in out and not (tmp_path / "train").exists()  # no run folder left behind
+    damage, phrase = DAMAGE[case]
+    damage(data)
+    out, err = refused(run_lesson(TRAIN, "--data-dir", data, *TINY, "--out", tmp_path / "train"),
+                       phrase)
+    assert "python week09_gpu_transfer/9_2_images_to_tfrecord.py" in err  # makes it again
+    assert "global step" not in out and not (tmp_path / "train").exists()  # no run folder left
+
+
+def test_train_without_any_run_of_9_2_says_convert_first(tmp_path, monkeypatch):
+    monkeypatch.setattr(tfcourse.cli, "PROJECT_ROOT", tmp_path)  # no runs of 9-2 here
+    out, err = refused(run_lesson(TRAIN, *TINY, "--out", tmp_path / "r"), "No finished run of 9-2")
+    assert "Remedy: run lesson 9-2, python week09_gpu_transfer/9_2_images_to_tfrecord.py" in err
+    assert not (tmp_path / "r").exists()
 
 
 def test_train_refuses_a_checkpoint_of_another_model(shards, tmp_path):
@@ -173,41 +246,66 @@ def test_train_refuses_a_checkpoint_of_another_model(shards, tmp_path):
     W, b = tf.Variable(tf.zeros([784, 10])), tf.Variable(tf.zeros([10]))  # what lesson 8-1 saves
     tf.train.CheckpointManager(tf.train.Checkpoint(W=W, b=b), train_dir, max_to_keep=1).save()
     before = sorted(p.name for p in train_dir.iterdir())
-    out, err = run_train_expecting_error(shards[1], tmp_path / "train")
-    assert "is not a checkpoint of this small_cnn for 3 classes" in err and "Remedy" in err
-    assert "global step" not in out and sorted(p.name for p in train_dir.iterdir()) == before
+    out, err = refused(run_lesson(TRAIN, "--data-dir", shards[1], *TINY,
+                                  "--out", tmp_path / "train"),
+                       "is not a checkpoint of this small_cnn for 3 classes")
+    assert "Remedy" in err and "global step" not in out
+    assert sorted(p.name for p in train_dir.iterdir()) == before
 
 
-def test_train_without_shards_says_convert_first(tmp_path):
-    out, err = run_train_expecting_error(tmp_path, tmp_path / "r")
-    assert "No labels.txt of 9-2" in err and "9_2_images_to_tfrecord.py first" in err
+FLAGS = {  # issue 22 classes 3 (numbers, combinations), 7 (paths); (script, flags, code, phrase)
+    "inception on small pictures": (TRAIN, ["--arch", "inception_v3", "--quick"], 1,
+                                    "--image-size 75 or more"),
+    "image size too small": (TRAIN, ["--image-size", "8"], 2, "argument --image-size"),
+    "log every 0 steps": (TRAIN, ["--log-every-n-steps", "0"], 2, "argument --log-every-n-steps"),
+    "no shards": (CONVERT, ["--num-shards", "0"], 2, "argument --num-shards"),
+    "negative test count": (CONVERT, ["--num-test", "-1"], 2, "argument --num-test"),
+    "convert: data dir is a file": (CONVERT, ["--data-dir", "{tmp}/a file"], 2,
+                                    "is a file, not a folder"),
+    "convert: missing folder": (CONVERT, ["--data-dir", "{tmp}/nowhere"], 1,
+                                "does not exist.*\nRemedy: .*--data-dir DIR"),
+    "train: data dir is a file": (TRAIN, ["--data-dir", "{tmp}/a file"], 2,
+                                  "is a file, not a folder"),
+    "train: out is a file": (TRAIN, ["--out", "{tmp}/a file"], 2, "is a file, not a folder"),
+}
 
 
-def test_inception_needs_a_bigger_picture_than_quick(shards, tmp_path):
-    out, err = run_train_expecting_error(shards[1], tmp_path / "r", "--arch", "inception_v3", "--quick", code=2)
-    assert "--image-size 75 or more" in err
+@pytest.mark.parametrize("case", FLAGS)
+def test_impossible_flags_are_one_message_before_any_work(tmp_path, case):
+    script, flags, code, phrase = FLAGS[case]
+    (tmp_path / "a file").write_text("a file, not a folder")
+    flags = [flag.format(tmp=tmp_path) for flag in flags]
+    refused(run_lesson(script, *flags, "--out", tmp_path / "run"), phrase, code)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a file"]  # no run folder, nothing else
 
 
-def test_convert_names_its_own_flag_for_a_missing_folder(tmp_path):
-    code, out, err = run_lesson(CONVERT, "--data-dir", tmp_path / "nowhere", "--out", tmp_path / "run")
-    assert code == 1 and "Traceback" not in err
-    assert "does not exist" in err and "--data-dir" in err and "--image-dir" not in err
-    assert not (tmp_path / "run").exists()
-
-
-def test_interrupted_conversion_leaves_no_shard(shards, tmp_path, monkeypatch):
+@pytest.mark.parametrize("stop, after", [("KeyboardInterrupt", 20), ("SIGTERM", 45),
+                                         ("SIGHUP", 53)])
+def test_stopped_conversion_leaves_no_temporary_file_nor_labels(shards, tmp_path, monkeypatch,
+                                                                stop, after):
+    """Ctrl-C, or a kill (SIGTERM: an IDE's stop button, SIGHUP: a closed terminal), while the
+    train shards (20), or the test shards (45, 53), are written."""
     import tensorflow as tf
     real, written = tf.io.TFRecordWriter, []
 
-    class Interrupted(real):  # Ctrl-C after a few pictures
+    class Stopping(real):
         def write(self, record):
             written.append(record)
-            if len(written) > 20:
+            if len(written) > after and stop == "KeyboardInterrupt":
                 raise KeyboardInterrupt
+            if len(written) > after:  # what the handlers of SIGTERM and SIGHUP raise
+                raise tfcourse.cli.Stopped(stop)
             super().write(record)
 
-    monkeypatch.setattr(tf.io, "TFRecordWriter", Interrupted)
-    code, out, err = run_lesson(CONVERT, "--data-dir", shards[0], "--num-test", "12", "--out", tmp_path / "run")
-    assert code == 130 and "Interrupted" in err and "Traceback" not in err
-    left = [p.name for p in (tmp_path / "run").iterdir()] if (tmp_path / "run").exists() else []
-    assert not [name for name in left if "tfrecord" in name or "labels" in name or ".tmp" in name], left
+    monkeypatch.setattr(tf.io, "TFRecordWriter", Stopping)
+    out, err = refused(run_lesson(CONVERT, "--data-dir", shards[0], "--num-test", "12",
+                                  "--out", tmp_path / "run"), "Interrupted", code=130)
+    if stop != "KeyboardInterrupt":
+        assert f"Interrupted ({stop})" in err
+    left = sorted(p.name for p in (tmp_path / "run").iterdir())
+    assert not [name for name in left if ".tmp" in name] and "labels.txt" not in left, left
+    record = json.loads((tmp_path / "run" / "metrics.json").read_text(encoding="utf-8"))
+    assert record["status"] == "interrupted"
+    monkeypatch.undo()
+    refused(run_lesson(TRAIN, "--data-dir", tmp_path / "run", *TINY, "--out", tmp_path / "t"),
+            "No labels.txt of 9-2 in")  # an incomplete set is not trained on

@@ -24,6 +24,7 @@ weight decay; pictures are resized, not cropped. The small CNN (Adam, 96x96) is 
 import tfcourse  # first: TensorFlow starts quietly; shared flags, the run folder
 import tensorflow as tf
 
+import re
 import time
 from pathlib import Path
 
@@ -120,10 +121,12 @@ for shard in train_files + test_files:
                 raise tfcourse.CourseError(
                     f"{shard} holds label {unknown[0]}, but {labels_file} has {len(labels)} "
                     f"classes: they are not one set.\n{remedy}")
-    except tf.errors.DataLossError as error:  # a CRC that does not match: 'corrupted record at N'
-        reason = str(error.message).splitlines()[0]
-        raise tfcourse.CourseError(f"The shard {shard} is damaged ({reason}) after {count} good "
-                                   f"records.\n{remedy}") from None
+    except tf.errors.DataLossError as error:  # 'corrupted record at N' or 'truncated record at N'
+        found = re.search(r"(corrupted|truncated) record at (\d+)", str(error.message))
+        where = f"near byte {int(found.group(2)):,}" if found else "somewhere"
+        what = "is truncated" if found and found.group(1) == "truncated" else "is damaged"
+        raise tfcourse.CourseError(f"The shard {shard} {what} {where} (a record's length or "
+                                   f"checksum does not match its bytes).\n{remedy}") from None
     except tf.errors.InvalidArgumentError:  # records without the features: another program's
         raise tfcourse.CourseError(
             f"The records in {shard} are of another kind, not 9-2's tf.train.Examples with "
