@@ -231,10 +231,17 @@ if manager.latest_checkpoint:
     try:  # every variable of the model must come from the file, not only some
         checkpoint.restore(manager.latest_checkpoint).expect_partial() \
             .assert_existing_objects_matched()
-    except (AssertionError, ValueError, tf.errors.OpError) as error:
+    except (AssertionError, ValueError, tf.errors.OpError):
+        try:  # say what the file holds instead
+            held = [f"{name.replace('/.ATTRIBUTES/VARIABLE_VALUE', '')} {tuple(shape)}"
+                    for name, shape in tf.train.list_variables(manager.latest_checkpoint)
+                    if name.endswith("VARIABLE_VALUE") and not name.startswith("save_counter")]
+            held = f"{len(held)} variables: " + ", ".join(held[:4]) + " ..." * (len(held) > 4)
+        except (ValueError, tf.errors.OpError):
+            held = "something that cannot be read as a checkpoint (damaged?)"
         raise tfcourse.CourseError(
             f"The checkpoint {manager.latest_checkpoint} is not one of the network {model.name} "
-            f"({str(error).splitlines()[0][:150]}).\n{remedy}") from None
+            f"({len(model.variables)} variables): it holds {held}.\n{remedy}") from None
     print(f"resumed from {manager.latest_checkpoint} at step {int(step)}")
 tfcourse.atomic_write(run.out / "model.json", json.dumps(config))
 

@@ -77,8 +77,10 @@ def check_records(path, features):
     except tf.errors.DataLossError as error:  # 'corrupted record at N', 'truncated record at N'
         found = re.search(r"(\w+) record at (\d+)", str(error.message))
         what = f" near byte {int(found.group(2)):,} ({found.group(1)} record)" if found else ""
+        why = ("an interrupted copy or download cuts a file short" if "truncated" in what
+               else "a bad copy or disk")
         raise tfcourse.CourseError(f"The TFRecord file {path} is damaged{what}.\n"
-                                   f"{remedy} (a bad copy or disk).") from None
+                                   f"{remedy} ({why}).") from None
     size = Path(path).stat().st_size
     if framed != size:
         raise tfcourse.CourseError(f"The TFRecord file {path} is truncated near byte {framed:,} "
