@@ -1,4 +1,6 @@
 """Shared flags, device errors, the quiet start, and the lesson map against the README."""
+import json
+import os
 import re
 import subprocess
 import sys
@@ -14,25 +16,27 @@ def test_help_names_the_lesson_and_shared_flags():
     code, out, _ = run_lesson(LESSON, "--help")
     assert code == 0
     assert "Lesson 3-2" in out and "Differences from the course code" in out
-    for flag in ("--epochs", "--batch-size", "--lr", "--seed", "--quick", "--out", "--show", "--data",
-                 "--data-dir", "--mirror", "--device", "--gpus", "--memory-growth", "--memory-limit",
-                 "--threads"):
+    for flag in ("--epochs", "--batch-size", "--lr", "--seed", "--quick", "--out", "--show",
+                 "--data", "--data-dir", "--mirror", "--device", "--gpus", "--memory-growth",
+                 "--memory-limit", "--threads"):
         assert flag in out
 
 
-def test_asking_for_a_missing_gpu_lists_devices_and_exits_2(tmp_path):
-    code, out, err = run_lesson(LESSON, "--device", "gpu", "--quick", "--data", "synthetic", "--out", tmp_path)
-    assert code == 2
+def test_asking_for_a_missing_gpu_lists_devices_and_exits_1(tmp_path):
+    code, out, err = run_lesson(LESSON, "--device", "gpu", "--quick", "--data", "synthetic",
+                                "--out", tmp_path)
+    assert code == 1
     assert "sees none" in err and "CPU:0" in err and "Remedy" in err
     assert "Iter" not in out  # stopped before training
 
 
 def test_gpu_index_and_bad_values_are_rejected(tmp_path):
     code, out, err = run_lesson(LESSON, "--gpus", "1", "--quick", "--out", tmp_path)
-    assert code == 2 and "sees none" in err and "--device cpu" in err and "Iter" not in out
+    assert code == 1 and "sees none" in err and "--device cpu" in err and "Iter" not in out
     code, _, err = run_lesson(LESSON, "--gpus", "zero", "--quick", "--out", tmp_path)
-    assert code == 2 and "--gpus" in err
-    code, _, err = run_lesson(LESSON, "--memory-limit", "-5", "--device", "cpu", "--quick", "--out", tmp_path)
+    assert code == 1 and "--gpus" in err
+    code, _, err = run_lesson(LESSON, "--memory-limit", "-5", "--device", "cpu", "--quick",
+                              "--out", tmp_path)
     assert code == 2 and "--memory-limit" in err and "a whole number above 0" in err
     code, _, err = run_lesson(LESSON, "--threads", "0", "--quick", "--out", tmp_path)
     assert code == 2 and "--threads" in err
@@ -41,34 +45,43 @@ def test_gpu_index_and_bad_values_are_rejected(tmp_path):
 def test_device_flags_after_tensorflow_started_are_one_clear_message(tmp_path):
     import tensorflow as tf
     float(tf.constant(1.0) + 1.0)  # this test process's devices now exist
-    code, out, err = run_lesson(LESSON, "--logical-cpus", "3", "--quick", "--data", "synthetic", "--out", tmp_path)
-    assert code == 2 and "Traceback" not in err
+    code, out, err = run_lesson(LESSON, "--logical-cpus", "3", "--quick", "--data", "synthetic",
+                                "--out", tmp_path)
+    assert code == 1 and "Traceback" not in err
     assert "before TensorFlow starts" in err and "fresh Python process" in err
     assert "Iter" not in out and not tmp_path.joinpath("metrics.json").exists()
 
 
 def test_bad_data_dir_is_one_clear_message(tmp_path):
-    code, out, err = run_lesson(LESSON, "--data-dir", tmp_path / "missing", "--quick", "--out", tmp_path / "run")
+    code, out, err = run_lesson(LESSON, "--data-dir", tmp_path / "missing", "--quick",
+                                "--out", tmp_path / "run")
     assert code == 1
     assert "Traceback" not in err and "no such folder" in err
 
 
 def test_fresh_process_is_quiet_and_honours_threads(tmp_path):
-    """What a learner sees in a terminal: no CUDA/oneDNN lines, the device flags applied."""
-    result = subprocess.run(
-        [sys.executable, str(PROJECT_ROOT / LESSON), "--quick", "--data", "synthetic", "--epochs", "1",
-         "--device", "cpu", "--threads", "1", "--out", str(tmp_path)],
-        capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    """What a learner sees in a terminal: no CUDA/oneDNN lines; and --threads 1 is what
+    TensorFlow then uses (asked in the same process after the lesson ran)."""
+    lesson = str(PROJECT_ROOT / LESSON)
+    code = (f"import runpy, sys; sys.argv = [{lesson!r}, '--quick', '--data', 'synthetic', "
+            f"'--epochs', '1', '--device', 'cpu', '--threads', '1', '--out', {str(tmp_path)!r}]; "
+            f"runpy.run_path({lesson!r}, run_name='__main__'); import tensorflow as tf; "
+            "print('threads', tf.config.threading.get_intra_op_parallelism_threads(), "
+            "tf.config.threading.get_inter_op_parallelism_threads())")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=300, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "Iter 0,Testing Accuracy" in result.stdout
+    assert "threads 1 1" in result.stdout.splitlines()[-1]
     for noise in ("oneDNN", "cuda", "cuInit", "absl::InitializeLog"):
         assert noise not in result.stderr
 
 
 def test_lesson_map_lists_every_script_in_course_order_and_matches_the_readme():
     mapped = lessons()
-    assert [path for _, path, _, _ in mapped] == [p for p in COURSE_ORDER if (PROJECT_ROOT / p).exists()]
-    assert sorted(path for _, path, _, _ in mapped) == lesson_files(), "a lesson file is missing from COURSE_ORDER"
+    paths = [path for _, path, _, _ in mapped]
+    assert paths == [p for p in COURSE_ORDER if (PROJECT_ROOT / p).exists()]
+    assert sorted(paths) == lesson_files(), "a lesson is not in COURSE_ORDER"
     numbers = [number for number, _, _, _ in mapped]
     assert len(numbers) == len(set(numbers)), "two scripts claim the same lesson number"
     assert numbers.index("9-retrain") < numbers.index("9-1")  # 9-1 tests what retrain makes
@@ -77,10 +90,10 @@ def test_lesson_map_lists_every_script_in_course_order_and_matches_the_readme():
 
     readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
     rows = re.findall(r"^\| (\d+-[\w-]+) \| ([^|]+?) \| `python (\S+?\.py)[^`]*`", readme, re.M)
-    assert [(n, p) for n, _, p in rows] == [(n, p) for n, p, _, _ in mapped]  # same lessons, same order
+    assert [(n, p) for n, _, p in rows] == [(n, p) for n, p, _, _ in mapped]  # same order
     titles = {n: t for n, _, t, _ in mapped}
     for number, title, _ in rows:
-        assert title.strip() == titles[number], f"README title of {number} differs from the script's"
+        assert title.strip() == titles[number], f"README's title of {number} is not the script's"
 
 
 def test_python_m_tfcourse_lessons_prints_tab_separated_map():
@@ -91,6 +104,25 @@ def test_python_m_tfcourse_lessons_prints_tab_separated_map():
     lines = [line.split("\t") for line in result.stdout.splitlines()]
     assert ["3-2", LESSON, "MNIST数据集分类简单版本"] in lines
     assert all(len(parts) == 3 and (PROJECT_ROOT / parts[1]).exists() for parts in lines)
+
+
+def test_the_commands_survive_a_gbk_console(tmp_path):
+    """Issue 22 class 4: output encoded as GBK (a Chinese Windows console redirected to a file):
+    no UnicodeEncodeError; ✓/✗ become OK/X, which GBK can show."""
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "metrics.json").write_text(json.dumps({"lesson": "3-2", "progress": [
+        {"epoch": 20, "test_accuracy": 0.9134}]}), encoding="utf-8")
+    env = {**os.environ, "PYTHONIOENCODING": "gbk"}
+    for argv, code, phrase in [(["doctor", "--offline"], None, "OK Python: "),
+                               (["lessons"], 0, "3-2\tweek03_regression"),
+                               (["compare", "3-2", run], 0, "OK 结论 Verdict: matches"),
+                               (["compare", "3-2", tmp_path], 1, "错误 Error: ")]:
+        done = subprocess.run([sys.executable, "-m", "tfcourse", *map(str, argv)], env=env,
+                              cwd=tmp_path, capture_output=True, timeout=120)
+        out, err = done.stdout.decode("gbk"), done.stderr.decode("gbk")
+        assert "Traceback" not in err and phrase in out + err, (argv, out, err)
+        assert done.returncode == code if code is not None else done.returncode in (0, 1)
 
 
 def test_log_keeps_the_last_state_of_an_in_place_progress_line(tmp_path):
@@ -104,5 +136,6 @@ def test_log_keeps_the_last_state_of_an_in_place_progress_line(tmp_path):
             tee.write(f"\r>> Converting image {i}/1000")
         tee.write("\n")
         tee.write("done\n")
-    assert (tmp_path / "log.txt").read_text(encoding="utf-8") == "start\n>> Converting image 1000/1000\ndone\n"
+    log = (tmp_path / "log.txt").read_text(encoding="utf-8")
+    assert log == "start\n>> Converting image 1000/1000\ndone\n"
     assert terminal.getvalue().count("\r") == 1000  # the terminal still sees every update
