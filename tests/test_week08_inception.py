@@ -9,16 +9,16 @@ same interface (its weights cannot be downloaded here, and building the real one
 import json
 import os
 import re
-import runpy
+from pathlib import Path
 import stat
-from functools import partial
 
 import numpy as np
 import pytest
 from PIL import Image
 
 import inception_standin
-from lesson_runner import PROJECT_ROOT, run_lesson
+import tfcourse
+from lesson_runner import run_lesson
 from tfcourse import inception
 
 DOWNLOAD = "week08_save_inception/8_3_download_inception.py"
@@ -90,9 +90,10 @@ def test_8_3_then_8_4_end_to_end_from_a_mirror_with_a_cut(server, tiny, tmp_path
     code, out, err = run_lesson(DOWNLOAD, "--inception-url", server.url("/mirror/"),
                                 "--model-dir", model_dir, "--out", tmp_path / "run3")
     assert code == 0, err
-    assert "download:  inception-2015-12-05.tgz" in out and "finish:  inception-2015-12-05.tgz" in out
+    assert "download:  inception-2015-12-05.tgz" in out
+    assert "finish:  inception-2015-12-05.tgz" in out
     resumed = [int(r[6:-1]) for p, r in server.requests if p == path and r]
-    assert len(resumed) == 1 and 0 < resumed[0] <= 150_000  # resumed where it broke off, not restarted
+    assert len(resumed) == 1 and 0 < resumed[0] <= 150_000  # resumed, not restarted
     assert (model_dir / inception.ARCHIVE_NAME).read_bytes() == tiny
     extracted = model_dir / inception.FOLDER_NAME
     assert all((extracted / name).is_file() for name in inception.NEEDED_FILES)
@@ -106,10 +107,12 @@ def test_8_3_then_8_4_end_to_end_from_a_mirror_with_a_cut(server, tiny, tmp_path
 
     requests_before = len(server.requests)
     images = write_images(tmp_path / "images")
-    code, out, err = run_lesson(CLASSIFY, "--data-dir", images, "--model-dir", model_dir, "--out", tmp_path / "run4")
+    code, out, err = run_lesson(CLASSIFY, "--data-dir", images, "--model-dir", model_dir,
+                                "--out", tmp_path / "run4")
     assert len(server.requests) == requests_before  # the extracted model is reused
     top = blocks(out)
-    assert set(top) == {"red.jpg", "green.png", "blue.bmp"} and all(len(t) == 5 for t in top.values())
+    assert set(top) == {"red.jpg", "green.png", "blue.bmp"}
+    assert all(len(t) == 5 for t in top.values())
     assert top["red.jpg"][0][0] == "red thing" and top["red.jpg"][0][1] > 0.5
     assert top["green.png"][0][0] == "green thing"  # PNG re-encoded as JPEG
     assert top["blue.bmp"][0][0] == "blue thing"
@@ -122,36 +125,39 @@ def test_8_3_then_8_4_end_to_end_from_a_mirror_with_a_cut(server, tiny, tmp_path
     # The 2015 graph's BatchNormWithGlobalNormalization is refused inside a function (GraphDef
     # version 2000+): --api v2 must rewrite it, and give the Session's scores to the digit.
     (images / "notes.txt").unlink()
-    code, out, err = run_lesson(CLASSIFY, "--api", "v2", "--data-dir", images, "--model-dir", model_dir,
-                                "--out", tmp_path / "run4 v2")
+    code, out, err = run_lesson(CLASSIFY, "--api", "v2", "--data-dir", images,
+                                "--model-dir", model_dir, "--out", tmp_path / "run4 v2")
     assert code == 0, err
     assert blocks(out) == top and "完成 Done: lesson 8-4" in out
 
 
-def test_8_4_downloads_itself_from_the_mirror_in_the_environment(server, tiny, tmp_path, monkeypatch):
+def test_8_4_downloads_itself_from_the_mirror_in_the_environment(server, tiny, tmp_path,
+                                                                  monkeypatch):
     server.files["/env/inception.tgz"] = tiny
     monkeypatch.setenv(inception.ENV_URL, server.url("/env/inception.tgz"))
     images = write_images(tmp_path / "images", bad=False)
-    code, out, err = run_lesson(CLASSIFY, "--data-dir", images, "--model-dir", tmp_path / "m", "--out", tmp_path / "o")
+    code, out, err = run_lesson(CLASSIFY, "--data-dir", images, "--model-dir", tmp_path / "m",
+                                "--out", tmp_path / "o")
     assert code == 0, err
     assert [p for p, _ in server.requests] == ["/env/inception.tgz"]
     assert "download:  inception-2015-12-05.tgz" in out and len(blocks(out)) == 3
 
 
-# ---------------------------------------------------------------- bad input: one message, nothing left
+# ------------------------------------------------------- bad input: one message, nothing left
 
 def test_truncated_download_is_not_kept(server, tiny, tmp_path):
-    server.files["/mirror/" + inception.ARCHIVE_NAME] = tiny[:len(tiny) // 2]  # a short file, sent whole
+    server.files["/mirror/" + inception.ARCHIVE_NAME] = tiny[:len(tiny) // 2]  # short, sent whole
     model_dir = tmp_path / "m"
-    result = run_lesson(DOWNLOAD, "--inception-url", server.url("/mirror/"), "--model-dir", model_dir,
-                        "--out", tmp_path / "o")
+    result = run_lesson(DOWNLOAD, "--inception-url", server.url("/mirror/"),
+                        "--model-dir", model_dir, "--out", tmp_path / "o")
     refused(result, f"expected {len(tiny)}")
     assert "--archive" in result[2] and "TFCOURSE_INCEPTION_URL" in result[2]  # what to do offline
     assert list(model_dir.iterdir()) == [] and leftovers(tmp_path) == []
 
 
 def test_offline_says_what_was_tried_and_where_to_put_the_file(server, dead_url, tmp_path):
-    result = run_lesson(DOWNLOAD, "--inception-url", dead_url, "--model-dir", tmp_path / "m", "--out", tmp_path / "o")
+    result = run_lesson(DOWNLOAD, "--inception-url", dead_url, "--model-dir", tmp_path / "m",
+                        "--out", tmp_path / "o")
     refused(result, "Could not download inception-2015-12-05.tgz")
     assert dead_url in result[2] and "--archive PATH/inception-2015-12-05.tgz" in result[2]
     assert leftovers(tmp_path) == [] and not (tmp_path / "m" / inception.FOLDER_NAME).exists()
@@ -159,8 +165,10 @@ def test_offline_says_what_was_tried_and_where_to_put_the_file(server, dead_url,
 
 BAD_ARCHIVES = {
     "dotdot member": (dict(extra_members=[("../evil.txt", b"outside")]), "../evil.txt"),
-    "graph of version 9": (dict(producer=9), "declares GraphDef version 9 but uses BatchNormWithGlobalNormalization"),
-    "damaged graph": (dict(graph_bytes=b"\x0a\xff\xff not a protobuf"), "is not a GraphDef"),
+    "graph of version 9": (dict(producer=9),
+                           "declares GraphDef version 9 but uses BatchNormWithGlobalNormalization"),
+    "damaged graph": (dict(graph_bytes=b"\x0a\xff\xff not a protobuf"),
+                      "is not the 2015 Inception-v3 graph (Error parsing message"),
 }
 
 
@@ -173,33 +181,36 @@ def test_bad_local_archive_is_refused(server, tmp_path, monkeypatch, case):
     archive.parent.mkdir()
     archive.write_bytes(data)
     model_dir = tmp_path / "deep" / "m"
-    result = run_lesson(DOWNLOAD, "--archive", archive, "--model-dir", model_dir, "--out", tmp_path / "o")
+    result = run_lesson(DOWNLOAD, "--archive", archive, "--model-dir", model_dir,
+                        "--out", tmp_path / "o")
     refused(result, phrase)
-    assert "again" in result[2] and server.requests == []  # the remedy; --archive: nothing downloaded
+    assert "again" in result[2]  # the remedy
+    assert server.requests == []  # --archive: nothing downloaded
     assert not list(tmp_path.rglob("evil.txt")) and leftovers(tmp_path) == []
-    assert archive.exists() and not (model_dir / inception.FOLDER_NAME).exists()  # the learner's file stays
+    assert archive.exists()  # the learner's file stays
+    assert not (model_dir / inception.FOLDER_NAME).exists()
 
 
-def test_downloaded_archive_with_a_bad_graph_is_not_kept_for_the_next_run(server, tmp_path, monkeypatch):
-    data = inception_standin.archive(producer=21)  # a re-exported graph that still uses the removed op
+def test_downloaded_archive_with_a_bad_graph_is_not_kept(server, tmp_path, monkeypatch):
+    data = inception_standin.archive(producer=21)  # re-exported, still using the removed op
     monkeypatch.setattr(inception, "ARCHIVE_SIZE", len(data))
     server.files["/mirror/" + inception.ARCHIVE_NAME] = data
     model_dir = tmp_path / "m"
-    result = run_lesson(DOWNLOAD, "--inception-url", server.url("/mirror/"), "--model-dir", model_dir,
-                        "--out", tmp_path / "o")
+    result = run_lesson(DOWNLOAD, "--inception-url", server.url("/mirror/"),
+                        "--model-dir", model_dir, "--out", tmp_path / "o")
     refused(result, "declares GraphDef version 21 but uses BatchNormWithGlobalNormalization")
-    assert "Nothing of it was kept" in result[2] and list(model_dir.iterdir()) == []  # downloaded again next time
+    assert "Nothing of it was kept" in result[2]
+    assert list(model_dir.iterdir()) == []  # downloaded again next time
 
 
-@pytest.mark.parametrize("case", ["wrong size", "no such file"])
-def test_archive_flag_names_the_problem(server, tiny, tmp_path, case):
+def test_archive_of_the_wrong_size_is_named(server, tiny, tmp_path):
     archive = tmp_path / "x.tgz"
-    if case == "wrong size":
-        archive.write_bytes(tiny + b"\0" * 10)
-    result = run_lesson(DOWNLOAD, "--archive", archive, "--model-dir", tmp_path / "m", "--out", tmp_path / "o")
-    refused(result, f"{len(tiny) + 10:,} bytes, the published archive {len(tiny):,}" if case == "wrong size"
-            else f"--archive {archive}: no such file")
-    assert "download inception-2015-12-05.tgz again" in result[2] and not (tmp_path / "m").exists()
+    archive.write_bytes(tiny + b"\0" * 10)
+    result = run_lesson(DOWNLOAD, "--archive", archive, "--model-dir", tmp_path / "m",
+                        "--out", tmp_path / "o")
+    refused(result, f"{len(tiny) + 10:,} bytes, the published archive {len(tiny):,}")
+    assert "download inception-2015-12-05.tgz again" in result[2]
+    assert not (tmp_path / "m").exists() and archive.exists()
 
 
 @pytest.mark.parametrize("case", ["no folder", "empty folder"])
@@ -210,34 +221,118 @@ def test_8_4_without_images_says_where_to_put_them(tmp_path, case):
         (folder / ".gitkeep").write_text("")
     result = run_lesson(CLASSIFY, "--data-dir", folder, "--out", tmp_path / "o")
     refused(result, f"{folder} holds no images")
-    assert "--data-dir DIR" in result[2] and not (tmp_path / "o").exists()  # an empty run folder is removed
+    assert "--data-dir DIR" in result[2]
+    assert not (tmp_path / "o").exists()  # a run folder with nothing of its own is removed
 
 
-# ---------------------------------------------------------------- the lesson's NodeLookup
+# ------------------------------------------------------------- the lesson's NodeLookup
 
-@pytest.fixture(scope="module")
-def NodeLookup():
-    return runpy.run_path(str(PROJECT_ROOT / CLASSIFY), run_name="lesson_8_4")["NodeLookup"]
+@pytest.fixture
+def model_with_labels(tmp_path):
+    """The stand-in graph with label files the test writes: (folder, write(label_map, names))."""
+    folder = inception_standin.extracted(tmp_path / "inception_model")
 
-
-def test_node_lookup_reads_the_label_file_formats(tmp_path, NodeLookup):
-    (tmp_path / "map.pbtxt").write_text(
-        '# -*- protobuffer -*-\nentry {\n  target_class: 449\n  target_class_string: "n01440764"\n}\n'
-        'entry {\n  target_class: 1\n  target_class_string: "n09999999"\n}\n')
-    (tmp_path / "names.txt").write_text("n00004475\torganism, being\nn01440764\ttench, Tinca tinca\n"
-                                        "n09999999\tsomething else\n")
-    lookup = NodeLookup(tmp_path / "map.pbtxt", tmp_path / "names.txt")
-    assert lookup.id_to_string(449) == "tench, Tinca tinca"
-    assert lookup.id_to_string(np.int64(1)) == "something else"
-    assert lookup.id_to_string(0) == ""  # ids without a class: empty, as in the course
+    def write(label_map, names):
+        (folder / "imagenet_2012_challenge_label_map_proto.pbtxt").write_text(label_map)
+        (folder / "imagenet_synset_to_human_label_map.txt").write_text(names)
+        return folder
+    return write
 
 
-def test_node_lookup_rejects_a_uid_without_a_name(tmp_path, NodeLookup):
-    import tfcourse
-    (tmp_path / "map.pbtxt").write_text('entry {\n  target_class: 3\n  target_class_string: "n1"\n}\n')
-    (tmp_path / "names.txt").write_text("n2\tother\n")
-    with pytest.raises(tfcourse.CourseError, match="has no name for n1"):
-        NodeLookup(tmp_path / "map.pbtxt", tmp_path / "names.txt")
+def test_node_lookup_reads_the_label_file_formats(tmp_path, model_with_labels):
+    model_dir = model_with_labels(
+        '# -*- protobuffer -*-\nentry {\n  target_class: 1\n  target_class_string: "n01440764"\n}'
+        '\nentry {\n  target_class: 3\n  target_class_string: "n09999999"\n}\n',
+        "n00004475\torganism, being\nn01440764\ttench, Tinca tinca\nn09999999\tsomething else\n")
+    images = write_images(tmp_path / "images", bad=False)
+    code, out, err = run_lesson(CLASSIFY, "--data-dir", images, "--model-dir", model_dir,
+                                "--top-k", "8", "--out", tmp_path / "o")
+    assert code == 0, err
+    assert "2 class names" in out
+    top = blocks(out)
+    assert top["red.jpg"][0][0] == "tench, Tinca tinca"  # class 1 wins for red
+    assert top["blue.bmp"][0][0] == "something else"  # class 3 wins for blue
+    assert [name for name, _ in top["red.jpg"]].count("") == 6  # ids without a class: empty
+
+
+LABEL_DAMAGE = {
+    "a uid without a name": ('entry {\n  target_class: 3\n  target_class_string: "n1"\n}\n',
+                             "n2\tother\n", "has no name for n1"),
+    "no entries at all": ("# nothing here\n", "n1\tone\n", "has no name for any class"),
+    "a class id that is not a number": ('entry {\n  target_class: three\n}\n', "n1\tone\n",
+                                        "invalid literal for int()"),
+}
+
+
+@pytest.mark.parametrize("case", LABEL_DAMAGE)
+def test_8_4_damaged_label_files_are_one_message(tmp_path, model_with_labels, case):
+    label_map, names, phrase = LABEL_DAMAGE[case]
+    model_dir = model_with_labels(label_map, names)
+    result = run_lesson(CLASSIFY, "--data-dir", write_images(tmp_path / "images"),
+                        "--model-dir", model_dir, "--out", tmp_path / "o")
+    refused(result, f"The label files in {model_dir} are damaged")
+    assert phrase in result[2] and "run lesson 8-3 again" in result[2]
+    assert not (tmp_path / "o").exists()
+
+
+GRAPH_DAMAGE = {  # the model folder's graph file -> the phrase of the lessons' message
+    "cut short": (lambda good: good[:len(good) // 2], "is not a GraphDef"),
+    "not a graph": (lambda good: b"\x0a\xff\xff not a protobuf", "is not a GraphDef"),
+    "another model's graph": (lambda good: inception_standin.graph_def().SerializeToString()
+                              .replace(b"softmax", b"softwax"), "lacks \"The name 'softmax:0'"),
+}
+
+
+@pytest.mark.parametrize("lesson", [DOWNLOAD, CLASSIFY])
+@pytest.mark.parametrize("case", GRAPH_DAMAGE)
+def test_a_damaged_graph_in_the_model_folder_is_named(tmp_path, lesson, case):
+    damage, phrase = GRAPH_DAMAGE[case]
+    model_dir = inception_standin.extracted(tmp_path / "inception_model")
+    graph = model_dir / "classify_image_graph_def.pb"
+    graph.write_bytes(damage(graph.read_bytes()))
+    flags = ["--model-dir", model_dir, "--out", tmp_path / "o"]
+    if lesson == CLASSIFY:  # 8-3 has no --data-dir
+        flags += ["--data-dir", write_images(tmp_path / "images", bad=False)]
+    result = run_lesson(lesson, *flags)
+    refused(result, phrase)
+    assert f"delete {model_dir}" in result[2] and graph.exists()  # the learner decides
+    assert not (tmp_path / "o").exists()
+
+
+# ------------------------------------------------- flags: ranges (class 3), kinds of path (7)
+
+BAD_FLAGS = {  # case: (flag, value, phrase); FILE, FOLDER and MISSING are made by the test
+    "--model-dir a file": ("--model-dir", "FILE", "FILE is a file, not a folder"),
+    "--archive a folder": ("--archive", "FOLDER", "FOLDER is a folder, not a file"),
+    "--archive missing": ("--archive", "MISSING", "no such file: MISSING"),
+    "--data-dir a file": ("--data-dir", "FILE", "FILE is a file, not a folder"),
+    "--out a file": ("--out", "FILE", "FILE is a file, not a folder"),
+    "--top-k 0": ("--top-k", "0", "expected a whole number from 1"),
+    "--top-k 2000": ("--top-k", "2000", "expected a whole number from 1 to 10"),
+    "--max-images 0": ("--max-images", "0", "expected a whole number above 0"),
+    "--seed -1": ("--seed", "-1", "expected a whole number from 0"),
+}
+FLAGS_OF = {DOWNLOAD: ["--model-dir", "--archive", "--out", "--seed"],
+            CLASSIFY: ["--model-dir", "--archive", "--out", "--seed", "--data-dir", "--top-k",
+                       "--max-images"],
+            KERAS: ["--out", "--seed", "--data-dir", "--top-k", "--max-images"]}
+
+
+@pytest.mark.parametrize("lesson, case", [(lesson, case) for lesson in FLAGS_OF
+                                          for case in BAD_FLAGS
+                                          if BAD_FLAGS[case][0] in FLAGS_OF[lesson]])
+def test_wrong_flags_stop_at_parse(tmp_path, lesson, case):
+    paths = {"FILE": tmp_path / "a file.txt", "FOLDER": tmp_path / "a folder",
+             "MISSING": tmp_path / "no.tgz"}
+    paths["FILE"].write_text("x")
+    paths["FOLDER"].mkdir()
+    flag, value, phrase = BAD_FLAGS[case]
+    for name, path in paths.items():
+        value, phrase = value.replace(name, str(path)), phrase.replace(name, str(path))
+    before = sorted(tmp_path.rglob("*"))
+    code, out, err = run_lesson(lesson, flag, value)
+    assert code == 2 and f"argument {flag}" in err and phrase in err, err
+    assert "Traceback" not in err and sorted(tmp_path.rglob("*")) == before  # nothing made
 
 
 # ---------------------------------------------------------------- 8-4b: Keras's InceptionV3
@@ -251,13 +346,16 @@ def fake_keras_inception(monkeypatch, tmp_path):
 
     def InceptionV3(include_top=True, weights="imagenet", input_shape=None, pooling=None):
         calls.append(dict(include_top=include_top, weights=weights, pooling=pooling))
-        model = tf.keras.Sequential([tf.keras.Input(input_shape or (299, 299, 3)), tf.keras.layers.GlobalAveragePooling2D(),
-                                     tf.keras.layers.Dense(1000 if include_top else 2048,
-                                                           activation="softmax" if include_top else None)])
-        return model
+        return tf.keras.Sequential([tf.keras.Input(input_shape or (299, 299, 3)),
+                                    tf.keras.layers.GlobalAveragePooling2D(),
+                                    tf.keras.layers.Dense(1000, activation="softmax")])
+
+    def download(urls, dest, **checks):
+        calls.append(dict(dest=Path(dest).name, **checks))
+        return tmp_path / Path(dest).name
 
     monkeypatch.setattr(tf.keras.applications, "InceptionV3", InceptionV3)
-    monkeypatch.setattr(inception, "keras_file", partial(lambda folder, name: folder / name, tmp_path))
+    monkeypatch.setattr(tfcourse, "download", download)
     return calls
 
 
@@ -265,19 +363,26 @@ def test_8_4b_keras_model_prints_the_lessons_format(tmp_path, fake_keras_incepti
     index = {str(i): [f"n{i:08d}", f"keras_class_{i}"] for i in range(1000)}
     (tmp_path / "imagenet_class_index.json").write_text(json.dumps(index))
     images = write_images(tmp_path / "images")
-    code, out, err = run_lesson(KERAS, "--data-dir", images, "--top-k", "3", "--out", tmp_path / "o")
-    weights = tmp_path / "inception_v3_weights_tf_dim_ordering_tf_kernels.h5"
-    assert fake_keras_inception == [dict(include_top=True, weights=str(weights), pooling=None)]
+    code, out, err = run_lesson(KERAS, "--data-dir", images, "--top-k", "3",
+                                "--out", tmp_path / "o")
+    weights = "inception_v3_weights_tf_dim_ordering_tf_kernels.h5"
+    assert fake_keras_inception[0] == dict(dest=weights, size=96_112_376,
+                                           md5="9a0d58056eeedaa3f26cb7ebd46da564")
+    assert fake_keras_inception[1]["dest"] == "imagenet_class_index.json"
+    assert fake_keras_inception[2] == dict(include_top=True, weights=str(tmp_path / weights),
+                                           pooling=None)
     top = blocks(out)
     assert set(top) == {"red.jpg", "green.png", "blue.bmp"}  # PNG and BMP decoded directly
     for labels in top.values():
-        assert len(labels) == 3 and all(re.fullmatch(r"keras class \d+", name) for name, _ in labels)
+        assert len(labels) == 3
+        assert all(re.fullmatch(r"keras class \d+", name) for name, _ in labels)
         assert 0 < sum(score for _, score in labels) <= 1.0
     refused((code, out, err), "notes.txt")
 
 
 def test_8_4b_damaged_class_index_is_named(tmp_path, fake_keras_inception):
     (tmp_path / "imagenet_class_index.json").write_text('{"0": ["n0", "tench"]')  # cut short
-    result = run_lesson(KERAS, "--data-dir", write_images(tmp_path / "images"), "--out", tmp_path / "o")
+    result = run_lesson(KERAS, "--data-dir", write_images(tmp_path / "images"),
+                        "--out", tmp_path / "o")
     refused(result, "is not Keras's class index")
     assert "delete it" in result[2]

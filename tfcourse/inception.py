@@ -1,178 +1,121 @@
-"""Google's 2015 Inception-v3 frozen graph (weeks 8 and 9): find or download it, read the GraphDef.
-
-The model comes from a folder that already holds the extracted files (the course's `inception_model/`),
-the learner's `.tgz` (`--archive FILE`), or a download: the learner's mirror first (`--inception-url URL`
-or TFCOURSE_INCEPTION_URL; a URL ending in `/` is a folder), then Google's.
-"""
+"""Google's 2015 Inception-v3 archive (8-3, 8-4, 9-retrain --graph): found in a folder (the
+course's inception_model/), taken from the learner's .tgz (--archive), or downloaded (a mirror
+first: --inception-url or TFCOURSE_INCEPTION_URL); and its frozen graph, read for today's TF."""
 import os
 import shutil
 from pathlib import Path
 
+import numpy as np
+
+from tfcourse.cli import existing_file, folder
 from tfcourse.download import DownloadError, download, extract_tar, keras_dir
 from tfcourse.errors import CourseError
 
 URL = "http://download.tensorflow.org/models/image/imagenet/inception-2015-12-05.tgz"
-ARCHIVE_NAME = "inception-2015-12-05.tgz"
-ARCHIVE_SIZE = 88_931_400          # bytes (88.9 MB), the published archive
+ARCHIVE_NAME, ARCHIVE_SIZE = "inception-2015-12-05.tgz", 88_931_400  # bytes, as published
+FOLDER_NAME = "inception-2015-12-05"  # the extracted folder, beside the archive
 ENV_URL = "TFCOURSE_INCEPTION_URL"
-FOLDER_NAME = "inception-2015-12-05"   # the extracted folder, beside the archive
-DOWNLOAD_BACKOFF = 1.0             # seconds before a retry (times the attempt number)
-
+DOWNLOAD_BACKOFF = 1.0  # seconds before a retry (times the attempt number)
 GRAPH_FILE = "classify_image_graph_def.pb"
-LABEL_MAP_FILE = "imagenet_2012_challenge_label_map_proto.pbtxt"   # target_class -> uid
-UID_NAMES_FILE = "imagenet_synset_to_human_label_map.txt"          # uid TAB human name
-NEEDED_FILES = (GRAPH_FILE, LABEL_MAP_FILE, UID_NAMES_FILE)
-
-# Tensor names inside classify_image_graph_def.pb
-JPEG_INPUT = "DecodeJpeg/contents:0"      # a scalar string: the raw bytes of a JPEG file
-RESIZED_INPUT = "ResizeBilinear:0"        # (1, 299, 299, 3) float
-BOTTLENECK = "pool_3/_reshape:0"          # (1, 2048) features (week 9 retraining)
-SOFTMAX = "softmax:0"                     # (1, 1008) class probabilities
-REMOVED_IN_9 = {"BatchNormWithGlobalNormalization"}  # the 2015 graph's batch norm (GraphDef version 5)
-
-# Keras's own files (8-4b, 9-retrain), kept where Keras keeps them: name -> (folder URL, bytes, Keras's MD5)
-APPS = "tensorflow/keras-applications/inception_v3/"
-KERAS_FILES = {
-    "inception_v3_weights_tf_dim_ordering_tf_kernels.h5": (APPS, 96_112_376, "9a0d58056eeedaa3f26cb7ebd46da564"),
-    "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5": (APPS, 87_910_968, "bcbd6486424b2319ff4ef7d526e38f63"),
-    "imagenet_class_index.json": ("download.tensorflow.org/data/", None, "c2c37ea517e94d9795004a39431a14cb"),
-}
+NEEDED_FILES = (GRAPH_FILE, "imagenet_2012_challenge_label_map_proto.pbtxt",  # class -> uid
+                "imagenet_synset_to_human_label_map.txt")  # uid TAB name
+OLD_BATCH_NORM = "BatchNormWithGlobalNormalization"  # removed at GraphDef version 9
+AGAIN = f"download {ARCHIVE_NAME} again from\n  {URL}"
 
 
 def default_dir():
-    """Where models are kept when no folder is named: Keras's model cache ($KERAS_HOME/models)."""
+    """Where the model is kept when no folder is named: Keras's cache ($KERAS_HOME/models)."""
     return keras_dir("models")
 
 
-def _find_model(folder):
-    """`folder` or one subfolder of it holding the three files, or None."""
-    folder = Path(folder)
-    subfolders = sorted(p for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
-    for candidate in [folder] + subfolders:
-        if all((candidate / name).is_file() for name in NEEDED_FILES):
-            return candidate
-    return None
+def _has_model(place):
+    return all((place / name).is_file() for name in NEEDED_FILES)
 
 
 def ensure_inception(args):
-    """The folder holding the extracted files (flags of `add_model_flags`): extracted from --archive,
-    found, or downloaded. Prints the course's `download:` (when it downloads) and `finish:`."""
+    """The folder of the extracted files (flags of `add_model_flags`): found, extracted from
+    --archive, or downloaded, printing the course's `download:` (if it downloads) and `finish:`."""
     dest_dir = args.model_dir or default_dir()
-    folder = dest_dir / FOLDER_NAME
-    again = f"download {ARCHIVE_NAME} again from\n  {URL}"
-    if args.archive is not None:
-        archive = Path(args.archive)
-        if not archive.is_file():
-            raise CourseError(f"--archive {archive}: no such file.\nRemedy: {again}")
+    extracted = dest_dir / FOLDER_NAME
+    if args.archive:
+        archive = args.archive
         if archive.stat().st_size != ARCHIVE_SIZE:
-            raise CourseError(f"--archive {archive}: it has {archive.stat().st_size:,} bytes, the published "
-                              f"archive {ARCHIVE_SIZE:,}.\nRemedy: {again}")
-    elif found := _find_model(dest_dir) or _find_model(folder):
-        return found
+            raise CourseError(f"--archive {archive}: it has {archive.stat().st_size:,} bytes, "
+                              f"the published archive {ARCHIVE_SIZE:,}.\nRemedy: {AGAIN}")
+    elif _has_model(dest_dir) or _has_model(extracted):
+        return dest_dir if _has_model(dest_dir) else extracted
     else:
         archive = dest_dir / ARCHIVE_NAME
         if not archive.is_file():
             print("download: ", ARCHIVE_NAME)
-        mirrors = [u + ARCHIVE_NAME if u.endswith("/") else u
-                   for u in (args.inception_url, os.environ.get(ENV_URL)) if u]  # a folder URL ends in /
+        urls = [u + ARCHIVE_NAME if u.endswith("/") else u  # a folder URL ends in /
+                for u in (args.inception_url, os.environ.get(ENV_URL), URL) if u]
         try:
-            download(list(dict.fromkeys(mirrors + [URL])), archive, size=ARCHIVE_SIZE, what=ARCHIVE_NAME,
+            download(list(dict.fromkeys(urls)), archive, size=ARCHIVE_SIZE, what=ARCHIVE_NAME,
                      backoff=DOWNLOAD_BACKOFF)
         except DownloadError as error:
-            raise DownloadError(
-                f"{error}\n  - or name a mirror: --inception-url URL (or {ENV_URL}=URL)\n"
-                f"  - or pass the file you downloaded: --archive PATH/{ARCHIVE_NAME}\n"
-                f"  - or pass --model-dir DIR, a folder holding the extracted files (the course's "
-                f"inception_model/)") from None
+            raise DownloadError(f"{error}\n  - or name a mirror: --inception-url URL (or "
+                                f"{ENV_URL}=URL)\n  - or pass the file you downloaded: --archive "
+                                f"PATH/{ARCHIVE_NAME}\n  - or pass --model-dir DIR, a folder "
+                                "holding the extracted files (inception_model/)") from None
     print("finish: ", ARCHIVE_NAME)
-    try:  # the archive's content is checked here: a bad one is not kept for the next run
-        found = _find_model(extract_tar(archive, folder))
-        if found is None:
+    try:  # the content is checked here: a bad archive is not kept for the next run
+        if not _has_model(extract_tar(archive, extracted)):
             raise CourseError(f"{GRAPH_FILE} and the label files are not in it")
-        load_graph_def(found / GRAPH_FILE)
+        load_graph_def(extracted / GRAPH_FILE)
     except CourseError as error:
-        shutil.rmtree(folder, ignore_errors=True)
-        if args.archive is None:  # our download, not the learner's file: the next run downloads it again
+        shutil.rmtree(extracted, ignore_errors=True)
+        if not args.archive:  # our download, not the learner's file: fetched again next time
             archive.unlink(missing_ok=True)
-        reason = str(error).splitlines()[0]
-        raise CourseError(f"{archive} is not the 2015 Inception-v3 archive: {reason}\n"
-                          f"Nothing of it was kept. Remedy: {again}") from None
-    return found
+        raise CourseError(f"{archive} is not the 2015 Inception-v3 archive: "
+                          f"{str(error).splitlines()[0]}\nNothing of it was kept. Remedy: {AGAIN}"
+                          ) from None
+    return extracted
 
 
 def add_model_flags(parser):
     """The flags that locate the 2015 model (lessons 8-3, 8-4 and 9-retrain --graph)."""
     group = parser.add_argument_group("Inception-v3 (the 2015 frozen graph)")
-    group.add_argument("--model-dir", "--model_dir", type=Path, metavar="DIR",
-                       help=f"folder holding the extracted files (the course's inception_model/), or where "
-                            f"{ARCHIVE_NAME} is downloaded and extracted (default: $KERAS_HOME/models, "
-                            f"i.e. ~/.keras/models)")
-    group.add_argument("--inception-url", metavar="URL",
-                       help=f"a mirror to try before Google's URL: the .tgz itself or a folder URL "
-                            f"ending in / (also the {ENV_URL} environment variable)")
-    group.add_argument("--archive", type=Path, metavar="FILE",
-                       help=f"the {ARCHIVE_NAME} you downloaded by hand; nothing is downloaded then")
-
-
-def keras_file(name):
-    """Path of a file of KERAS_FILES, downloaded once where Keras itself would put it."""
-    folder, size, md5 = KERAS_FILES[name]
-    url = f"https://storage.googleapis.com/{folder}{name}"
-    return download([url], default_dir() / name, size=size, md5=md5, what=name, backoff=DOWNLOAD_BACKOFF)
+    group.add_argument("--model-dir", "--model_dir", type=folder, metavar="DIR",
+                       help="folder holding the extracted files (the course's inception_model/) "
+                            f"or where {ARCHIVE_NAME} goes (default: $KERAS_HOME/models)")
+    group.add_argument("--inception-url", metavar="URL", help="a mirror to try first: the .tgz, "
+                       f"or a folder URL ending in / (also {ENV_URL})")
+    group.add_argument("--archive", type=existing_file, metavar="FILE",
+                       help=f"the {ARCHIVE_NAME} you downloaded by hand; nothing is downloaded")
 
 
 def load_graph_def(path):
-    """Read a frozen GraphDef, the TF1 way: `tf.compat.v1.GraphDef().ParseFromString(bytes)`."""
+    """The checked GraphDef at `path`, its 2015 batch norm rewritten for a TF2 function (built at
+    today's GraphDef version; a Session keeps the file's version 5): each OLD_BATCH_NORM becomes
+    x * scale + offset, the frozen mean, variance, beta and gamma folded into two constants."""
     import tensorflow as tf
-    path = Path(path)
-    remedy = f"Remedy: delete {path.parent} and run week08_save_inception/8_3_download_inception.py again."
-    graph_def = tf.compat.v1.GraphDef()
+    path, today = Path(path), None
     try:
-        graph_def.ParseFromString(path.read_bytes())
-    except OSError as error:
-        raise CourseError(f"Cannot read the graph {path}: {error.strerror}.\n{remedy}") from None
-    except Exception as error:  # google.protobuf.message.DecodeError: not a GraphDef
-        raise CourseError(f"{path} is not a GraphDef ({error}): the file is damaged.\n{remedy}") from None
-    if not graph_def.node:
-        raise CourseError(f"{path} holds an empty graph.\n{remedy}")
-    old = sorted({node.op for node in graph_def.node} & REMOVED_IN_9)
-    if old and graph_def.versions.producer >= 9:
-        raise CourseError(
-            f"{path} declares GraphDef version {graph_def.versions.producer} but uses {', '.join(old)}, "
-            f"an op removed in version 9: it is not the 2015 graph (version 5) that the lessons use.\n{remedy}")
-    return graph_def
-
-
-def graph_function(graph_def, inputs, outputs):
-    """The TF2 way to run a TF1 GraphDef: import it inside `wrap_function`, `prune` to in -> out.
-
-    A function is built at today's GraphDef version, which lacks the 2015 graph's batch norm
-    (a Session keeps the file's version 5), so each one is rewritten as the same arithmetic,
-    x * scale + offset, with the frozen mean, variance, beta and gamma folded into two constants.
-    """
-    import numpy as np
-    import tensorflow as tf
-    constants = {node.name: tf.make_ndarray(node.attr["value"].tensor)
-                 for node in graph_def.node if node.op == "Const"}
-    modern = tf.compat.v1.GraphDef(versions=graph_def.versions)
-    try:
+        graph_def = tf.compat.v1.GraphDef.FromString(path.read_bytes())
+        if not graph_def.node:
+            raise ValueError("an empty graph")
+        if graph_def.versions.producer >= 9 and OLD_BATCH_NORM in {n.op for n in graph_def.node}:
+            raise ValueError(f"it declares GraphDef version {graph_def.versions.producer} but "
+                             f"uses {OLD_BATCH_NORM}, removed in version 9: not the 2015 graph")
+        today = tf.compat.v1.GraphDef(versions=graph_def.versions)
+        constants = {n.name: n.attr["value"].tensor for n in graph_def.node if n.op == "Const"}
         for node in graph_def.node:
-            if node.op not in REMOVED_IN_9:
-                modern.node.append(node)
+            if node.op != OLD_BATCH_NORM:
+                today.node.append(node)
                 continue
-            x, mean, variance, beta, gamma = node.input  # as the op's kernel computes it:
-            scale = 1 / np.sqrt(constants[variance] + node.attr["variance_epsilon"].f)
-            scale = scale * constants[gamma] if node.attr["scale_after_normalization"].b else scale
-            for suffix, value in (("scale", scale), ("offset", constants[beta] - constants[mean] * scale)):
-                modern.node.add(name=f"{node.name}/{suffix}", op="Const").attr["value"].tensor.CopyFrom(
-                    tf.make_tensor_proto(value.astype(np.float32)))
-                modern.node[-1].attr["dtype"].type = node.attr["T"].type
-            for name, op, operands in ((f"{node.name}/mul", "Mul", [x, f"{node.name}/scale"]),
-                                       (node.name, "Add", [f"{node.name}/mul", f"{node.name}/offset"])):
-                modern.node.add(name=name, op=op, input=operands).attr["T"].CopyFrom(node.attr["T"])
-        wrapped = tf.compat.v1.wrap_function(lambda: tf.compat.v1.import_graph_def(modern, name=""), [])
-        return wrapped.prune(tf.nest.map_structure(wrapped.graph.get_tensor_by_name, inputs),
-                             tf.nest.map_structure(wrapped.graph.get_tensor_by_name, outputs))
-    except (KeyError, ValueError) as error:  # a tensor or a frozen constant that is not there
-        raise CourseError(f"The graph lacks {error}: it is not Inception-v3's {GRAPH_FILE}.\n"
-                          f"Remedy: extract {ARCHIVE_NAME} again.") from None
+            mean, variance, beta, gamma = (tf.make_ndarray(constants[i]) for i in node.input[1:])
+            scale = 1 / np.sqrt(variance + node.attr["variance_epsilon"].f)
+            scale = scale * gamma if node.attr["scale_after_normalization"].b else scale
+            for suffix, value in (("scale", scale), ("offset", beta - mean * scale)):
+                const = today.node.add(name=f"{node.name}/{suffix}", op="Const")
+                const.attr["value"].tensor.CopyFrom(tf.make_tensor_proto(value.astype("float32")))
+                const.attr["dtype"].type = node.attr["T"].type
+            for name, op, inputs in ((f"{node.name}/mul", "Mul", [node.input[0], "scale"]),
+                                     (node.name, "Add", ["mul", "offset"])):  # the old name
+                inputs = [i if i == node.input[0] else f"{node.name}/{i}" for i in inputs]
+                today.node.add(name=name, op=op, input=inputs).attr["T"].CopyFrom(node.attr["T"])
+    except Exception as error:  # OSError, DecodeError: not a GraphDef, KeyError: no constant
+        raise CourseError(f"{path} is not the 2015 Inception-v3 graph ({error}).\n"
+                          f"Remedy: delete {path.parent}, then {AGAIN}") from None
+    return today
