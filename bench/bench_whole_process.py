@@ -98,7 +98,8 @@ with tf.compat.v1.Session() as sess:
         print("Iter " + str(epoch) + ", Testing Accuracy= " + str(acc / 10))
 ''',
 }
-LESSON = {"3-2": "week03_regression/3_2_mnist_simple.py", "6-1": "week06_cnn_mnist/6_1_cnn_mnist.py"}
+LESSON = {"3-2": "week03_regression/3_2_mnist_simple.py",
+          "6-1": "week06_cnn_mnist/6_1_cnn_mnist.py"}
 
 
 def timed(command):
