@@ -1,9 +1,9 @@
-"""`python -m tfcourse compare`: the teacher's numbers beside a run's record, and the record itself."""
+"""`python -m tfcourse compare`: the teacher's numbers beside a run's record, and the record."""
+
 import json
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
@@ -19,18 +19,38 @@ TEACHER = compare.teacher()
 def made_run(folder, lesson, progress, flags=None, **extra):
     """A metrics.json as a lesson writes it, with the given progress points."""
     folder.mkdir(parents=True, exist_ok=True)
-    record = {"lesson": lesson, "flags": {"quick": False, **(flags or {})}, "data": "mnist", "synthetic": False,
-              "status": "finished", "seed": 0, "versions": {"tensorflow": "2.21.0"}, "device": "CPU",
-              "command": [], "progress": progress, **extra}
+    record = {
+        "lesson": lesson,
+        "flags": {"quick": False, **(flags or {})},
+        "data": "mnist",
+        "synthetic": False,
+        "status": "finished",
+        "seed": 0,
+        "versions": {"tensorflow": "2.21.0"},
+        "device": "CPU",
+        "command": [],
+        "progress": progress,
+        **extra,
+    }
     (folder / "metrics.json").write_text(json.dumps(record), encoding="utf-8")
     return folder
 
 
 def near_teacher(lesson, shift=0.0, at=None, **point_extra):
-    """Progress points on the teacher's own numbers, `shift` added at epoch `at` (every point if None)."""
+    """Points on the teacher's own numbers, `shift` added at epoch `at` (every point if None)."""
     entry = TEACHER[lesson]
-    return [{**p, **{k: v + (shift if at in (None, p[entry["by"]]) else 0.0) for k, v in p.items() if k != entry["by"]},
-             **point_extra} for p in entry["points"]]
+    return [
+        {
+            **p,
+            **{
+                k: v + (shift if at in (None, p[entry["by"]]) else 0.0)
+                for k, v in p.items()
+                if k != entry["by"]
+            },
+            **point_extra,
+        }
+        for p in entry["points"]
+    ]
 
 
 def compare_main(capsys, *argv):
@@ -50,7 +70,9 @@ def test_the_verdict_follows_the_tolerance(tmp_path, capsys):
     for shift, word in [(2 * tolerance, "(ours is better)"), (-2 * tolerance, "ours is worse")]:
         far = made_run(tmp_path / f"far{shift}", "3-2", near_teacher("3-2", shift, at=20))
         code, out, _ = compare_main(capsys, "3-2", far)
-        assert code == 1 and "✗ 结论 Verdict: differs beyond ±0.01 at Iter 20" in out and word in out
+        assert (
+            code == 1 and "✗ 结论 Verdict: differs beyond ±0.01 at Iter 20" in out and word in out
+        )
         assert out.count("✓") == 2 and out.count("✗") == 2  # Iter 0 and 10 still match
 
 
@@ -63,44 +85,87 @@ def test_a_quick_run_is_not_comparable_and_gets_no_mark_per_row(tmp_path, capsys
 
 
 def test_a_known_difference_says_why_and_names_the_flag(tmp_path, capsys):
-    fixed = made_run(tmp_path / "fixed", "4-3", near_teacher("4-3", -0.0128, at=20, double_softmax=False))
+    fixed = made_run(
+        tmp_path / "fixed", "4-3", near_teacher("4-3", -0.0128, at=20, double_softmax=False)
+    )
     code, out, _ = compare_main(capsys, "4-3", fixed)
-    assert code == 0 and "≈" in out and "as expected" in out and "softmax twice" not in out.split("Verdict")[0]
-    assert "To reproduce the video: python week04_softmax_dropout_optimizers/4_3_optimizers.py --double-softmax" in out
+    assert (
+        code == 0
+        and "≈" in out
+        and "as expected" in out
+        and "softmax twice" not in out.split("Verdict")[0]
+    )
+    assert (
+        "To reproduce the video: python "
+        "week04_softmax_dropout_optimizers/4_3_optimizers.py --double-softmax"
+        in out
+    )
     own = json.loads((PROJECT_ROOT / "tfcourse/tools/teacher.json").read_text(encoding="utf-8"))
-    own = next(entry for key, entry in own.items() if key == "4-3")["differs"]["ours"][0]["test_accuracy"]
+    own = next(entry for key, entry in own.items() if key == "4-3")["differs"]["ours"][0][
+        "test_accuracy"
+    ]
     assert f"The project's own run: Iter 20 {own}" in out
-    broken = made_run(tmp_path / "broken", "4-3", near_teacher("4-3", -0.08, at=20, double_softmax=False))
-    code, out, _ = compare_main(capsys, "4-3", broken)  # far from the video AND from the project's own run
+    broken = made_run(
+        tmp_path / "broken", "4-3", near_teacher("4-3", -0.08, at=20, double_softmax=False)
+    )
+    code, out, _ = compare_main(
+        capsys, "4-3", broken
+    )  # far from the video AND from the project's own run
     assert code == 1 and "✗ 结论 Verdict" in out and "but also from the project's own run" in out
 
-    # a run that trained both losses (4-1 --double-softmax records both, marked) shows them side by side
-    course = near_teacher("4-3", 0.001, double_softmax=True) + near_teacher("4-3", -0.0128, at=20, double_softmax=False)
+    # a run that trained both losses (4-1 --double-softmax records both, marked): side by side
+    course = near_teacher("4-3", 0.001, double_softmax=True) + near_teacher(
+        "4-3", -0.0128, at=20, double_softmax=False
+    )
     both = made_run(tmp_path / "both", "4-3", course, flags={"double_softmax": True})
     code, out, _ = compare_main(capsys, "4-3", both)
-    assert code == 0 and "both [double_softmax True]" in out and "both [double_softmax False]" in out
-    assert "✓ 结论 Verdict run 1: matches the teacher" in out and "≈ 结论 Verdict run 2: differs" in out
-    worse = made_run(tmp_path / "worse", "4-3", near_teacher("4-3", -0.05, double_softmax=True),
-                     flags={"double_softmax": True})
+    assert (
+        code == 0 and "both [double_softmax True]" in out and "both [double_softmax False]" in out
+    )
+    assert (
+        "✓ 结论 Verdict run 1: matches the teacher" in out
+        and "≈ 结论 Verdict run 2: differs" in out
+    )
+    worse = made_run(
+        tmp_path / "worse",
+        "4-3",
+        near_teacher("4-3", -0.05, double_softmax=True),
+        flags={"double_softmax": True},
+    )
     code, out, _ = compare_main(capsys, "4-3", worse)
     assert code == 1 and "even with --double-softmax" in out
 
 
-def test_several_runs_side_by_side_with_their_own_teacher_numbers_and_a_plot(tmp_path, capsys):
+def test_several_runs_side_by_side_with_their_own_teacher_numbers(tmp_path, capsys):
     progress = [{"epoch": e, "test_accuracy": 0.95, "train_accuracy": 0.96} for e in range(30)]
-    dropout = made_run(tmp_path / "keep07", "4-2", progress + [{"epoch": 30, "test_accuracy": 0.9805}],
-                       flags={"keep_prob": 0.7})
-    none = made_run(tmp_path / "keep10", "4-2", progress + [{"epoch": 30, "test_accuracy": 0.9788,
-                                                             "train_accuracy": 1.0}], flags={"keep_prob": 1.0})
-    png = tmp_path / "compare.png"
-    code, out, _ = compare_main(capsys, "4-2", dropout, none, "--plot", png)
+    dropout = made_run(
+        tmp_path / "keep07",
+        "4-2",
+        progress + [{"epoch": 30, "test_accuracy": 0.9805}],
+        flags={"keep_prob": 0.7},
+    )
+    none = made_run(
+        tmp_path / "keep10",
+        "4-2",
+        progress + [{"epoch": 30, "test_accuracy": 0.9788, "train_accuracy": 1.0}],
+        flags={"keep_prob": 1.0},
+    )
+    code, out, _ = compare_main(capsys, "4-2", dropout, none)
     assert code == 0
     assert "run 1:" in out and "run 2:" in out and "teacher's numbers for keep_prob 1.0" in out
     row = next(line for line in out.splitlines() if line.startswith("Iter 30  test"))
-    assert row.split()[4:] == ["0.971", "0.9805", "+0.0095", "✓", "0.9722", "0.9788", "+0.0066", "✓"]
+    assert row.split()[4:] == [
+        "0.971",
+        "0.9805",
+        "+0.0095",
+        "✓",
+        "0.9722",
+        "0.9788",
+        "+0.0066",
+        "✓",
+    ]
     assert "train_accuracy" not in out.split("note:")[0]  # the missing value is a dash, then a note
     assert "this run has no Iter 30" in out  # run 1 recorded no train accuracy at Iter 30
-    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_a_record_without_the_key_or_the_points_is_a_clear_message(tmp_path, capsys):
@@ -122,16 +187,22 @@ def test_a_record_without_the_key_or_the_points_is_a_clear_message(tmp_path, cap
 
 
 # Issue 22 class 6: a damaged record is one message naming the file, never a traceback
-@pytest.mark.parametrize("content, phrase", [
-    (b'{"lesson": "3-2", "progress": [{"epoch": 0', "not a readable metrics.json"),
-    (b"\xff\xfe garbage", "not a readable metrics.json"),
-    (b"[1, 2, 3]", "damaged: not a JSON object"),
-    (b'{"lesson": "3-2", "progress": {"epoch": 0}}', "damaged: progress is not a list"),
-    (b'{"lesson": "3-2", "progress": [0.9]}', "damaged: progress holds a point that is not a dict"),
-    (b'{"lesson": "3-2", "flags": "--quick", "progress": []}', "damaged: flags is not a dict"),
-    (b'{"lesson": "3-2", "final": [0.9], "progress": []}', "damaged: final is not a dict"),
-    (None, "not a readable metrics.json"),  # metrics.json is a folder
-])
+@pytest.mark.parametrize(
+    "content, phrase",
+    [
+        (b'{"lesson": "3-2", "progress": [{"epoch": 0', "not a readable metrics.json"),
+        (b"\xff\xfe garbage", "not a readable metrics.json"),
+        (b"[1, 2, 3]", "damaged: not a JSON object"),
+        (b'{"lesson": "3-2", "progress": {"epoch": 0}}', "damaged: progress is not a list"),
+        (
+            b'{"lesson": "3-2", "progress": [0.9]}',
+            "damaged: progress holds a point that is not a dict",
+        ),
+        (b'{"lesson": "3-2", "flags": "--quick", "progress": []}', "damaged: flags is not a dict"),
+        (b'{"lesson": "3-2", "final": [0.9], "progress": []}', "damaged: final is not a dict"),
+        (None, "not a readable metrics.json"),  # metrics.json is a folder
+    ],
+)
 def test_a_damaged_record_is_one_message(content, phrase, tmp_path, capsys):
     record = tmp_path / "run" / "metrics.json"
     record.parent.mkdir()
@@ -142,10 +213,18 @@ def test_a_damaged_record_is_one_message(content, phrase, tmp_path, capsys):
 
 
 def test_odd_values_in_a_record_are_no_numbers_not_a_crash(tmp_path, capsys):
-    odd = made_run(tmp_path / "odd", "3-2", [{"epoch": 0, "test_accuracy": "high"},
-                                             {"epoch": [10], "test_accuracy": None},
-                                             {"epoch": 20, "test_accuracy": 0.9134}],
-                   seconds="long", versions={}, status=["?"])
+    odd = made_run(
+        tmp_path / "odd",
+        "3-2",
+        [
+            {"epoch": 0, "test_accuracy": "high"},
+            {"epoch": [10], "test_accuracy": None},
+            {"epoch": 20, "test_accuracy": 0.9134},
+        ],
+        seconds="long",
+        versions={},
+        status=["?"],
+    )
     code, out, _ = compare_main(capsys, "3-2", odd)
     assert code == 0 and "Iter 0    teacher 0.8304   ours —" in out
     assert "Iter 20   teacher 0.9134   ours 0.9134   +0.0000   ✓" in out
@@ -183,27 +262,53 @@ def test_teacher_entries_name_real_lessons_sources_and_flags():
 
 @pytest.mark.timeout(180)
 def test_a_run_killed_part_way_keeps_a_valid_log_and_record(tmp_path, capsys):
-    """Killed (no clean-up at all) after its second epoch: log.txt and metrics.json hold every line up to it."""
+    """Killed (no clean-up at all) after its second epoch: log.txt and metrics.json hold every
+    line up to it."""
     out = tmp_path / "run"
-    lesson = subprocess.Popen([sys.executable, str(PROJECT_ROOT / "week03_regression/3_2_mnist_simple.py"),
-                               "--quick", "--data", "synthetic", "--epochs", "100000", "--out", str(out)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path)
+    lesson = subprocess.Popen(
+        [
+            sys.executable,
+            str(PROJECT_ROOT / "week03_regression/3_2_mnist_simple.py"),
+            "--quick",
+            "--data",
+            "synthetic",
+            "--epochs",
+            "100000",
+            "--out",
+            str(out),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=tmp_path,
+    )
     try:
         deadline = time.monotonic() + 150
-        while "Iter 1," not in ((out / "log.txt").read_text(encoding="utf-8") if (out / "log.txt").exists() else ""):
-            assert lesson.poll() is None and time.monotonic() < deadline, "the lesson ended or hung before Iter 1"
+        while "Iter 1," not in (
+            (out / "log.txt").read_text(encoding="utf-8") if (out / "log.txt").exists() else ""
+        ):
+            assert lesson.poll() is None and time.monotonic() < deadline, (
+                "the lesson ended or hung before Iter 1"
+            )
             time.sleep(0.05)
     finally:
         lesson.kill()
         lesson.wait(timeout=60)
     log = (out / "log.txt").read_text(encoding="utf-8").splitlines()
-    record = json.loads((out / "metrics.json").read_text(encoding="utf-8"))  # whole, never half-written
+    record = json.loads(
+        (out / "metrics.json").read_text(encoding="utf-8")
+    )  # whole, never half-written
     printed = [line for line in log if line.startswith("Iter ")]
     assert record["status"] == "running" and record["synthetic"] is True  # nothing ran to mark it
     assert len(printed) >= 2 and [p["epoch"] for p in record["progress"]] in (
-        list(range(len(printed))), list(range(len(printed) - 1)))  # killed between print and record
-    assert printed[0] == f"Iter 0,Testing Accuracy {round(record['progress'][0]['test_accuracy'], 4)}"
+        list(range(len(printed))),
+        list(range(len(printed) - 1)),
+    )  # killed between print and record
+    assert (
+        printed[0] == f"Iter 0,Testing Accuracy {round(record['progress'][0]['test_accuracy'], 4)}"
+    )
 
     code, text, _ = compare_main(capsys, "3-2", out)
     assert code == 0 and f"ours {record['progress'][0]['test_accuracy']:.4f}" in text
-    assert "SYNTHETIC" in text and "did not finish (status: running: still going, or killed)" in text
+    assert (
+        "SYNTHETIC" in text and "did not finish (status: running: still going, or killed)" in text
+    )

@@ -2,7 +2,6 @@
 
     python -m tfcourse compare 3-2            # the lesson's newest finished run
     python -m tfcourse compare 4-2 RUN RUN    # runs side by side (folders, or names under runs/)
-    python -m tfcourse compare 3-2 --plot     # also teacher-vs-ours curves as a PNG
 
 At each epoch or step the teacher printed: `Iter 20   teacher 0.9134   ours 0.9140   +0.0006   ✓`.
 The teacher's numbers are in teacher.json beside this file, each with its source (the video's
@@ -270,51 +269,11 @@ def report(number, entry, records):
     return all(kind != "error" for _, (kind, _), _ in results)
 
 
-def plot(number, entry, records, path):
-    """Teacher's points and our curves, one panel per metric, saved as a PNG."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from tfcourse.plots import label, save_figure
-    by = entry["by"]
-    metrics = list(dict.fromkeys(m for v in [entry, *entry.get("variants", [])]
-                                 for p in v["points"] for m in p if m != by))
-    fig, axes = plt.subplots(1, len(metrics), figsize=(5.5 * len(metrics), 3.8), squeeze=False)
-    for ax, metric in zip(axes[0], metrics):
-        for i, record in enumerate(records, 1):
-            name = label("我们", "ours") + ("" if len(records) == 1 else f" {i}")
-            rows = compare_run(entry, record)[0]
-            if by == "final":
-                ours = [next((o for _, m, _, o in rows if m == metric), None)]
-                line, = ax.plot([i], [math.nan if ours[0] is None else ours[0]], "o", label=name)
-            else:
-                points = [p for p in record["progress"] if by in p and metric in p]
-                line, = ax.plot([p[by] for p in points], [_number(p[metric]) for p in points],
-                                label=name)
-            marked = [(n if by != "final" else i, t) for n, m, t, _ in rows if m == metric]
-            if marked:  # each run's teacher in its colour
-                ax.plot(*zip(*marked), "x", markersize=10, mew=2,
-                        color="k" if len(records) == 1 else line.get_color(),
-                        label=label("老师", "teacher") + ("" if len(records) == 1 else f" ({i})"))
-        ax.set_ylabel(metric.replace("_", " "))
-        ax.set_xlabel(label("运行", "run") if by == "final" else
-                      label("周期" if by == "epoch" else "步数", by))
-        ax.grid(alpha=0.3)
-        ax.legend()
-        ax.xaxis.get_major_locator().set_params(integer=True)  # epochs and steps are whole
-    fig.suptitle(f"{number}: " + label("老师的数字与我们的", "teacher's numbers and ours"))
-    return save_figure(fig, path)
-
-
 def main(argv=()):
     parser = command_parser(__doc__, "compare")
     parser.add_argument("lesson", help="a lesson number, e.g. 3-2 (or the script's path)")
     parser.add_argument("runs", nargs="*", metavar="RUN",
                         help="run folders (default: the lesson's newest finished run)")
-    parser.add_argument("--plot", nargs="?", const="", default=None, metavar="FILE.png",
-                        help="also draw teacher-vs-ours curves (default: compare.png in the "
-                             "first run's folder)")
     args = parser.parse_args(list(argv))
     number, entry = find_entry(args.lesson)
     if not args.runs:
@@ -327,7 +286,4 @@ def main(argv=()):
         args.runs = [newest]
     records = [part for name in args.runs for part in split_runs(entry, load_run(name, number,
                                                                                   entry))]
-    good = report(number, entry, records)
-    if args.plot is not None:
-        plot(number, entry, records, Path(args.plot or records[0]["_folder"] / "compare.png"))
-    return 0 if good else 1
+    return 0 if report(number, entry, records) else 1

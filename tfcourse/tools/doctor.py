@@ -8,10 +8,8 @@
 Exit status 0 when nothing is ✗, 1 otherwise. A few seconds: the mirrors get 3 s in all, asked
 in parallel; TensorFlow is started (in a child process) only where it may see a GPU.
 """
-import ast
-import dataclasses
+import collections
 import importlib.metadata
-import importlib.util
 import json
 import os
 import platform
@@ -22,6 +20,9 @@ import sys
 import threading
 import time
 from pathlib import Path
+
+from packaging.specifiers import SpecifierSet  # matplotlib's dependency, so always here
+from packaging.version import Version
 
 from tfcourse.cli import PROJECT_ROOT
 from tfcourse.errors import CourseError
@@ -38,24 +39,7 @@ WHY = {"tensorflow": "the saved numbers were made with it; most lessons still ru
        "captcha": "0.7.1 draws its noise from `secrets`, so 10-1's --seed cannot repeat a data set"}
 
 
-@dataclasses.dataclass
-class Check:
-    name: str
-    status: str  # ok | warn | error
-    detail: str
-    remedy: str = ""
-
-
-def _version(text):
-    return tuple(int(part) for part in re.findall(r"\d+", text)[:3])
-
-
-def _in_range(version, spec):
-    """A version tuple against a spec such as '>=3.10,<3.14' or '==2.21.0'."""
-    tests = {">=": tuple.__ge__, "<=": tuple.__le__, "==": tuple.__eq__, ">": tuple.__gt__,
-             "<": tuple.__lt__}
-    return all(tests[op](tuple(version[:len(_version(bound))]), _version(bound))
-               for op, bound in re.findall(r"(>=|<=|==|>|<)\s*([\d.]+)", spec))
+Check = collections.namedtuple("Check", "name status detail remedy", defaults=[""])  # ok|warn|error
 
 
 def _project_file(name):
@@ -77,7 +61,7 @@ def _installed(*names):
 def check_python():
     found = re.search(r'requires-python\s*=\s*"([^"]+)"', _project_file("pyproject.toml"))
     spec, version = found[1] if found else ">=3.10,<3.14", platform.python_version()
-    if _in_range(sys.version_info[:3], spec):
+    if version in SpecifierSet(spec):
         return Check("Python", "ok", f"{version} (supported: {spec})")
     return Check("Python", "error", f"{version}, but TensorFlow 2.21 and this course need {spec}",
                  "make an environment with Python 3.12: conda create -n tfcourse python=3.12 "
@@ -96,10 +80,10 @@ def check_packages():
         label, shown = (name if dist in (None, name) else f"{name} ({dist})"), want.lstrip("=")
         if version is None:
             checks.append(Check(label, "error", f"not installed (tested: {shown})", INSTALL))
-        elif name == "keras" and _version(version) < (3,):
+        elif name == "keras" and Version(version).major < 3:
             checks.append(Check(label, "error", f"{version} is Keras 2; the lessons need Keras 3 "
                                 f"(tested: {shown})", f"pip install keras{want}"))
-        elif not _in_range(_version(version), want):
+        elif version not in SpecifierSet(want):
             exact = want.startswith("==")
             why = WHY.get(name, "the README's numbers were made with it" if exact else "too old")
             checks.append(Check(label, "warn" if exact else "error",
@@ -118,29 +102,20 @@ def check_packages():
     return checks
 
 
-def _build_info():
-    """TensorFlow's build information (CUDA, cuDNN) read from its file: no TensorFlow start."""
-    try:
-        folder = Path(importlib.util.find_spec("tensorflow").submodule_search_locations[0])
-        text = (folder / "python" / "platform" / "build_info.py").read_text()
-        info = dict(ast.literal_eval(re.search(r"OrderedDict\((\[.*\])\)", text, re.S)[1]))
-    except (AttributeError, ImportError, OSError, TypeError, ValueError, SyntaxError):
-        return {}
-    return {"cuda": info.get("cuda_version"), "cudnn": info.get("cudnn_version"),
-            "cuda_build": info.get("is_cuda_build"), "version": _installed(*TF_DISTS)[1]}
-
-
 def _tensorflow_gpus(result, deadline):
-    """In a thread: the GPUs TensorFlow sees, from a child process stopped at `deadline`."""
+    """In a thread: the GPUs TensorFlow sees and the CUDA it was built for, from a child process
+    stopped at `deadline`."""
     code = ("import json, os; os.environ['TF_CPP_MIN_LOG_LEVEL'] = '3'; import tensorflow as tf; "
-            "print(json.dumps([d.name for d in tf.config.list_physical_devices('GPU')]))")
+            "info = tf.sysconfig.get_build_info(); print(json.dumps(dict(version=tf.__version__, "
+            "gpus=[d.name for d in tf.config.list_physical_devices('GPU')], "
+            "cuda=info.get('cuda_version'), cudnn=info.get('cudnn_version'))))")
     try:
         child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                                timeout=max(0.1, deadline - time.monotonic()))
     except subprocess.TimeoutExpired:
         return  # no "gpus": reported as not checked
     if child.returncode == 0:
-        result["gpus"] = json.loads(child.stdout.strip().splitlines()[-1])
+        result.update(json.loads(child.stdout.strip().splitlines()[-1]))
     else:  # a broken install: its last line says why
         result["error"] = (child.stderr.strip().splitlines() or ["no message"])[-1][:200]
 
@@ -168,8 +143,7 @@ def check_gpu(tf, smi, system=None, machine=None):
     system, machine = system or platform.system(), machine or platform.machine()
     shows = f"nvidia-smi shows {', '.join(smi['gpus'])}" if smi and smi["gpus"] else ""
     built = (f"TensorFlow {tf.get('version')} was built for CUDA {tf.get('cuda')}, "
-             f"cuDNN {tf.get('cudnn')}" if tf.get("cuda_build")
-             else f"TensorFlow {tf.get('version')} has no CUDA build here")
+             f"cuDNN {tf.get('cudnn')}" if tf.get("cuda") else "TensorFlow has no CUDA build here")
     if not tf:
         return [Check("GPU", "warn", "not checked: TensorFlow is not installed")]
     if "error" in tf:
@@ -194,10 +168,10 @@ def check_gpu(tf, smi, system=None, machine=None):
     else:
         why = "not found" if smi is None else "lists no GPU"
         gpu = Check("GPU", "ok", f"none (no NVIDIA driver: nvidia-smi {why}); the lessons run on "
-                    f"the CPU. {built}")
-    if not (smi and smi.get("cuda") and tf.get("cuda_build") and tf.get("cuda")):
+                    "the CPU")
+    if not (smi and smi.get("cuda") and tf.get("cuda")):
         return [gpu]
-    old = _version(smi["cuda"])[:2] < _version(tf["cuda"])[:2]
+    old = Version(smi["cuda"]).release[:2] < Version(tf["cuda"]).release[:2]
     return [gpu, Check("CUDA", "warn" if old else "ok",
                        f"driver {smi['driver']} supports CUDA up to {smi['cuda']}; {built}",
                        f"update the NVIDIA driver to one for CUDA {tf['cuda']} or newer" if old
@@ -236,44 +210,11 @@ def check_mirrors(answers, urls, offline):
                  "or TFCOURSE_MIRROR=URL")
 
 
-def _cache_problems(cache):
-    """(verified source or None, {file: what is wrong}) for MNIST in Keras's cache, read with
-    the lessons' own readers: mnist.npz, else the four IDX files in cache/mnist/."""
+def check_mnist(data_dir, reachable):
+    """The verdict a lesson then reaches, found with the lessons' own readers: --data-dir is read
+    as given; from the cache a lesson deletes a damaged file and downloads what is missing."""
     from tfcourse import mnist
     from tfcourse.download import file_digest
-    problems, npz, folder = {}, cache / mnist.NPZ_NAME, cache / "mnist"
-    if npz.is_file():
-        try:
-            if file_digest(npz, "sha256") != mnist.NPZ_SHA256:
-                raise ValueError(f"{npz.name}: not the published checksum (cut short or changed)")
-            mnist.read_npz(npz)
-            return f"{npz} (checksum verified)", {}
-        except (OSError, ValueError) as error:
-            problems[npz] = str(error)
-    order = sorted(folder.glob("*"), key=lambda p: ("-idx" in p.name, p.suffix == ".gz"))
-    files = {mnist.idx_stem(p.name): p for p in order}  # the name a lesson takes comes last
-    arrays = []
-    for stem in mnist.IDX_FILES:
-        if stem not in files:
-            problems[folder / (stem + ".gz")] = "missing"
-            continue
-        try:
-            arrays.append(mnist.read_idx(files[stem], stem))
-        except (OSError, ValueError) as error:
-            problems[files[stem]] = str(error)
-    try:
-        if len(arrays) == 4:
-            mnist.check_arrays(*arrays)
-            return f"IDX files in {folder} (verified)", problems
-    except ValueError as error:
-        problems[folder] = str(error)
-    return None, problems
-
-
-def check_mnist(data_dir, reachable):
-    """The verdict a lesson would reach: it reads --data-dir as given; from the cache it deletes
-    a damaged file and downloads what is missing, when a mirror answers."""
-    from tfcourse import mnist
     if data_dir is not None:
         try:
             source = mnist.read_folder(data_dir)[1]
@@ -283,12 +224,28 @@ def check_mnist(data_dir, reachable):
         return Check("MNIST", "ok", f"verified: {source.removeprefix('MNIST (')[:-1]} "
                      f"(pass --data-dir {data_dir} to the lessons)")
     cache = mnist.keras_cache_dir()
-    source, problems = _cache_problems(cache)
-    damaged = [why for why in problems.values() if why != "missing"]
-    missing = [p.name for p, why in problems.items() if why == "missing"]
-    if source:
-        return Check("MNIST", "ok", source + (f"; damaged, the next lesson deletes it: {damaged[0]}"
-                                              if damaged else ""))
+    npz, folder, damaged, arrays = cache / mnist.NPZ_NAME, cache / "mnist", [], []
+    order = sorted(folder.glob("*"), key=lambda p: ("-idx" in p.name, p.suffix == ".gz"))
+    found = {mnist.idx_stem(p.name): p for p in order}  # the name a lesson takes comes last
+    missing = [stem + ".gz" for stem in mnist.IDX_FILES if stem not in found]
+    try:
+        if npz.is_file() and file_digest(npz, "sha256") != mnist.NPZ_SHA256:
+            raise ValueError(f"{npz.name}: not the published checksum (cut short or changed)")
+        if npz.is_file() and mnist.read_npz(npz):
+            return Check("MNIST", "ok", f"{npz} (checksum verified)")
+    except (OSError, ValueError) as error:
+        damaged.append(str(error))
+    for stem in mnist.IDX_FILES:
+        try:
+            arrays += [mnist.read_idx(found[stem], stem)] if stem in found else []
+        except (OSError, ValueError) as error:
+            damaged.append(str(error))
+    try:
+        if len(arrays) == 4 and mnist.check_arrays(*arrays):
+            return Check("MNIST", "ok", f"IDX files in {folder} (verified)" + (
+                f"; damaged, the next lesson deletes it: {damaged[0]}" if damaged else ""))
+    except ValueError as error:
+        damaged.append(str(error))
     parent = next(p for p in [cache, *cache.parents] if p.exists())
     if not parent.is_dir() or not os.access(parent, os.W_OK):
         return Check("MNIST", "error", f"not verified in {cache}, and that folder cannot be "
@@ -300,35 +257,18 @@ def check_mnist(data_dir, reachable):
         detail = f"damaged in {cache}: " + "; ".join(damaged)
         step = "the next MNIST lesson deletes the damaged file and downloads MNIST again"
     elif len(missing) < 4:
-        detail = f"incomplete in {cache / 'mnist'}: missing {', '.join(missing)}"
+        detail = f"incomplete in {folder}: missing {', '.join(missing)}"
         step = "the next MNIST lesson downloads MNIST (11 MB)"
     else:
         detail, step = f"not in {cache} yet", "the first MNIST lesson downloads it (11 MB)"
-    by_hand = (f"copy mnist.npz into {cache}/ or the four IDX files into {cache / 'mnist'}/, or "
-               "pass --data-dir FOLDER (the course's MNIST_data/) or --mirror URL to the lessons")
+    by_hand = (f"copy mnist.npz into {cache}/ or the four IDX files into {folder}/, or pass "
+               "--data-dir FOLDER (the course's MNIST_data/) or --mirror URL to the lessons")
     if reachable:
         return Check("MNIST", "warn", f"{detail}: {step}")
     if reachable is None:
         return Check("MNIST", "warn", f"{detail}; whether a mirror answers was not checked "
                      f"(--offline): {step} if one does", by_hand)
     return Check("MNIST", "error", f"{detail}, and no mirror answers", by_hand)
-
-
-def check_inception():
-    from tfcourse import inception
-    for folder in (inception.default_dir(), inception.default_dir() / inception.FOLDER_NAME,
-                   PROJECT_ROOT / "week08_save_inception" / "inception_model"):
-        if all((folder / name).is_file() for name in inception.NEEDED_FILES):
-            return Check("Inception-v3", "ok", f"extracted in {folder}")
-    archive = inception.default_dir() / inception.ARCHIVE_NAME
-    if archive.is_file() and archive.stat().st_size == inception.ARCHIVE_SIZE:
-        return Check("Inception-v3", "ok", f"{archive} (8-3 extracts it)")
-    if archive.is_file():
-        return Check("Inception-v3", "warn", f"{archive} is incomplete ({archive.stat().st_size:,}"
-                     f" of {inception.ARCHIVE_SIZE:,} bytes)", "run 8-3 again: it resumes")
-    return Check("Inception-v3", "warn", "not downloaded (weeks 8-9 need it; 8-3 downloads it, "
-                 f"{inception.ARCHIVE_SIZE / 1e6:.0f} MB, into {inception.default_dir()})",
-                 f"offline: get {inception.URL} elsewhere and pass --archive FILE to 8-3")
 
 
 def check_font():
@@ -339,22 +279,14 @@ def check_font():
     return Check("Chinese font", "warn", "none: plots write English labels instead", INSTALL_HINT)
 
 
-def check_disk():
-    runs = PROJECT_ROOT / "runs"
-    free = shutil.disk_usage(next(p for p in [runs, *runs.parents] if p.exists())).free
-    status = "ok" if free > 2e9 else "warn" if free > 2e8 else "error"
-    return Check("disk", status, f"{free / 1e9:.1f} GB free for the run folders ({runs})",
-                 "" if status == "ok" else "free some space (old runs in runs/ can go)")
-
-
 def run_checks(data_dir=None, mirror=None, offline=False):
     started, tf, answers = time.monotonic(), {}, {}
     smi = _nvidia_smi()
     # TensorFlow may see a GPU only with an NVIDIA driver or Apple's plugin: only then is it
     # started (seconds); otherwise its build information is read from its files.
     look = bool(smi and smi["gpus"]) or bool(_installed("tensorflow-metal")[1])
-    if _installed(*TF_DISTS)[1]:
-        tf.update(_build_info(), **({} if look else {"gpus": []}))
+    if _installed(*TF_DISTS)[1]:  # a timed-out child leaves no "gpus": "not checked"
+        tf.update(version=_installed(*TF_DISTS)[1], **({} if look else {"gpus": []}))
     urls = [] if offline else mirror_urls(mirror)
     probes = [threading.Thread(target=_probe, args=(url, answers), daemon=True) for url in urls]
     gpus = [threading.Thread(target=_tensorflow_gpus, args=(tf, started + TF_SECONDS),
@@ -366,8 +298,7 @@ def run_checks(data_dir=None, mirror=None, offline=False):
         thread.join(max(0.0, started + MIRROR_SECONDS + 0.5 - time.monotonic()))
     answers = dict(answers)  # a probe still running past its time counts as no answer
     reachable = None if offline else any(v is None for v in answers.values())
-    last = [check_mnist(data_dir, reachable), check_mirrors(answers, urls, offline),
-            check_inception(), check_font(), check_disk()]
+    last = [check_mnist(data_dir, reachable), check_mirrors(answers, urls, offline), check_font()]
     for thread in gpus:
         thread.join(max(0.0, started + TF_SECONDS + 0.5 - time.monotonic()))
     return first + check_gpu(dict(tf), smi) + last, time.monotonic() - started
@@ -384,7 +315,7 @@ def main(argv=()):
     ready = all(check.status != "error" for check in checks)
     if args.json:
         print(json.dumps({"ready": ready, "seconds": round(seconds, 1),
-                          "checks": [dataclasses.asdict(c) for c in checks]},
+                          "checks": [c._asdict() for c in checks]},
                          indent=1, ensure_ascii=False))
         return 0 if ready else 1
     sign = marks()

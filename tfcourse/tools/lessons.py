@@ -1,18 +1,14 @@
-"""The lesson map, in course order: `python -m tfcourse lessons`.
-
-The order is written out below (the order of the videos, not of file names: 9-retrain makes the
-model that 9-1 tests). Each script's docstring opens with its header line
+"""`python -m tfcourse lessons`: the lesson map in the videos' order (9-retrain makes the model
+9-1 tests), titles read from each docstring's first line without running anything:
 
     Lesson 3-2 MNIST数据集分类简单版本 — MNIST, the simple version.
-
-and the titles are read from there without importing anything (no TensorFlow), so the map is fast.
-A test checks that this list and the lesson files agree.
 """
 import ast
 import re
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+from tfcourse.cli import PROJECT_ROOT
+
 HEADER = re.compile(r"^Lesson\s+(?P<number>\d+-[\w-]+)\s+(?P<title>.+?)\s+—\s+(?P<english>.+?)\.?$")
 
 COURSE_ORDER = [
@@ -57,8 +53,7 @@ COURSE_ORDER = [
 
 def lesson_files(root=PROJECT_ROOT):
     """Every lesson script on disk: weekNN_*/*.py whose name does not start with `_`."""
-    return sorted(p.relative_to(root).as_posix() for p in Path(root).glob("week[0-9][0-9]_*/*.py")
-                  if not p.name.startswith("_"))
+    return sorted(p.relative_to(root).as_posix() for p in root.glob("week[0-9][0-9]_*/[!_]*.py"))
 
 
 def read_header(script):
@@ -69,19 +64,15 @@ def read_header(script):
 
 
 def lessons(root=PROJECT_ROOT):
-    """[(number, script path relative to root, Chinese title, English title)] in course order.
-
-    Only scripts that exist are listed; one missing from COURSE_ORDER comes last (the test fails).
-    """
-    on_disk = lesson_files(root)
-    ordered = [p for p in COURSE_ORDER if p in on_disk] + [p for p in on_disk if p not in COURSE_ORDER]
-    found = []
-    for path in ordered:
-        header = read_header(Path(root) / path)
+    """[(number, script path, Chinese title, English title)] in course order, of the scripts on
+    disk; one missing from COURSE_ORDER comes last (a test fails then)."""
+    on_disk, found = lesson_files(root), []
+    for path in [p for p in COURSE_ORDER if p in on_disk] + sorted(set(on_disk) - {*COURSE_ORDER}):
+        header = read_header(root / path)
         if header is None:
             raise ValueError(f"{path}: its docstring must start with "
-                             f"'Lesson <number> <中文标题> — <English title>.'")
-        found.append((header[0], path, header[1], header[2]))
+                             "'Lesson <number> <中文标题> — <English title>.'")
+        found.append((header[0], path, *header[1:]))
     return found
 
 
