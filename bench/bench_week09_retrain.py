@@ -13,8 +13,9 @@ Repetitions are interleaved (the machine is shared and noisy); medians are repor
     python bench/bench_week09_retrain.py               # 5 rounds, 1000 pictures
     python bench/bench_week09_retrain.py --rounds 3 --pictures 500
 """
+
 import argparse
-import importlib.util
+import runpy
 import statistics
 import sys
 import tempfile
@@ -33,11 +34,14 @@ from _images import draw_shapes  # noqa: E402
 CLASSES, SIZE, STEPS, BATCH = 5, 2048, 200, 100
 
 
-def load_script(name):
-    spec = importlib.util.spec_from_file_location(name.replace(".py", ""), WEEK / name)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def run_script(name, *flags):
+    """Run a week-9 lesson whole, as `python week09_gpu_transfer/<name> flags`; its globals."""
+    saved = sys.argv
+    sys.argv = [str(WEEK / name), *map(str, flags)]
+    try:
+        return runpy.run_path(str(WEEK / name), run_name="__main__")
+    finally:
+        sys.argv = saved
 
 
 def final_layer_tf1(train, val, rng):
@@ -45,14 +49,20 @@ def final_layer_tf1(train, val, rng):
     built = time.perf_counter()
     graph = tf.Graph()
     with graph.as_default():
-        bottleneck_input = tf.compat.v1.placeholder(tf.float32, [None, SIZE], name="BottleneckInputPlaceholder")
+        bottleneck_input = tf.compat.v1.placeholder(
+            tf.float32, [None, SIZE], name="BottleneckInputPlaceholder"
+        )
         ground_truth = tf.compat.v1.placeholder(tf.int64, [None], name="GroundTruthInput")
         W = tf.Variable(tf.random.truncated_normal([SIZE, CLASSES], stddev=0.001))
         b = tf.Variable(tf.zeros([CLASSES]))
         logits = tf.matmul(bottleneck_input, W) + b
-        cross_entropy = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=ground_truth, logits=logits))
+        cross_entropy = tf.reduce_mean(
+            tf.nn.sparse_softmax_cross_entropy_with_logits(labels=ground_truth, logits=logits)
+        )
         train_step = tf.compat.v1.train.GradientDescentOptimizer(0.01).minimize(cross_entropy)
-        evaluation_step = tf.reduce_mean(tf.cast(tf.equal(tf.argmax(logits, 1), ground_truth), tf.float32))
+        evaluation_step = tf.reduce_mean(
+            tf.cast(tf.equal(tf.argmax(logits, 1), ground_truth), tf.float32)
+        )
         init = tf.compat.v1.global_variables_initializer()
     with tf.compat.v1.Session(graph=graph) as sess:
         sess.run(init)
@@ -65,14 +75,17 @@ def final_layer_tf1(train, val, rng):
             if i % 10 == 0 or i + 1 == STEPS:
                 sess.run([evaluation_step, cross_entropy], feed_dict=feed)
                 vindex = rng.integers(0, len(val[0]), BATCH)
-                sess.run(evaluation_step, feed_dict={bottleneck_input: val[0][vindex], ground_truth: val[1][vindex]})
+                sess.run(
+                    evaluation_step,
+                    feed_dict={bottleneck_input: val[0][vindex], ground_truth: val[1][vindex]},
+                )
         end = time.perf_counter()
         return end - built, end - started
 
 
 def final_layer_lesson(train, val, rng):
-    """(seconds for the whole run including tracing, seconds for steps 1..199); 9_1_retrain.py's loop:
-    one `tf.function` step per batch, batches drawn with numpy, evaluation every 10 steps."""
+    """(seconds for the whole run including tracing, seconds for steps 1..199); 9_1_retrain.py's
+    loop: one `tf.function` step per batch, batches drawn with numpy, evaluation every 10 steps."""
     built = time.perf_counter()
     W = tf.Variable(tf.random.truncated_normal([SIZE, CLASSES], stddev=0.001))
     b = tf.Variable(tf.zeros([CLASSES]))
@@ -85,13 +98,17 @@ def final_layer_lesson(train, val, rng):
     def train_step(x, y):
         with tf.GradientTape() as tape:
             logits = tf.matmul(x, W) + b
-            loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
+            loss = tf.reduce_mean(
+                tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits)
+            )
         optimizer.apply_gradients(zip(tape.gradient(loss, [W, b]), [W, b]))
         return loss
 
     for i in range(STEPS):
         index = rng.integers(0, len(train[0]), BATCH)
-        loss = train_step(train[0][index], train[1][index])  # read only at the evaluations, as the lesson
+        loss = train_step(
+            train[0][index], train[1][index]
+        )  # read only at the evaluations, as the lesson
         if i == 0:
             float(loss)
             started = time.perf_counter()  # step 0 traced the function
@@ -123,7 +140,9 @@ def final_layer_variant(train, val, rng):
             x, y = tf.gather(all_x, index), tf.gather(all_y, index)
             with tf.GradientTape() as tape:
                 logits = tf.matmul(x, W) + b
-                loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
+                loss = tf.reduce_mean(
+                    tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits)
+                )
             optimizer.apply_gradients(zip(tape.gradient(loss, [W, b]), [W, b]))
             acc = accuracy(logits, y)
         return loss, acc
@@ -144,16 +163,27 @@ def final_layer_variant(train, val, rng):
 def read_tf1(files, batches):
     graph = tf.Graph()
     with graph.as_default():
-        queue = tf.compat.v1.train.string_input_producer([str(f) for f in files], shuffle=True, seed=0)
+        queue = tf.compat.v1.train.string_input_producer(
+            [str(f) for f in files], shuffle=True, seed=0
+        )
         _, serialized = tf.compat.v1.TFRecordReader().read(queue)
-        example = tf.io.parse_single_example(serialized, {
-            "image/encoded": tf.io.FixedLenFeature([], tf.string),
-            "image/class/label": tf.io.FixedLenFeature([], tf.int64)})
+        example = tf.io.parse_single_example(
+            serialized,
+            {
+                "image/encoded": tf.io.FixedLenFeature([], tf.string),
+                "image/class/label": tf.io.FixedLenFeature([], tf.int64),
+            },
+        )
         image = tf.image.decode_jpeg(example["image/encoded"], channels=3)
         image = tf.image.resize(tf.cast(image, tf.float32), [96, 96]) / 127.5 - 1.0
         images, labels = tf.compat.v1.train.shuffle_batch(
-            [image, example["image/class/label"]], batch_size=32, num_threads=4, capacity=1000 + 3 * 32,
-            min_after_dequeue=1000, seed=0)
+            [image, example["image/class/label"]],
+            batch_size=32,
+            num_threads=4,
+            capacity=1000 + 3 * 32,
+            min_after_dequeue=1000,
+            seed=0,
+        )
     with tf.compat.v1.Session(graph=graph) as sess:
         started = time.perf_counter()  # both ways: from an empty pipeline to `batches` batches
         coord = tf.compat.v1.train.Coordinator()
@@ -167,7 +197,7 @@ def read_tf1(files, batches):
 
 
 def read_tf2(make_dataset, files, batches):
-    dataset = make_dataset(files, 96, 32, training=True, seed=0)  # built (and traced) like the TF1 graph
+    dataset = make_dataset(files, 32, training=True)  # 96x96; built (and traced) like the TF1 graph
     started = time.perf_counter()  # both ways: from an empty pipeline to `batches` batches
     for _ in zip(range(batches), dataset):
         pass
@@ -177,31 +207,63 @@ def read_tf2(make_dataset, files, batches):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5, help="interleaved repetitions (default 5)")
-    parser.add_argument("--pictures", type=int, default=1000, help="pictures in the shards (default 1000)")
+    parser.add_argument(
+        "--pictures", type=int, default=1000, help="pictures in the shards (default 1000)"
+    )
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     centres = rng.normal(0, 1, [CLASSES, SIZE]).astype(np.float32)
+
     def bottlenecks(n):
         y = rng.integers(0, CLASSES, n)
         return (centres[y] + rng.normal(0, 2, [n, SIZE])).astype(np.float32), y.astype(np.int64)
+
     train, val = bottlenecks(1000), bottlenecks(100)
 
-    convert = load_script("9_2_images_to_tfrecord.py")
-    trainer = load_script("9_2_train_own_model.py")
     with tempfile.TemporaryDirectory(prefix="bench_week09_") as tmp:
         tmp = Path(tmp)
         draw_shapes(tmp / "pictures", per_class=args.pictures // 4, size=96)
-        code = convert.main(["--dataset-dir", str(tmp / "pictures"), "--num-test", "0",
-                             "--out", str(tmp / "records")])
-        assert code == 0
+        run_script(
+            "9_2_images_to_tfrecord.py",
+            "--dataset-dir",
+            tmp / "pictures",
+            "--num-test",
+            "0",
+            "--out",
+            tmp / "records",
+        )
+        # the lesson's own input pipeline: 9-2-train run for one step, its make_dataset taken
+        trainer = run_script(
+            "9_2_train_own_model.py",
+            "--data-dir",
+            tmp / "records",
+            "--steps",
+            "1",
+            "--image-size",
+            "96",
+            "--out",
+            tmp / "train",
+        )
         files = sorted((tmp / "records").glob("image_train_*.tfrecord"))
         batches = args.pictures // 32
-        ways = {"course": final_layer_tf1, "lesson": final_layer_lesson, "variant": final_layer_variant}
-        results = {name: [] for name in (
-            "final layer, compat.v1 feed_dict (course)", "final layer, tf.function step (lesson)",
-            "final layer, 10 steps per call (variant)", "  same, steps 1-199 only (course)",
-            "  same, steps 1-199 only (lesson)", "  same, steps 1-199 only (variant)",
-            "shards, queue runners (course)", "shards, tf.data (ours)")}
+        ways = {
+            "course": final_layer_tf1,
+            "lesson": final_layer_lesson,
+            "variant": final_layer_variant,
+        }
+        results = {
+            name: []
+            for name in (
+                "final layer, compat.v1 feed_dict (course)",
+                "final layer, tf.function step (lesson)",
+                "final layer, 10 steps per call (variant)",
+                "  same, steps 1-199 only (course)",
+                "  same, steps 1-199 only (lesson)",
+                "  same, steps 1-199 only (variant)",
+                "shards, queue runners (course)",
+                "shards, tf.data (ours)",
+            )
+        }
         for way in ways.values():
             way(train, val, rng)  # warm-up
         for _ in range(args.rounds):
@@ -211,21 +273,30 @@ def main():
                 results[names[0]].append(whole)
                 results[names[1]].append(steady)
             results["shards, queue runners (course)"].append(read_tf1(files, batches))
-            results["shards, tf.data (ours)"].append(read_tf2(trainer.make_dataset, files, batches))
+            results["shards, tf.data (ours)"].append(
+                read_tf2(trainer["make_dataset"], files, batches)
+            )
 
-    print(f"\nmedian of {args.rounds} interleaved rounds; {STEPS} steps of {BATCH} bottlenecks; "
-          f"{batches} batches of 32 pictures (96x96) from {len(files)} shards")
+    print(
+        f"\nmedian of {args.rounds} interleaved rounds; {STEPS} steps of {BATCH} bottlenecks; "
+        f"{batches} batches of 32 pictures (96x96) from {len(files)} shards"
+    )
     median = {name: statistics.median(times) for name, times in results.items()}
     for name, seconds in median.items():
-        print(f"  {name:42s} {seconds:7.3f} s   (rounds: {', '.join(f'{t:.3f}' for t in results[name])})")
+        rounds = ", ".join(f"{t:.3f}" for t in results[name])
+        print(f"  {name:42s} {seconds:7.3f} s   (rounds: {rounds})")
     for label in ("lesson", "variant"):
-        whole = median[next(n for n in median if n.startswith("final layer") and n.endswith(f"({label})"))]
+        whole = median[
+            next(n for n in median if n.startswith("final layer") and n.endswith(f"({label})"))
+        ]
         steady = median[f"  same, steps 1-199 only ({label})"]
-        print(f"ratio final layer, {label} / course: {whole / median['final layer, compat.v1 feed_dict (course)']:.2f}x "
-              f"(steps 1-199 only: {steady / median['  same, steps 1-199 only (course)']:.2f}x; below 1: faster)")
-    print(f"ratio shards, course / ours: {median['shards, queue runners (course)'] / median['shards, tf.data (ours)']:.2f}x "
-          f"({batches * 32 / median['shards, queue runners (course)']:.0f} vs "
-          f"{batches * 32 / median['shards, tf.data (ours)']:.0f} pictures/s)")
+        course = median["final layer, compat.v1 feed_dict (course)"]
+        course_steady = median["  same, steps 1-199 only (course)"]
+        print(f"ratio final layer, {label} / course: {whole / course:.2f}x "
+              f"(steps 1-199 only: {steady / course_steady:.2f}x; below 1: faster)")
+    queue, ours = median["shards, queue runners (course)"], median["shards, tf.data (ours)"]
+    print(f"ratio shards, course / ours: {queue / ours:.2f}x "
+          f"({batches * 32 / queue:.0f} vs {batches * 32 / ours:.0f} pictures/s)")
 
 
 if __name__ == "__main__":
