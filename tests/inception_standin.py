@@ -23,8 +23,9 @@ ARCHIVE_NAME = "inception-2015-12-05.tgz"
 GRAPH_FILE = "classify_image_graph_def.pb"
 LABEL_MAP_FILE = "imagenet_2012_challenge_label_map_proto.pbtxt"
 UID_NAMES_FILE = "imagenet_synset_to_human_label_map.txt"
-CLASSES = {1: ("n00000001", "red thing"), 2: ("n00000002", "green thing"), 3: ("n00000003", "blue thing"),
-           4: ("n00000004", "grey thing"), 5: ("n00000005", "dark thing"), 6: ("n00000006", "bright thing")}
+CLASSES = {1: ("n00000001", "red thing"), 2: ("n00000002", "green thing"),
+           3: ("n00000003", "blue thing"), 4: ("n00000004", "grey thing"),
+           5: ("n00000005", "dark thing"), 6: ("n00000006", "bright thing")}
 
 
 def graph_def(num_classes=8, producer=5):
@@ -69,18 +70,20 @@ def graph_def(num_classes=8, producer=5):
     node("ResizeBilinear", "ResizeBilinear", ["ExpandDims", "ResizeBilinear/size"], T=f32)
     for part, value in (("mean", 127.5), ("variance", 127.5 ** 2), ("beta", 0.0), ("gamma", 1.0)):
         const(f"conv/batchnorm/{part}", [value] * 3, f32)
-    node("conv/batchnorm", "BatchNormWithGlobalNormalization",
-         ["ResizeBilinear"] + [f"conv/batchnorm/{p}" for p in ("mean", "variance", "beta", "gamma")],
+    parts = [f"conv/batchnorm/{p}" for p in ("mean", "variance", "beta", "gamma")]
+    node("conv/batchnorm", "BatchNormWithGlobalNormalization", ["ResizeBilinear"] + parts,
          T=f32, variance_epsilon=0.001, scale_after_normalization=False)
-    node("pool_3", "AvgPool", ["conv/batchnorm"], T=f32, ksize=[1, 299, 299, 1], strides=[1, 1, 1, 1],
-         padding="VALID")
+    node("pool_3", "AvgPool", ["conv/batchnorm"], T=f32, ksize=[1, 299, 299, 1],
+         strides=[1, 1, 1, 1], padding="VALID")
     const("mixed_10/multiples", [1, 1, 1, 682], i32)
     node("mixed_10/tile", "Tile", ["pool_3", "mixed_10/multiples"], T=f32, Tmultiples=i32)
     const("mixed_10/zeros", np.zeros([1, 1, 1, 2]), f32)
     const("mixed_10/join/concat_dim", 3, i32)
-    node("mixed_10/join", "Concat", ["mixed_10/join/concat_dim", "mixed_10/tile", "mixed_10/zeros"], N=2, T=f32)
+    node("mixed_10/join", "Concat",
+         ["mixed_10/join/concat_dim", "mixed_10/tile", "mixed_10/zeros"], N=2, T=f32)
     const("pool_3/_reshape/shape", [1, 2048], i32)
-    node("pool_3/_reshape", "Reshape", ["mixed_10/join", "pool_3/_reshape/shape"], T=f32, Tshape=i32)
+    node("pool_3/_reshape", "Reshape", ["mixed_10/join", "pool_3/_reshape/shape"],
+         T=f32, Tshape=i32)
     const("softmax/weights", weights, f32)
     node("softmax/logits", "MatMul", ["pool_3/_reshape", "softmax/weights"], T=f32)
     node("softmax", "Softmax", ["softmax/logits"], T=f32)
@@ -96,7 +99,8 @@ def archive(num_classes=8, producer=5, extra_members=(), graph_bytes=None):
     label_map = "# -*- protobuffer -*-\n" + "".join(
         f'entry {{\n  target_class: {i}\n  target_class_string: "{uid}"\n}}\n'
         for i, (uid, _) in CLASSES.items() if i < num_classes)
-    uid_names = "n00000000\tsomething unused\n" + "".join(f"{uid}\t{name}\n" for uid, name in CLASSES.values())
+    uid_names = "n00000000\tsomething unused\n" + "".join(
+        f"{uid}\t{name}\n" for uid, name in CLASSES.values())
     if graph_bytes is None:
         graph_bytes = graph_def(num_classes, producer).SerializeToString()
     members = [(GRAPH_FILE, graph_bytes), (LABEL_MAP_FILE, label_map.encode()),
