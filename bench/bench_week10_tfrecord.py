@@ -15,8 +15,10 @@ plain `tf.function` against the same step with `jit_compile=True` (XLA), a publi
 lesson may use if it pays; 20 steps per timing, interleaved.
 """
 import argparse
+import contextlib
+import io
 import platform
-import random
+import runpy
 import statistics
 import sys
 import tempfile
@@ -26,11 +28,24 @@ import tfcourse  # noqa: F401  (quiet TensorFlow import)
 import tensorflow as tf
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "week10_captcha_tfrecord"))
-import _captcha  # noqa: E402
-from _timing import interleaved  # noqa: E402  (bench/_timing.py)
+from _timing import interleaved  # bench/_timing.py
 
+WEEK = Path(__file__).resolve().parent.parent / "week10_captcha_tfrecord"
 BATCH = 25
+
+
+def run_lesson(name, *flags):
+    """Run a week-10 lesson whole, as `python WEEK/name.py flags` does (its output hidden);
+    return its top-level names: its functions, model and data, as a learner runs them."""
+    old_argv = sys.argv
+    sys.argv = [str(WEEK / name)] + [str(flag) for flag in flags]
+    sys.path.insert(0, str(WEEK))  # the lessons' `import _captcha`
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            return runpy.run_path(str(WEEK / name), run_name="__main__")
+    finally:
+        sys.argv = old_argv
+        sys.path.remove(str(WEEK))
 
 
 def one_by_one_pillow(files):
@@ -58,53 +73,57 @@ def one_by_one_tf(files):
     return n
 
 
-def pipeline(record_file, passes):
+def pipeline(record_file, parse_batch, passes):
+    """10-3's pipeline (its own parse_batch: parse a batch at once, scale to [-1, 1])."""
+    data = (tf.data.TFRecordDataset(str(record_file), buffer_size=8 << 20).batch(BATCH)
+            .map(parse_batch, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE))
     n = 0
-    for x, _ in _captcha.dataset(record_file, (224, 224), BATCH).repeat(passes):
+    for x, _ in data.repeat(passes):
         n += int(x.shape[0])
     return n
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--count", type=int, default=1000, help="captchas to generate (default 1000)")
+    parser.add_argument("--count", type=int, default=1000,
+                        help="captchas to generate (default 1000)")
     parser.add_argument("--rounds", type=int, default=5, help="interleaved repetitions (default 5)")
     parser.add_argument("--passes", type=int, default=3,
-                        help="passes over the captchas per timing, so each lasts long enough (default 3)")
+                        help="passes over the captchas per timing, so each lasts long enough "
+                             "(default 3)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="bench_week10_") as tmp:
         tmp = Path(tmp)
-        random.seed(0)
-        from captcha.image import ImageCaptcha
-        generator = ImageCaptcha()
-        files = []
-        for n in random.sample(range(10000), args.count):
-            path = tmp / f"{n:04d}.jpg"
-            _captcha.captcha_image(f"{n:04d}", generator).save(path, format="JPEG")
-            files.append(path)
-        record_file = tmp / "bench.tfrecords"
-        with tf.io.TFRecordWriter(str(record_file)) as writer:
-            for path in files:
-                pixels = _captcha.image_to_pixels(_captcha.read_picture(path))
-                writer.write(_captcha.make_example(pixels, path.stem).SerializeToString())
+        # The lessons make the data: 10-1 draws the captchas, 10-2 writes the records.
+        run_lesson("10_1_generate_captcha.py", "--count", args.count, "--out", tmp / "gen")
+        run_lesson("10_2_tfrecord.py", "--data-dir", tmp / "gen" / "images", "--test-count",
+                   BATCH, "--out", tmp / "rec")
+        files = sorted((tmp / "gen" / "images").glob("*.jpg"))
+        record_file = tmp / "rec" / "train.tfrecords"
+        # 10-3 once for a step at 224x224: its parse_batch then keeps the stored size.
+        parse_batch = run_lesson("10_3_train.py", "--steps", 1, "--input-size", "224x224",
+                                 "--data-dir", tmp / "rec", "--out", tmp / "parse")["parse_batch"]
 
         ways = {"JPEG one by one, Pillow (course)": lambda: one_by_one_pillow(files * args.passes),
                 "JPEG one by one, eager tf.io": lambda: one_by_one_tf(files * args.passes),
-                "TFRecord + tf.data pipeline": lambda: pipeline(record_file, args.passes)}
-        timings = interleaved(ways, args.rounds)  # one untimed warm-up round, then A, B, C, A, B, C, ...
-        rates = {name: [timings.last[name] / t for t in times] for name, times in timings.wall.items()}
-        steps = step_timings(record_file, args.rounds)
+                "TFRecord + tf.data pipeline": lambda: pipeline(record_file, parse_batch,
+                                                                args.passes)}
+        timings = interleaved(ways, args.rounds)  # one untimed warm-up round, then A, B, C, ...
+        rates = {name: [timings.last[name] / t for t in times]
+                 for name, times in timings.wall.items()}
+        steps = step_timings(tmp, args.rounds)
 
-    print(f"{args.count} captchas x {args.passes} passes -> batches of {BATCH} x 224x224 in [-1, 1]; "
-          f"median of {args.rounds} "
-          f"interleaved rounds (tf threads: all cores); CPU: {cpu_name()}")
+    print(f"{args.count} captchas x {args.passes} passes -> batches of {BATCH} x 224x224 in "
+          f"[-1, 1]; median of {args.rounds} interleaved rounds (tf threads: all cores); "
+          f"CPU: {cpu_name()}")
     for name, rate in rates.items():
-        print(f"  {name:34s} {statistics.median(rate):8.0f} images/s   (rounds: {', '.join(f'{r:.0f}' for r in rate)})")
+        rounds = ", ".join(f"{r:.0f}" for r in rate)
+        print(f"  {name:34s} {statistics.median(rate):8.0f} images/s   (rounds: {rounds})")
     fast = rates["TFRecord + tf.data pipeline"]
     for baseline in ("Pillow (course)", "eager tf.io"):
         slow = rates[f"JPEG one by one, {baseline}"]
-        paired = statistics.median(f / s for f, s in zip(fast, slow))  # same round, same machine load
+        paired = statistics.median(f / s for f, s in zip(fast, slow))  # same round, same load
         print(f"ratio TFRecord pipeline / JPEG one by one ({baseline}): "
               f"{statistics.median(fast) / statistics.median(slow):.1f}x of the medians, "
               f"{paired:.1f}x median of the per-round ratios")
@@ -117,30 +136,26 @@ def main():
     print(f"ratio lesson / jit_compile: {statistics.median(plain) / statistics.median(jit):.2f}x")
 
 
-def step_timings(record_file, rounds, steps=20):
-    """10-3's train step, plain tf.function vs jit_compile=True: seconds per step, per round."""
-    batches = list(_captcha.dataset(record_file, _captcha.DEFAULT_INPUT["cnn"], BATCH, repeat=True).take(steps))
+def step_timings(tmp, rounds, steps=20):
+    """10-3's own train_step (default CNN, 48x96), as the lesson traced it, against the same
+    Python function under tf.function(jit_compile=True): seconds per step, per round."""
+    lesson = run_lesson("10_3_train.py", "--steps", 1, "--data-dir", tmp / "rec",
+                        "--out", tmp / "train")
+    batches = list(lesson["train_data"].take(steps))
+    plain = lesson["train_step"]
+    jit = tf.function(plain.python_function, jit_compile=True)  # same model, same optimizer
 
-    def make(jit):
-        model = _captcha.build_model("cnn", "four")
-        optimizer = tf.keras.optimizers.Adam(0.003)
-
-        @tf.function(jit_compile=jit)
-        def train_step(x, y):  # as in 10_3_train.py
-            with tf.GradientTape() as tape:
-                logits = model(x, training=True)
-                loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
-            optimizer.apply_gradients(zip(tape.gradient(loss, model.trainable_variables), model.trainable_variables))
-            return loss
-
+    def make(step):
         def run():
             for x, y in batches:
-                loss = train_step(x, y)
+                loss, _ = step(x, y)
             return float(loss)
         return run
 
-    ways = {"10-3 step, tf.function (lesson)": make(False), "10-3 step, jit_compile=True": make(True)}
-    return {name: [t / steps for t in times] for name, times in interleaved(ways, rounds).wall.items()}
+    ways = {"10-3 step, tf.function (lesson)": make(plain),
+            "10-3 step, jit_compile=True": make(jit)}
+    return {name: [t / steps for t in times]
+            for name, times in interleaved(ways, rounds).wall.items()}
 
 
 def cpu_name():
