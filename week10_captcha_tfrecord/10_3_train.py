@@ -244,6 +244,7 @@ if manager.latest_checkpoint:
             f"({len(model.variables)} variables): it holds {held}.\n{remedy}") from None
     print(f"resumed from {manager.latest_checkpoint} at step {int(step)}")
 tfcourse.atomic_write(run.out / "model.json", json.dumps(config))
+print(f"training {model.name} from step {int(step)} to {args.steps}")
 
 # %% [markdown]
 # ## Training
