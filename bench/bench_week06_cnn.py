@@ -1,54 +1,44 @@
-"""Bench for lesson 6-1: the lesson's plain code vs the teacher's compat.v1 loop vs the faster variants.
+"""Bench: lesson 6-1 as learners run it vs the teacher's compat.v1 loop, whole process and epoch.
 
-Times one training step (batch 100) of the 6-1 network, interleaved (bench/_timing.py) so that a
-busy moment of the shared machine slows every candidate alike:
-  v1            the teacher's loop: placeholders + feed_dict + Session.run(train_step) on
-                tf.compat.v1 (tf.nn ops, AdamOptimizer; the loss on the logits, as fixed here)
-  lesson        6-1 as written: its build_model (Keras layers), Keras Adam with its update in a
-                tf.function(jit_compile=True) (XLA), one @tf.function call per batch from tf.data
-  keras-adam    the same without XLA for Adam (the plain Keras loop; what 6-1 did before)
-  jit           the whole step with tf.function(jit_compile=True) (XLA also for the layers)
-  epoch-graph   tf.data iterated inside one tf.function (a tf.while_loop), Adam as the lesson's
-  bf16          9-3's build_model in mixed_bfloat16 with 9-3's plain Adam (9-3's --mixed-precision)
-  variants      bench/_variants.py: bias/einsum Conv2D and Dense, the fused Adam kernel, 5 steps
-                per tf.function call (never in a lesson: re-implementations)
-Each row: ms per step (wall and CPU time of all threads), and the ratio to v1, which is the
-per-epoch ratio too (an epoch is 550 such steps). The machine's fp32 matmul speed (2048x2048, its
-best round) gives the fp32 limit of the step's FLOPs; each candidate's share of it uses its best
-round too (on a shared machine the medians measure the load as much as the code), and per
-CPU-second: GFLOP per second of CPU time (all threads), the candidate's over the matmul's.
+Both run as separate processes with the same number of epochs:
+  - lesson: `python week06_cnn_mnist/6_1_cnn_mnist.py --epochs E ...`, the file itself (Keras
+    layers, Adam's update under XLA, one tf.function call per batch from tf.data; at the end it
+    also draws its two pictures, as learners get them);
+  - teacher: this script with --teacher: the course's graph on `tf.compat.v1` (placeholders +
+    feed_dict + Session.run(train_step), tf.nn ops, AdamOptimizer 1e-4, keep_prob 0.7, numpy
+    batches of 100 as `mnist.train.next_batch` gives them; the loss on the logits, as fixed here).
+Both print the course's `Iter N, Testing Accuracy= X` after each epoch. Whole process = start to
+exit, as a learner waits (issue 20's bar: 6-1 with 1 epoch within 1.2x of the teacher's); with
+--epochs 2 or more, the time between two 'Iter' lines is one epoch (550 steps + the test
+accuracy). Rounds alternate the order (lesson, teacher, teacher, lesson, ...).
 
-    python bench/bench_week06_cnn.py            # a few minutes on 2 busy cores
-    python bench/bench_week06_cnn.py --reps 3 --steps 10
+    python bench/bench_week06_cnn.py --data-dir ../shared/data/mnist [--epochs 1 --rounds 3]
 """
-import tfcourse  # quiet TensorFlow import
-from _timing import interleaved  # bench/_timing.py
-import _variants  # bench/_variants.py
-import tensorflow as tf
-
 import argparse
-from functools import partial
-import runpy
+import os
+import re
+import resource
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
-from unittest import mock
 from pathlib import Path
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parent.parent
-lesson = runpy.run_path(str(ROOT / "week06_cnn_mnist" / "6_1_cnn_mnist.py"), run_name="bench")
-lesson_9_3 = runpy.run_path(str(ROOT / "week09_gpu_transfer" / "9_3_distributed_cnn.py"), run_name="bench")
-
-# multiply-adds per image, forward: conv1, conv2, fc1, fc2; training ~ 3x forward (forward + 2 backward)
-MACS = 28 * 28 * 32 * 5 * 5 * 1 + 14 * 14 * 64 * 5 * 5 * 32 + 3136 * 1024 + 1024 * 10
+LESSON = "week06_cnn_mnist/6_1_cnn_mnist.py"
 
 
-def v1_runner(images, labels, batch):
-    """The course's graph and Session; returns run(n) that does n feed_dict steps."""
+def teacher(args):
+    """The course's 6-1 on tf.compat.v1, ported only as far as needed to run on TF 2.21."""
+    import tfcourse  # quiet TensorFlow import, MNIST
+    import numpy as np
+    import tensorflow as tf
+    v1 = tf.compat.v1
+    mnist = tfcourse.load_mnist(data=args.data, data_dir=args.data_dir, one_hot=True,
+                                verbose=False)
     graph = tf.Graph()
     with graph.as_default():
-        v1 = tf.compat.v1
         v1.set_random_seed(0)
         x = v1.placeholder(tf.float32, [None, 784])
         y = v1.placeholder(tf.float32, [None, 10])
@@ -67,148 +57,107 @@ def v1_runner(images, labels, batch):
             return tf.nn.max_pool2d(a, ksize=[1, 2, 2, 1], strides=[1, 2, 2, 1], padding="SAME")
 
         x_image = tf.reshape(x, [-1, 28, 28, 1])
-        h_pool1 = max_pool_2x2(tf.nn.relu(conv2d(x_image, weight_variable([5, 5, 1, 32])) + bias_variable([32])))
-        h_pool2 = max_pool_2x2(tf.nn.relu(conv2d(h_pool1, weight_variable([5, 5, 32, 64])) + bias_variable([64])))
-        h_fc1 = tf.nn.relu(tf.matmul(tf.reshape(h_pool2, [-1, 7 * 7 * 64]), weight_variable([3136, 1024]))
+        h_conv1 = tf.nn.relu(conv2d(x_image, weight_variable([5, 5, 1, 32]))
+                             + bias_variable([32]))
+        h_pool1 = max_pool_2x2(h_conv1)
+        h_conv2 = tf.nn.relu(conv2d(h_pool1, weight_variable([5, 5, 32, 64]))
+                             + bias_variable([64]))
+        h_pool2 = max_pool_2x2(h_conv2)
+        h_pool2_flat = tf.reshape(h_pool2, [-1, 7 * 7 * 64])
+        h_fc1 = tf.nn.relu(tf.matmul(h_pool2_flat, weight_variable([3136, 1024]))
                            + bias_variable([1024]))
         h_fc1_drop = tf.nn.dropout(h_fc1, rate=1 - keep_prob)
         logits = tf.matmul(h_fc1_drop, weight_variable([1024, 10])) + bias_variable([10])
         loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(labels=y, logits=logits))
         train_step = v1.train.AdamOptimizer(1e-4).minimize(loss)
+        correct_prediction = tf.equal(tf.argmax(y, 1), tf.argmax(logits, 1))
+        accuracy = tf.reduce_mean(tf.cast(correct_prediction, tf.float32))
         init = v1.global_variables_initializer()
-    sess = v1.Session(graph=graph)
-    sess.run(init)
-    flat = images.reshape(len(images), 784)
-    position = [0]
-
-    def run(n):
-        for _ in range(n):  # mnist.train.next_batch(100), then feed it
-            i = position[0] % (len(flat) // batch) * batch
-            position[0] += 1
-            sess.run(train_step, feed_dict={x: flat[i:i + batch], y: labels[i:i + batch], keep_prob: 0.7})
-    return run
-
-
-def step_function(model, optimizer, xla_adam=True):
-    """6-1's train_step, as the lesson writes it (there it is defined inside main)."""
-    def apply_gradients(gradients):
-        optimizer.apply_gradients(zip(gradients, model.trainable_variables))
-    if xla_adam:
-        apply_gradients = tf.function(apply_gradients, jit_compile=True)
-
-    def train_step(x, y):
-        with tf.GradientTape() as tape:
-            logits = model(x, training=True)
-            loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(labels=y, logits=logits))
-        apply_gradients(tape.gradient(loss, model.trainable_variables))
-        return loss
-    return train_step
+    batch_size = 100
+    n_batch = len(mnist.x_train) // batch_size
+    rng = np.random.default_rng(0)
+    with v1.Session(graph=graph) as sess:
+        sess.run(init)
+        for epoch in range(args.epochs):
+            order = rng.permutation(len(mnist.x_train))  # next_batch shuffles each epoch
+            for batch in range(n_batch):
+                index = order[batch * batch_size:(batch + 1) * batch_size]
+                sess.run(train_step, feed_dict={x: mnist.x_train[index],
+                                                y: mnist.y_train[index], keep_prob: 0.7})
+            acc = sum(sess.run(accuracy, feed_dict={x: mnist.x_test[i:i + 1000],
+                                                    y: mnist.y_test[i:i + 1000], keep_prob: 1.0})
+                      * len(mnist.x_test[i:i + 1000])
+                      for i in range(0, len(mnist.x_test), 1000)) / len(mnist.x_test)
+            print("Iter " + str(epoch) + ", Testing Accuracy= " + str(acc), flush=True)
 
 
-def tf2_runner(images, labels, batch, jit=False, epoch_graph=False, policy=None, variants=False, per_call=1,
-               xla_adam=True):
-    data = (tf.data.Dataset.from_tensor_slices((images, labels)).batch(batch, drop_remainder=True)
-            .repeat().prefetch(tf.data.AUTOTUNE))
-    if variants:  # the lesson's build_model with the bench's layers in place of Keras's
-        with mock.patch.object(tf.keras.layers, "Conv2D", _variants.Conv2D), \
-                mock.patch.object(tf.keras.layers, "Dense", _variants.Dense):
-            model = lesson["build_model"](0.7)
-        optimizer = _variants.Adam(1e-4)
-    else:
-        model = lesson_9_3["build_model"](policy) if policy else lesson["build_model"](0.7)
-        optimizer = tf.keras.optimizers.Adam(1e-4)
-    train_step = step_function(model, optimizer, xla_adam=xla_adam and not (jit or variants or policy))
-    if epoch_graph:
-        @tf.function
-        def train_steps(dataset):
-            for x, y in dataset:
-                train_step(x, y)
-        return lambda n: train_steps(data.take(n))
-
-    batches = iter(data)
-    if per_call == 1:  # the lesson: one call per batch
-        compiled = tf.function(train_step, jit_compile=jit)
-
-        def run(n):
-            for _ in range(n):
-                compiled(*next(batches))
-        return run
-
-    @tf.function
-    def train_steps(iterator, steps):
-        for _ in range(steps):  # a Python loop: traced into `steps` copies of the step
-            train_step(*next(iterator))
-
-    def run(n):
-        for first in range(0, n, per_call):
-            train_steps(batches, min(per_call, n - first))
-    return run
-
-
-def matmul_gflops(size=2048, reps=5):
-    a = tf.random.normal([size, size])
-    b = tf.random.normal([size, size])
-
-    @tf.function
-    def go():
-        return tf.reduce_sum(tf.matmul(a, b))
-
-    go()
-    best, best_cpu = float("inf"), float("inf")
-    for _ in range(reps):
-        start, cpu_start = time.perf_counter(), time.process_time()
-        float(go())
-        best = min(best, time.perf_counter() - start)
-        best_cpu = min(best_cpu, time.process_time() - cpu_start)
-    return 2 * size ** 3 / best / 1e9, 2 * size ** 3 / best_cpu / 1e9  # per second of wall, of CPU time
+def timed_run(command):
+    """Run `command` from the project folder; return whole-process seconds, its CPU seconds,
+    the seconds since start at each 'Iter' line, and the last accuracy printed."""
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    process = subprocess.Popen(command, cwd=ROOT, env=env, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    stamps, accuracy, tail = [], None, []
+    for line in process.stdout:
+        if line.startswith("Iter "):
+            stamps.append(time.perf_counter() - start)
+            accuracy = float(re.search(r"Accuracy=? ?([\d.]+)", line).group(1))
+        tail = (tail + [line])[-15:]
+    code = process.wait()
+    seconds = time.perf_counter() - start
+    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if code != 0:
+        sys.exit(f"{' '.join(command)} exited with {code}:\n{''.join(tail)}")
+    cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
+    return seconds, cpu, stamps, accuracy
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--reps", type=int, default=5, help="interleaved repetitions (median reported)")
-    parser.add_argument("--steps", type=int, default=20, help="training steps per timing")
-    parser.add_argument("--batch", type=int, default=100)
-    parser.add_argument("--only", default=None, help="comma-separated candidates (default: all)")
+    parser.add_argument("--data-dir", default=None, help="MNIST folder (default: cache/download)")
+    parser.add_argument("--data", default="mnist", choices=["mnist", "synthetic"])
+    parser.add_argument("--epochs", type=int, default=1, help="epochs per process")
+    parser.add_argument("--rounds", type=int, default=3, help="processes of each, alternated")
+    parser.add_argument("--teacher", action="store_true", help="run the teacher's loop only")
     args = parser.parse_args()
-
-    rng = np.random.default_rng(0)
-    n = args.batch * 50
-    images = rng.random((n, 28, 28, 1), dtype=np.float32)
-    labels = np.eye(10, dtype=np.float32)[rng.integers(0, 10, n)]
-    makers = {"v1": partial(v1_runner, images, labels, args.batch),
-              "lesson": partial(tf2_runner, images, labels, args.batch),
-              "keras-adam": partial(tf2_runner, images, labels, args.batch, xla_adam=False),
-              "jit": partial(tf2_runner, images, labels, args.batch, jit=True),
-              "epoch-graph": partial(tf2_runner, images, labels, args.batch, epoch_graph=True),
-              "bf16": partial(tf2_runner, images, labels, args.batch, policy="mixed_bfloat16"),
-              "variants": partial(tf2_runner, images, labels, args.batch, variants=True, per_call=5)}
-    chosen = args.only.split(",") if args.only else list(makers)
-    runners = {name: makers[name]() for name in chosen}
-    peaks = []
-    # one warm-up round (graph building, tracing, oneDNN kernel selection), then the timed rounds
-    timings = interleaved({name: partial(run, args.steps) for name, run in runners.items()},
-                          args.reps, each_round=lambda: peaks.append(matmul_gflops()))
-    wall = {name: 1000 * statistics.median(t) / args.steps for name, t in timings.wall.items()}
-    cpu = {name: 1000 * statistics.median(t) / args.steps for name, t in timings.cpu.items()}
-
-    flop = 3 * 2 * MACS * args.batch
-    peak = max(p for p, _ in peaks)  # the machine's best moment: a busy one measures the load, not the CPU
-    peak_cpu = max(c for _, c in peaks)  # GFLOP per CPU-second (all threads): steadier under load
-    limit_ms = flop / (peak * 1e9) * 1000
-    print(f"6-1 training step, batch {args.batch}: {flop / 1e9:.2f} GFLOP; fp32 matmul here up to {peak:.0f} GFLOP/s "
-          f"(best of {len(peaks)} rounds; median {statistics.median(p for p, _ in peaks):.0f}; {peak_cpu:.0f} per CPU-second) -> fp32 limit {limit_ms:.1f} ms per step")
-    print(f"median of {args.reps} interleaved rounds of {args.steps} steps each; per step, wall and CPU "
-          "(all threads); ratio = candidate / v1 (per step = per epoch; below 1: faster than the course's loop)")
-    for name in runners:
-        ratio = (f"x{wall[name] / wall['v1']:.2f} wall, x{cpu[name] / cpu['v1']:.2f} CPU"
-                 if "v1" in runners else "")
-        print(f"  {name:12s} {wall[name]:7.1f} ms {cpu[name]:7.1f} ms CPU   {ratio:26s} "
-              f"{100 * limit_ms / (1000 * min(timings.wall[name]) / args.steps):4.0f}% of the fp32 limit (best round), "
-              f"{100 * flop / (cpu[name] / 1000) / (peak_cpu * 1e9):3.0f}% per CPU-second   "
-              f"(wall: {', '.join(f'{1000 * t / args.steps:.1f}' for t in timings.wall[name])})")
-    if "lesson" in runners and "variants" in runners:
-        print(f"lesson / variants = {wall['lesson'] / wall['variants']:.2f} wall, "
-              f"{cpu['lesson'] / cpu['variants']:.2f} CPU (above 1: the variants are faster)")
+    if args.teacher:
+        return teacher(args)
+    data = ["--data", args.data] + (["--data-dir", args.data_dir] if args.data_dir else [])
+    results = {"lesson": [], "teacher": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        for round_ in range(args.rounds):
+            commands = {
+                "lesson": [sys.executable, LESSON, "--epochs", str(args.epochs), *data,
+                           "--out", f"{tmp}/lesson{round_}"],
+                "teacher": [sys.executable, __file__, "--teacher", "--epochs", str(args.epochs),
+                            *data]}
+            order = ["lesson", "teacher"] if round_ % 2 == 0 else ["teacher", "lesson"]
+            for name in order:
+                seconds, cpu, stamps, accuracy = timed_run(commands[name])
+                epochs = [b - a for a, b in zip(stamps, stamps[1:])]  # after the first epoch
+                results[name].append((seconds, cpu, epochs, accuracy))
+                print(f"  round {round_} {name:7s} {seconds:6.1f} s whole process "
+                      f"({cpu:.1f} s CPU); epochs after the first: "
+                      f"{', '.join(f'{e:.1f}' for e in epochs) or '-'}; accuracy {accuracy:.4f}",
+                      flush=True)
+    print(f"lesson 6-1 vs the teacher's compat.v1 loop, {args.epochs} epoch(s) per process, "
+          f"{args.rounds} round(s) (medians):")
+    summary = {}
+    for name, runs in results.items():
+        whole = statistics.median(r[0] for r in runs)
+        cpu = statistics.median(r[1] for r in runs)
+        epochs = [e for r in runs for e in r[2]]
+        summary[name] = whole, cpu, statistics.median(epochs) if epochs else None
+        print(f"  {name:7s} whole process {whole:6.1f} s ({cpu:.1f} s CPU)"
+              + (f", {summary[name][2]:.2f} s per epoch" if epochs else "")
+              + f"; last accuracy {runs[-1][3]:.4f}")
+    (lesson_whole, lesson_cpu, lesson_epoch), (teacher_whole, teacher_cpu, teacher_epoch) = \
+        summary.values()
+    print(f"lesson / teacher: {lesson_whole / teacher_whole:.2f}x whole process "
+          f"(CPU {lesson_cpu / teacher_cpu:.2f}x)"
+          + (f", {lesson_epoch / teacher_epoch:.2f}x per epoch" if lesson_epoch else ""))
 
 
 if __name__ == "__main__":
