@@ -1,4 +1,4 @@
-"""Bench for lessons 8-1/8-2: the teacher's compat.v1 loop and Saver against the lesson's code, in one run.
+"""Bench for lessons 8-1/8-2: the teacher's compat.v1 loop and Saver against the lesson's code.
 
 Times, interleaved (the machine is shared and noisy), on the same data:
   - one training epoch of the 4-1 model: 550 `sess.run(train_step, feed_dict)` calls (course),
@@ -18,7 +18,8 @@ import numpy as np
 
 import tfcourse
 from _timing import interleaved  # bench/_timing.py
-from _variants import epoch_runner, lesson_epoch as lesson_loop  # bench/_variants.py: not used by any lesson
+from _variants import epoch_runner  # bench/_variants.py: not used by any lesson
+from _variants import lesson_epoch as lesson_loop
 import tensorflow as tf
 
 
@@ -40,7 +41,8 @@ def main():
         y = v1.placeholder(tf.float32, [None, 10])
         W1 = tf.Variable(tf.zeros([784, 10]), name="W")
         b1 = tf.Variable(tf.zeros([10]), name="b")
-        loss1 = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(labels=y, logits=tf.matmul(x, W1) + b1))
+        logits1 = tf.matmul(x, W1) + b1
+        loss1 = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(labels=y, logits=logits1))
         train_step1 = v1.train.GradientDescentOptimizer(lr).minimize(loss1)
         saver = v1.train.Saver()
         init = v1.global_variables_initializer()
@@ -62,7 +64,9 @@ def main():
 
     def train_step(xb, yb):
         with tf.GradientTape() as tape:
-            loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(labels=yb, logits=tf.matmul(xb, W) + b))
+            logits = tf.matmul(xb, W) + b
+            loss = tf.reduce_mean(
+                tf.nn.softmax_cross_entropy_with_logits(labels=yb, logits=logits))
         optimizer.apply_gradients(zip(tape.gradient(loss, [W, b]), [W, b]))
         return loss
     lesson_epoch = lesson_loop(train_step, mnist.x_train, mnist.y_train, batch_size)
@@ -78,24 +82,28 @@ def main():
         with graph.as_default():
             return function(*args)
 
+    prefix = work / "net" / "my_net.ckpt"
     jobs = {
         "epoch: course feed_dict loop": course_epoch,
         "epoch: lesson tf.data epoch": lesson_epoch,
         "epoch: variant epoch_runner": variant_epoch,
-        "save: Saver.save": lambda: in_graph(saver.save, sess, str(work / "net" / "my_net.ckpt")),
+        "save: Saver.save": lambda: in_graph(saver.save, sess, str(prefix)),
         "save: CheckpointManager.save": manager.save,
-        "save: tf.saved_model.save": lambda: tf.saved_model.save(module, str(work / "saved_model")),
-        "restore: Saver.restore": lambda: in_graph(saver.restore, sess, str(work / "net" / "my_net.ckpt")),
-        "restore: Checkpoint.restore": lambda: checkpoint.restore(manager.latest_checkpoint).assert_consumed(),
+        "save: tf.saved_model.save": lambda: tf.saved_model.save(module, str(work / "saved")),
+        "restore: Saver.restore": lambda: in_graph(saver.restore, sess, str(prefix)),
+        "restore: Checkpoint.restore":
+            lambda: checkpoint.restore(manager.latest_checkpoint).assert_consumed(),
     }
-    times = interleaved(jobs, args.repeats).wall  # after one warm-up round: tracing, first file writes
+    times = interleaved(jobs, args.repeats).wall  # after a warm-up round: tracing, first writes
     for name, values in times.items():
-        print(f"{name:<32} median {1000 * statistics.median(values):8.1f} ms  (min {1000 * min(values):.1f})")
+        print(f"{name:<32} median {1000 * statistics.median(values):8.1f} ms  "
+              f"(min {1000 * min(values):.1f})")
     med = {name: statistics.median(values) for name, values in times.items()}
     course = med['epoch: course feed_dict loop']
+    save_ratio = med['save: Saver.save'] / med['save: CheckpointManager.save']
     print(f"epoch ratio lesson/course: {med['epoch: lesson tf.data epoch'] / course:.2f}x, "
-          f"variant/course: {med['epoch: variant epoch_runner'] / course:.2f}x (below 1: faster than the course); "
-          f"save ratio Saver/CheckpointManager: {med['save: Saver.save'] / med['save: CheckpointManager.save']:.2f}x "
+          f"variant/course: {med['epoch: variant epoch_runner'] / course:.2f}x (below 1: faster "
+          f"than the course); save ratio Saver/CheckpointManager: {save_ratio:.2f}x "
           f"({args.repeats} repeats, {mnist.describe()})")
     sess.close()
 
