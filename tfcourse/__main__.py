@@ -1,10 +1,5 @@
-"""`python -m tfcourse COMMAND`: the learner's commands beside the lessons (no TensorFlow start).
-
-    python -m tfcourse lessons          the lesson map, in course order
-    python -m tfcourse compare 3-2      the teacher's numbers beside your newest run of 3-2
-    python -m tfcourse doctor           is this machine ready? (Python, packages, GPU, data, fonts)
-    python -m tfcourse notebook 6-1     the lesson as a Jupyter notebook (Colab, Kaggle)
-"""
+"""`python -m tfcourse COMMAND`: the learner's commands beside the lessons (no TensorFlow start;
+tfcourse/__init__.py skips it while argv[0] is "-m")."""
 import importlib
 import sys
 

@@ -216,13 +216,6 @@ def _describe(record):
     return ", ".join(map(str, bits))
 
 
-def _where(folder):
-    try:
-        return str(Path(folder).resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(folder)
-
-
 def report(number, entry, records):
     """Print the comparison of one or several runs; return True when none differs unexpectedly."""
     sign, one = marks(), len(records) == 1
@@ -236,7 +229,7 @@ def report(number, entry, records):
         variant = next((v.get("about") for v in entry.get("variants", [])
                         if _matches(record["flags"], v["when"])), None)
         part = f" [{record['_part']}]" if record.get("_part") else ""
-        print(f"{'ours' if one else f'run {i}'}: {_where(record['_folder'])}{part} "
+        print(f"{'ours' if one else f'run {i}'}: {record['_folder']}{part} "
               f"({_describe(record)})" + (f"; teacher's numbers for {variant}" if variant else ""))
     keys = list(dict.fromkeys((n, m) for rows, _, _ in results for n, m, _, _ in rows))
     found = {key: [next(((t, o) for rn, rm, t, o in rows if (rn, rm) == key), (None, None))
@@ -280,7 +273,7 @@ def main(argv=()):
         newest = latest_run(entry["script"])
         if newest is None:
             print(f"No finished run of lesson {number} yet (looked in "
-                  f"{_where(runs_folder(entry['script']))}/).\nMake one:\n  python "
+                  f"{runs_folder(entry['script'])}/).\nMake one:\n  python "
                   f"{entry['script']}\nthen: python -m tfcourse compare {number}")
             return 1
         args.runs = [newest]

@@ -1,7 +1,6 @@
 """`python -m tfcourse doctor`: is this machine ready for the course? One line per check.
 
     python -m tfcourse doctor                 # ✓ ready, ! works but differs, ✗ to fix (with how)
-    python -m tfcourse doctor --json          # the same report for a program
     python -m tfcourse doctor --offline       # no network checks at all
     python -m tfcourse doctor --data-dir DIR  # verify the MNIST files in DIR as a lesson reads them
 
@@ -130,17 +129,16 @@ def _nvidia_smi():
         query = subprocess.run([smi, "--query-gpu=name,driver_version", "--format=csv,noheader"],
                                capture_output=True, text=True, timeout=5)
         table = subprocess.run([smi], capture_output=True, text=True, timeout=5).stdout
-    except (OSError, subprocess.SubprocessError) as error:
-        return {"gpus": [], "driver": None, "cuda": None, "error": str(error)}
+    except (OSError, subprocess.SubprocessError):
+        return {"gpus": [], "driver": None, "cuda": None}
     rows = [line.split(",") for line in query.stdout.splitlines() if "," in line]
     cuda = re.search(r"CUDA Version:\s*([\d.]+)", table)
     return {"gpus": [row[0].strip() for row in rows], "cuda": cuda[1] if cuda else None,
-            "driver": rows[0][1].strip() if rows else None,
-            "error": None if query.returncode == 0 else query.stderr.strip()[:200]}
+            "driver": rows[0][1].strip() if rows else None}
 
 
-def check_gpu(tf, smi, system=None, machine=None):
-    system, machine = system or platform.system(), machine or platform.machine()
+def check_gpu(tf, smi, system=None):
+    system = system or platform.system()
     shows = f"nvidia-smi shows {', '.join(smi['gpus'])}" if smi and smi["gpus"] else ""
     built = (f"TensorFlow {tf.get('version')} was built for CUDA {tf.get('cuda')}, "
              f"cuDNN {tf.get('cudnn')}" if tf.get("cuda") else "TensorFlow has no CUDA build here")
@@ -158,10 +156,6 @@ def check_gpu(tf, smi, system=None, machine=None):
         gpu = Check("GPU", "warn" if smi else "ok", "none for TensorFlow: native Windows has had "
                     "no GPU build since TensorFlow 2.10; the lessons run on the CPU",
                     "for the GPU, install in WSL2 (9_0_check_gpu.py says how)" if smi else "")
-    elif system == "Darwin":
-        gpu = Check("GPU", "ok", "none for TensorFlow; the lessons run on the CPU" + (
-            " (tensorflow-metal adds Apple silicon's GPU, not tested here)" if machine == "arm64"
-            else ""))
     elif shows:
         gpu = Check("GPU", "warn", f"{shows}, but TensorFlow sees none; {built}",
                     'pip install "tensorflow[and-cuda]==2.21.0" (CUDA and cuDNN as pip packages)')
@@ -306,18 +300,12 @@ def run_checks(data_dir=None, mirror=None, offline=False):
 
 def main(argv=()):
     parser = command_parser(__doc__, "doctor")
-    parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument("--offline", action="store_true", help="skip the mirror checks")
     parser.add_argument("--data-dir", type=Path, metavar="DIR", help="also verify MNIST in DIR")
     parser.add_argument("--mirror", metavar="URL", help="a MNIST mirror to check first")
     args = parser.parse_args(list(argv))
     checks, seconds = run_checks(args.data_dir, args.mirror, args.offline)
     ready = all(check.status != "error" for check in checks)
-    if args.json:
-        print(json.dumps({"ready": ready, "seconds": round(seconds, 1),
-                          "checks": [c._asdict() for c in checks]},
-                         indent=1, ensure_ascii=False))
-        return 0 if ready else 1
     sign = marks()
     print("python -m tfcourse doctor: is this machine ready for the course?")
     for check in checks:

@@ -16,20 +16,20 @@ from tfcourse.tools import command_parser
 from tfcourse.tools.lessons import PROJECT_ROOT, lessons
 
 SETUP = """\
-**运行 Run.** 本笔记本需要课程项目 tf-course-companion（`tfcourse` 助手和每周的数据文件）。
-This notebook needs the course project, tf-course-companion (the `tfcourse` helper, the week
-folders). On your computer: `pip install -r requirements.txt` in the project folder, then open
-the notebook there. In Colab or Kaggle: upload the project folder (or `!git clone` your copy),
-`%cd` into it, `!pip install -r requirements.txt`, then run the cells in order.
-`tfcourse.parse(parser)` takes the lesson's defaults here; for a run of seconds write
+**运行 Run.** 本笔记本需要整个课程项目 tf-course-companion。自己的电脑：在项目文件夹里
+`pip install -r requirements.txt`。Colab / Kaggle：上传（或 `!git clone`）项目，
+`%cd` 进入项目文件夹，`!pip install -r requirements.txt`，再按顺序运行单元格。
+This notebook needs the whole course project, tf-course-companion. On your computer:
+`pip install -r requirements.txt` in the project folder. In Colab or Kaggle: upload (or
+`!git clone`) the project, `%cd` into its folder, `!pip install -r requirements.txt`, then run
+the cells in order. `tfcourse.parse(parser)` takes the lesson's defaults; a run of seconds:
 `tfcourse.parse(parser, "--quick")`. Lesson file: `{script}`."""
 
 
 def find_lesson(name):
     """The lesson's script path (from the project folder) for '6-1', a file name or a path."""
-    found = lessons()
     key = name.strip().lower().removeprefix("lesson").strip()
-    for number, script, _, _ in found:
+    for number, script, _, _ in lessons():
         if key in (number, Path(script).stem, Path(script).name) or \
                 Path(name).as_posix().endswith(script):
             return script
