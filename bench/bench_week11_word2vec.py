@@ -1,4 +1,4 @@
-"""Bench for lesson 11-1: the word2vec training step, the lesson's way against the course's, in one run.
+"""Bench for lesson 11-1: the word2vec training step, the lesson's way against the course's.
 
   course       tf.compat.v1: generate_batch in Python (a deque over the word list), placeholders,
                feed_dict, Session.run([optimizer, loss]) per step, GradientDescentOptimizer(1.0)
@@ -13,30 +13,41 @@ Candidates are timed interleaved (bench/_timing.py), medians reported, with the 
     python bench/bench_week11_word2vec.py
     python bench/bench_week11_word2vec.py --reps 7 --steps 4000
 """
-import tfcourse  # quiet TensorFlow import
+import tfcourse  # noqa: F401  (quiet TensorFlow import)
 from _timing import interleaved  # bench/_timing.py
 import tensorflow as tf
 
 import argparse
+import ast
 import collections
 import platform
 import random
-import runpy
 import statistics
-import sys
 from functools import partial
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "week11_word2vec_textcnn"))  # the lesson imports its _text.py
-lesson = runpy.run_path(str(ROOT / "week11_word2vec_textcnn" / "11_1_word2vec.py"), run_name="bench")
+LESSON = Path(__file__).resolve().parent.parent / "week11_word2vec_textcnn" / "11_1_word2vec.py"
+
+
+def lesson_function(name):
+    """A function of the lesson, compiled from the lesson's own lines (the lesson is flat: running
+    it would train), so the bench times the pipeline learners run."""
+    for node in ast.parse(LESSON.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.FunctionDef) and node.name == name:
+            namespace = {"tf": tf, "np": np}
+            exec(compile(ast.Module([node], type_ignores=[]), str(LESSON), "exec"), namespace)
+            return namespace[name]
+    raise SystemExit(f"{LESSON} defines no {name}()")
+
+
+skipgram_batches = lesson_function("skipgram_batches")
 V, B, E, SKIP_WINDOW, NUM_SKIPS, NUM_SAMPLED = 50000, 128, 128, 1, 2, 64
 
 
 def course_runner(data):
-    """The course's word2vec_basic.py loop on tf.compat.v1 (what a learner gets by fixing imports)."""
+    """The course's word2vec_basic.py loop on tf.compat.v1 (a learner's fixed imports)."""
     tf1, words, state = tf.compat.v1, data.tolist(), {"index": 0}
 
     def generate_batch(batch_size, num_skips, skip_window):
@@ -68,7 +79,8 @@ def course_runner(data):
         embed = tf.nn.embedding_lookup(embeddings, train_inputs)
         nce_weights = tf.Variable(tf1.truncated_normal([V, E], stddev=1.0 / np.sqrt(E)))
         nce_biases = tf.Variable(tf.zeros([V]))
-        loss = tf.reduce_mean(tf1.nn.nce_loss(weights=nce_weights, biases=nce_biases, labels=train_labels,
+        loss = tf.reduce_mean(tf1.nn.nce_loss(weights=nce_weights, biases=nce_biases,
+                                              labels=train_labels,
                                               inputs=embed, num_sampled=NUM_SAMPLED, num_classes=V))
         optimizer = tf1.train.GradientDescentOptimizer(1.0).minimize(loss)
         init = tf1.global_variables_initializer()
@@ -85,8 +97,8 @@ def course_runner(data):
 
 
 def lesson_runner(data, steps_per_call=None):
-    """The lesson's pipeline and step (11_1_word2vec.py's train_step/train_steps, copied from its main)."""
-    train_data = iter(lesson["skipgram_batches"](data, B, NUM_SKIPS, SKIP_WINDOW))
+    """The lesson's pipeline (its skipgram_batches); train_step and train_steps as in the lesson."""
+    train_data = iter(skipgram_batches(data, B, NUM_SKIPS, SKIP_WINDOW))
     embeddings = tf.Variable(tf.random.uniform([V, E], -1.0, 1.0))
     nce_weights = tf.Variable(tf.random.truncated_normal([V, E], stddev=1.0 / np.sqrt(E)))
     nce_biases = tf.Variable(tf.zeros([V]))
@@ -96,8 +108,9 @@ def lesson_runner(data, steps_per_call=None):
     def train_step(train_inputs, train_labels):
         with tf.GradientTape() as tape:
             embed = tf.nn.embedding_lookup(embeddings, train_inputs)
-            loss = tf.reduce_mean(tf.nn.nce_loss(weights=nce_weights, biases=nce_biases, labels=train_labels,
-                                                 inputs=embed, num_sampled=NUM_SAMPLED, num_classes=V))
+            loss = tf.reduce_mean(tf.nn.nce_loss(weights=nce_weights, biases=nce_biases,
+                                                 labels=train_labels, inputs=embed,
+                                                 num_sampled=NUM_SAMPLED, num_classes=V))
         optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
         return loss
 
@@ -110,7 +123,9 @@ def lesson_runner(data, steps_per_call=None):
             return total_loss / tf.cast(n, tf.float32)
 
         def run(n):
-            return [float(train_steps(tf.constant(steps_per_call))) for _ in range(n // steps_per_call)][-1]
+            losses = [float(train_steps(tf.constant(steps_per_call)))
+                      for _ in range(n // steps_per_call)]
+            return losses[-1]
         return run
 
     compiled_step = tf.function(train_step)
@@ -135,9 +150,11 @@ def cpu_name():
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--reps", type=int, default=5, help="interleaved repetitions (median reported)")
+    parser.add_argument("--reps", type=int, default=5,
+                        help="interleaved repetitions (median reported)")
     parser.add_argument("--steps", type=int, default=2000, help="training steps per timing")
-    parser.add_argument("--steps-per-call", type=int, default=2000, help="steps per train_steps call (lesson: 2000)")
+    parser.add_argument("--steps-per-call", type=int, default=2000,
+                        help="steps per train_steps call (lesson: 2000)")
     parser.add_argument("--words", type=int, default=2_000_000, help="length of the drawn text")
     args = parser.parse_args()
 
@@ -148,15 +165,17 @@ def main():
     timings = interleaved({name: partial(job, args.steps) for name, job in jobs.items()}, args.reps)
     wall = {name: 1000 * statistics.median(t) / args.steps for name, t in timings.wall.items()}
     cpu = {name: 1000 * statistics.median(t) / args.steps for name, t in timings.cpu.items()}
-    print(f"11-1 word2vec step (batch {B}, vocabulary {V}, {NUM_SAMPLED} negatives) on {cpu_name()}, "
-          f"{tf.config.threading.get_inter_op_parallelism_threads() or 'default'} inter-op threads; "
+    print(f"11-1 word2vec step (batch {B}, vocabulary {V}, {NUM_SAMPLED} negatives) on "
+          f"{cpu_name()}, {tf.config.threading.get_inter_op_parallelism_threads() or 'default'} "
+          "inter-op threads; "
           f"median of {args.reps} interleaved rounds of {args.steps} steps:")
     for name in jobs:
         print(f"  {name:12s} {wall[name]:6.3f} ms/step wall, {cpu[name]:6.3f} ms/step CPU "
               f"-> 100001 steps in {wall[name] * 100001 / 1000:5.0f} s   "
               f"(rounds: {', '.join(f'{1000 * t / args.steps:.2f}' for t in timings.wall[name])})")
     for name in ("lesson", "per-step"):
-        print(f"ratio {name} / course = {wall[name] / wall['course']:.2f} wall, {cpu[name] / cpu['course']:.2f} CPU "
+        print(f"ratio {name} / course = {wall[name] / wall['course']:.2f} wall, "
+              f"{cpu[name] / cpu['course']:.2f} CPU "
               f"(below 1: faster than the course's loop; the lesson must stay under 1.2)")
 
 
