@@ -134,26 +134,26 @@ def test_train_learns_and_test_prints_label_predict(week10, tmp_path):
 
 
 def test_train_stopped_after_resuming_keeps_a_checkpoint(week10, tmp_path, monkeypatch):
-    """Resume from step 101, then SIGTERM (as tfcourse.cli.Stopped) at Iter:140: a checkpoint of
-    step 141, no model.keras half-written, and the record says 'interrupted'."""
+    """Resume from step 101, then SIGTERM (as tfcourse.cli.Stopped) at Iter:120: a checkpoint of
+    step 121, no model.keras half-written, and the record says 'interrupted'."""
     import tfcourse.cli
     model = tmp_path / "train"
     shutil.copytree(week10["model"], model)
     saved_model = (model / "model.keras").read_bytes()
     log = tfcourse.cli.Run.log
 
-    def stopped_at_140(self, **values):
+    def stopped_at_120(self, **values):
         log(self, **values)
-        if values.get("step") == 140:
+        if values.get("step") == 120:
             raise tfcourse.cli.Stopped("SIGTERM")
 
-    monkeypatch.setattr(tfcourse.cli.Run, "log", stopped_at_140)
+    monkeypatch.setattr(tfcourse.cli.Run, "log", stopped_at_120)
     code, out, err = run_lesson(TRAIN, "--quick", "--steps", "201", "--data-dir",
                                 week10["records"], "--out", model)
     assert code == 130 and "Traceback" not in err and "Interrupted (SIGTERM)" in err, err
     assert "resumed from" in out and "at step 101" in out
-    assert "Iter:100" not in out and "Iter:120" in out and "Iter:160" not in out
-    assert "saved" in out and (model / "checkpoints" / "ckpt-141.index").exists()
+    assert "Iter:100" not in out and "Iter:120" in out and "Iter:140" not in out
+    assert "saved" in out and (model / "checkpoints" / "ckpt-121.index").exists()
     assert record(model)["status"] == "interrupted"
     assert (model / "model.keras").read_bytes() == saved_model  # the finished run's, untouched
     assert not [p.name for p in model.iterdir() if p.name.startswith(".")]  # no temporary file

@@ -126,7 +126,6 @@ train_data = (tf.data.TFRecordDataset(str(train_file), buffer_size=8 << 20)
               .batch(args.batch_size)
               .map(parse_batch, num_parallel_calls=tf.data.AUTOTUNE)
               .prefetch(tf.data.AUTOTUNE))
-test_data = tf.data.TFRecordDataset(str(test_file)).batch(100).map(parse_batch)
 x, y = next(iter(train_data))
 print("one batch:", x.shape, "pixels in", [round(float(tf.reduce_min(x)), 2),
                                            round(float(tf.reduce_max(x)), 2)], "labels", y.shape)
@@ -293,6 +292,7 @@ with tfcourse.atomic_path(run.out / "model.keras") as tmp:  # the whole model, f
 # Per position, and whole captchas (all four digits right).
 
 # %%
+test_data = tf.data.TFRecordDataset(str(test_file)).batch(100).map(parse_batch)
 hits = []
 for x, y in test_data:
     digits = tf.argmax(model(x, training=False), -1, output_type=tf.int32)  # -> (batch, 4)
