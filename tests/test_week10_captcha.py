@@ -246,11 +246,14 @@ def test_path_of_the_wrong_kind(tmp_path, script, flag, kind):
 
 
 # Class 6: what 10-3 and 10-4 read from the lesson before, damaged, missing or foreign.
-def foreign_records(path):
-    """9-2's kind of records where 10-2's belong."""
+def foreign_records(path, feature):
+    """One record with `feature` ({name: bytes or int}) where 10-2's records belong."""
     import tensorflow as tf
+    feature = {name: tf.train.Feature(bytes_list=tf.train.BytesList(value=[value]))
+               if isinstance(value, bytes) else
+               tf.train.Feature(int64_list=tf.train.Int64List(value=[value]))
+               for name, value in feature.items()}
     with tf.io.TFRecordWriter(str(path)) as writer:
-        feature = {"image/encoded": tf.train.Feature(bytes_list=tf.train.BytesList(value=[b"j"]))}
         writer.write(tf.train.Example(features=tf.train.Features(feature=feature))
                      .SerializeToString())
 
@@ -261,7 +264,8 @@ def foreign_model(path):
     tf.keras.Sequential([tf.keras.Input((784,)), tf.keras.layers.Dense(10)]).save(path)
 
 
-@pytest.mark.parametrize("case", ["truncated", "flipped", "foreign", "empty", "no test file"])
+@pytest.mark.parametrize("case", ["truncated", "flipped", "foreign", "160x60 pictures", "empty",
+                                  "no test file"])
 def test_train_on_damaged_records(week10, tmp_path, case):
     data = bytearray((week10["records"] / "train.tfrecords").read_bytes())
     shutil.copy(week10["records"] / "test.tfrecords", tmp_path)
@@ -272,8 +276,11 @@ def test_train_on_damaged_records(week10, tmp_path, case):
     elif case == "empty":
         data = b""
     (tmp_path / "train.tfrecords").write_bytes(bytes(data))
-    if case == "foreign":
-        foreign_records(tmp_path / "train.tfrecords")
+    if case == "foreign":  # 9-2's kind of records
+        foreign_records(tmp_path / "train.tfrecords", {"image/encoded": b"jpeg"})
+    if case == "160x60 pictures":  # 10-2's features, pictures not resized to 224x224
+        foreign_records(tmp_path / "train.tfrecords", {"image": bytes(160 * 60), "label0": 1,
+                                                        "label1": 2, "label2": 3, "label3": 4})
     if case == "no test file":
         (tmp_path / "test.tfrecords").unlink()
     out, err = fails(TRAIN, "--quick", "--data-dir", tmp_path, "--out", tmp_path / "train")
@@ -281,6 +288,7 @@ def test_train_on_damaged_records(week10, tmp_path, case):
               "flipped": r"train.tfrecords is damaged near byte [\d,]+",
               "foreign": r"train.tfrecords are of another kind, not tf.train.Examples with the "
                          r"features image, label0",
+              "160x60 pictures": r"train.tfrecords hold pictures of 9,600 bytes, not 224x224",
               "empty": r"train.tfrecords holds no records",
               "no test file": r"test.tfrecords does not exist"}[case]
     assert re.search(phrase, err) and f"python {WEEK}/10_2_tfrecord.py" in err, err

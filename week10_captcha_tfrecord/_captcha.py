@@ -60,8 +60,9 @@ def fresh_captchas(count, seed):
 
 def check_records(path, features):
     """How many records the TFRecord file `path` holds, every one read once. A missing, empty,
-    damaged, cut or foreign file (its first record does not parse with `features`) is one
-    CourseError naming the file and the lesson that writes it again.
+    damaged, cut or foreign file (its first record does not parse with `features`, or its
+    `image` is not 224x224 bytes) is one CourseError naming the file and the lesson that writes
+    it again.
 
     TFRecordDataset checks each record's CRCs but quietly drops a last record that is cut short,
     so the framed sizes (8 length + 4 CRC + data + 4 CRC bytes each) must add up to the file's.
@@ -89,11 +90,17 @@ def check_records(path, features):
     if count == 0:
         raise tfcourse.CourseError(f"The TFRecord file {path} holds no records.\n{remedy}.")
     try:
-        tf.io.parse_single_example(next(iter(tf.data.TFRecordDataset(str(path)))), features)
+        first = tf.io.parse_single_example(next(iter(tf.data.TFRecordDataset(str(path)))),
+                                           features)
     except tf.errors.InvalidArgumentError as error:
         reason = re.sub(r"\{\{[^}]*\}\}\s*|\s*\[Op:\w+\]", "", str(error.message)).strip()
         raise tfcourse.CourseError(
             f"The records in {path} are of another kind, not tf.train.Examples with the features "
             f"{', '.join(features)} ({reason.splitlines()[0][:150].rstrip('.')}).\n{remedy}."
         ) from None
+    size = int(tf.strings.length(first["image"]))
+    if size != 224 * 224:
+        raise tfcourse.CourseError(f"The records in {path} hold pictures of {size:,} bytes, not "
+                                   f"224x224 = 50,176 grayscale pixels as 10-2 writes them.\n"
+                                   f"{remedy}.")
     return count
