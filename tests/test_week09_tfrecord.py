@@ -267,6 +267,10 @@ FLAGS = {  # issue 22 classes 3 (numbers, combinations), 7 (paths); (script, fla
     "train: data dir is a file": (TRAIN, ["--data-dir", "{tmp}/a file"], 2,
                                   "is a file, not a folder"),
     "train: out is a file": (TRAIN, ["--out", "{tmp}/a file"], 2, "is a file, not a folder"),
+    "9-0: matrices of size 0": (CHECK_GPU, ["--size", "0"], 2, "argument --size"),
+    "9-0: benchmarks of 0 seconds": (CHECK_GPU, ["--seconds", "0"], 2, "argument --seconds"),
+    "9-1: top 0 classes": (f"{WEEK}/9_1_test_retrained.py", ["--top-k", "0"], 2,
+                           "argument --top-k"),
 }
 
 

@@ -130,7 +130,7 @@ else:
 
 # %%
 class Retrained(tf.Module):
-    def __init__(self, labels):
+    def __init__(self, labels, keras_base, graph_pool_3):
         super().__init__()
         self.labels = tf.Variable(labels, trainable=False, name="labels")  # saved with the model
         self.W = tf.Variable(tf.random.truncated_normal([2048, len(labels)], stddev=0.001),
@@ -160,7 +160,7 @@ class Retrained(tf.Module):
         return {"final_result": tf.nn.softmax(self.logits(bottlenecks))}
 
 
-model = Retrained(class_names)
+model = Retrained(class_names, keras_base, graph_pool_3)
 
 # %% [markdown]
 # ## The bottleneck cache: each picture goes through Inception-v3 once
