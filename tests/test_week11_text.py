@@ -239,27 +239,61 @@ def test_11_2_downloads_the_polarity_data_reads_latin1_and_learns(file_server, f
     assert "na\u00efve" in _text.read_text(cached / "rt-polarity.neg")  # Latin-1, read right
 
 
-def test_11_2_learns_chinese_reviews_split_into_characters(tmp_path):
-    """A label,review CSV of made-up Chinese reviews as a Chinese Windows saves it (GBK): read,
-    split into characters, shown, and learned."""
+def test_11_2_downloads_waimai_reads_gbk_and_learns_chinese_characters(
+        file_server, dead_url, fast_retries, monkeypatch, tmp_path):
+    """--data waimai from a mirror, checked by sha256; the file as a Chinese Windows saves it (GBK):
+    read, split into characters, shown, and learned."""
     rows = chinese_reviews(400)
     rows[5] = (1, "！！！")         # only punctuation: dropped, and counted
     rows[6] = (0, "")
-    path = tmp_path / "reviews.csv"
-    path.write_bytes(csv_text(rows).encode("gbk"))
+    data = csv_text(rows).encode("gbk")
+    file_server.files["/mirror/waimai_10k.csv"] = data
+    monkeypatch.setattr(_text, "WAIMAI_URLS", [dead_url])
+    monkeypatch.setattr(_text, "WAIMAI_SIZE", len(data))
+    monkeypatch.setattr(_text, "WAIMAI_SHA256", hashlib.sha256(data).hexdigest())
     out = tmp_path / "run"
-    code, stdout, err = run_lesson(TEXT_CNN, "--data-dir", path, "--steps", "40",
+    code, stdout, err = run_lesson(TEXT_CNN, "--data", "waimai", "--mirror",
+                                   file_server.url("/mirror/"), "--steps", "40",
                                    "--evaluate-every", "40", *SMALL, "--out", out)
     assert code == 0, err
-    assert f"{path}: 199 positive, 199 negative" in stdout and "Note" not in stdout
-    assert "dropped 2 sentences with no token left" in stdout
+    cached = _text.keras_cache_dir() / "waimai_10k.csv"
+    assert cached.read_bytes() == data
+    assert f"waimai_10k from {cached}: 199 positive, 199 negative" in stdout
+    assert "dropped 2 sentences with no token left" in stdout and "Note" not in stdout
     first = re.search(r"^first training sentence as tokens: (.+)$", stdout, re.M).group(1)
     assert all(len(token) == 1 or token in ("ok", "app") for token in first.split())
     vocabulary = int(re.search(r"^Vocabulary Size: (\d+)$", stdout, re.M).group(1))
     assert vocabulary == 2 + 22 + 2 + 8 + 1  # pad, unk, shared, ok/app, planted, ！ (not ，。)
     record = json.loads((out / "metrics.json").read_text())
     assert record["final"]["best_dev_accuracy"] >= 0.85  # chance: 0.5
-    assert "| data reviews.csv" in stdout
+    assert "| data waimai" in stdout
+    # a file that does not match the checksum is refused, and none is kept
+    cached.unlink()
+    file_server.files["/mirror/waimai_10k.csv"] = data + b"0,x\n"
+    code, stdout, err = run_lesson(TEXT_CNN, "--data", "waimai", "--mirror",
+                                   file_server.url("/mirror/"), "--out", tmp_path / "run2")
+    assert code == 1 and "Traceback" not in err and "downloaded file rejected" in err
+    assert not cached.exists() and not (tmp_path / "run2").exists()
+
+
+def test_11_2_cuts_long_sentences_and_notes_badly_unbalanced_classes(tmp_path):  # class 9
+    negative = [row for row in chinese_reviews(600, seed=2) if row[0] == 0][:299]
+    negative[0] = (0, "差" * 500)  # one review much longer than the rest
+    path = tmp_path / "reviews.csv"
+    path.write_text(csv_text([(1, "好吃")] + negative, header=False), encoding="utf-8")
+    out = tmp_path / "run"
+    code, stdout, err = run_lesson(TEXT_CNN, "--data-dir", path, "--steps", "2",
+                                   "--evaluate-every", "2", *SMALL, "--out", out)
+    assert code == 0, err
+    length, longest, cut = map(int, re.search(
+        r"^max length (\d+) tokens \(longest (\d+)\): (\d+) sentences cut", stdout,
+        re.M).groups())
+    assert longest == 500 and length < 20 and 1 <= cut <= 3  # the 99th percentile
+    note = re.search(r"^注意 Note: only 0.3% of the sentences are of the rarer kind: always "
+                     r"answering the other kind scores a dev accuracy of ([\d.]+)\.$", stdout,
+                     re.M)
+    assert note and float(note.group(1)) >= 0.96
+    assert json.loads((out / "metrics.json").read_text())["status"] == "finished"
 
 
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "gbk", "gb18030", "utf-16"])
@@ -274,42 +308,6 @@ def test_csv_files_are_read_in_the_encodings_and_layouts_learners_have(encoding,
     path.write_bytes(('review,label\n"很好吃，送得快 ok",1\n"太慢了, ""冷""的",0\n,1\n')
                      .encode(encoding))  # a header in the other order
     assert _text.read_csv(path) == expected
-
-
-def test_11_2_cuts_long_sentences_and_says_how_many(tmp_path):
-    rows = chinese_reviews(200, seed=3)
-    rows[0] = (1, "好" * 500)  # one review much longer than the rest
-    path = tmp_path / "reviews.csv"
-    path.write_text(csv_text(rows, header=False), encoding="utf-8")
-    code, out, err = run_lesson(TEXT_CNN, "--data-dir", path, "--steps", "1", *SMALL,
-                                "--out", tmp_path / "run")
-    assert code == 0, err
-    length, longest, cut = map(int, re.search(
-        r"^max length (\d+) tokens \(longest (\d+)\): (\d+) sentences cut", out, re.M).groups())
-    assert longest == 500 and length < 20 and 1 <= cut <= 3  # the 99th percentile
-
-
-def test_11_2_downloads_waimai_from_a_mirror(file_server, dead_url, fast_retries, monkeypatch,
-                                             tmp_path):
-    data = csv_text(chinese_reviews(100)).encode("utf-8")
-    file_server.files["/mirror/waimai_10k.csv"] = data
-    monkeypatch.setattr(_text, "WAIMAI_URLS", [dead_url])
-    monkeypatch.setattr(_text, "WAIMAI_SIZE", len(data))
-    monkeypatch.setattr(_text, "WAIMAI_SHA256", hashlib.sha256(data).hexdigest())
-    code, out, err = run_lesson(TEXT_CNN, "--data", "waimai", "--mirror",
-                                file_server.url("/mirror/"), "--steps", "1", *SMALL,
-                                "--out", tmp_path / "run")
-    assert code == 0, err
-    assert (_text.keras_cache_dir() / "waimai_10k.csv").read_bytes() == data
-    assert "50 positive, 50 negative" in out and "| data waimai" in out
-    # a file that does not match the checksum is refused, and none is kept
-    (_text.keras_cache_dir() / "waimai_10k.csv").unlink()
-    file_server.files["/mirror/waimai_10k.csv"] = data + b"0,x\n"
-    code, out, err = run_lesson(TEXT_CNN, "--data", "waimai", "--mirror",
-                                file_server.url("/mirror/"), "--out", tmp_path / "run2")
-    assert code == 1 and "Traceback" not in err and "downloaded file rejected" in err
-    assert not (_text.keras_cache_dir() / "waimai_10k.csv").exists()
-    assert not (tmp_path / "run2").exists()
 
 
 def test_11_2_words_need_jieba_and_say_so(monkeypatch, tmp_path):
@@ -418,14 +416,3 @@ def test_read_text_reads_the_encodings_learners_files_come_in(tmp_path):
         assert _text.read_text(path) == (text + "\n") * 3, encoding
 
 
-def test_11_2_a_badly_unbalanced_set_gets_a_note(tmp_path):  # class 9
-    positive, negative = polarity_lines(300, seed=2)
-    data = write_pair(tmp_path / "data", positive[:1], negative)
-    out = tmp_path / "run"
-    code, stdout, err = run_lesson(TEXT_CNN, "--data-dir", data, "--steps", "2",
-                                   "--evaluate-every", "2", *SMALL, "--out", out)
-    assert code == 0, err
-    note = re.search(r"^注意 Note: only 0.3% of the sentences are of the rarer kind: always "
-                     r"answering the other kind scores a dev accuracy of ([\d.]+)\.$", stdout, re.M)
-    assert note and float(note.group(1)) >= 0.96
-    assert json.loads((out / "metrics.json").read_text())["status"] == "finished"
