@@ -3,12 +3,10 @@
     python -m tfcourse compare 3-2            # the lesson's newest finished run
     python -m tfcourse compare 4-2 RUN RUN    # runs side by side (folders, or names under runs/)
 
-At each epoch or step the teacher printed: `Iter 20   teacher 0.9134   ours 0.9140   +0.0006   ✓`.
-The teacher's numbers are in teacher.json beside this file, each with its source (the video's
-saved output, or a learner's rerun in the notes); ours come from the run's metrics.json.
-Exit status 0: every run matches within the lesson's tolerance, or differs where the project
-knowingly differs (the verdict says why and names the flag that reproduces the video), or was
-not made to be compared (synthetic data, --quick). 1: a run differs otherwise, or none exists.
+The teacher's numbers (teacher.json, each with its source) beside ours (the run's metrics.json)
+at each epoch or step the teacher printed, with a verdict. Exit status 0: within the lesson's
+tolerance, or a difference the project knows and explains, or a run not made to be compared
+(synthetic data, --quick); 1: a run differs otherwise, or there is none.
 """
 import json
 import math
@@ -17,7 +15,7 @@ from pathlib import Path
 from tfcourse.cli import latest_run, runs_folder
 from tfcourse.errors import CourseError
 from tfcourse.tools import command_parser, marks
-from tfcourse.tools.lessons import PROJECT_ROOT, lessons, read_header
+from tfcourse.tools.lessons import PROJECT_ROOT, read_header
 
 TEACHER_FILE = Path(__file__).with_name("teacher.json")
 SOURCES = {"saved": "the teacher's saved notebook output (the video)",
@@ -37,15 +35,8 @@ def find_entry(name):
         if key in (number, Path(entry["script"]).stem) or \
                 Path(name).as_posix().endswith(entry["script"]):
             return number, entry
-    try:
-        known = key in {number for number, *_ in lessons()}
-    except (OSError, SyntaxError, ValueError):  # a lesson being edited
-        known = False
-    if known:
-        raise CourseError(f"Lesson {key} has no teacher's numbers in {TEACHER_FILE.name} (the "
-                          f"course prints none to compare a run with).\n"
-                          f"Lessons with numbers: {', '.join(entries)}.")
-    raise CourseError(f"No lesson {name!r} with teacher's numbers.\nRemedy: name one of "
+    raise CourseError(f"No teacher's numbers for {name!r}: the course prints none to compare "
+                      "with in that lesson, or there is no such lesson.\nRemedy: name one of "
                       f"{', '.join(entries)} (`python -m tfcourse lessons` lists every lesson).")
 
 
@@ -206,9 +197,8 @@ def compare_run(entry, record):
 
 
 def _describe(record):
-    bits = [record.get("status") or "?", f"data {record.get('data') or '?'}",
-            f"seed {record.get('seed')}", f"TF {record['versions'].get('tensorflow', '?')}",
-            record.get("device") or "?"]
+    bits = [record.get("status"), f"data {record.get('data')}", f"seed {record.get('seed')}",
+            f"TF {record['versions'].get('tensorflow')}", record.get("device")]
     if _number(record.get("seconds")) is not None:
         bits.append(f"{_number(record['seconds']):.0f} s")
     if record.get("command"):

@@ -4,8 +4,8 @@
     python -m tfcourse doctor --offline       # no network checks at all
     python -m tfcourse doctor --data-dir DIR  # verify the MNIST files in DIR as a lesson reads them
 
-Exit status 0 when nothing is ✗, 1 otherwise. A few seconds: the mirrors get 3 s in all, asked
-in parallel; TensorFlow is started (in a child process) only where it may see a GPU.
+Exit status 1 when something is ✗. Mirrors get 3 s in all; TensorFlow starts (in a child) only
+where it may see a GPU.
 """
 import collections
 import importlib.metadata
@@ -29,9 +29,8 @@ from tfcourse.tools import command_parser, marks
 
 MIRROR_SECONDS = 3.0  # all mirrors together: offline is reported, not waited on
 TF_SECONDS = 9.0      # TensorFlow's start in the child, counted from the doctor's start
-TESTED = {"tensorflow": "==2.21.0", "keras": "==3.15.1", "tensorboard": "==2.21.0",
-          "numpy": ">=1.26", "pillow": ">=10.0", "matplotlib": ">=3.8", "captcha": "==0.7.0",
-          "requests": ">=2.31"}
+PACKAGES = ("tensorflow", "keras", "tensorboard", "numpy", "pillow", "matplotlib", "captcha",
+            "requests")  # checked against their pins in requirements.txt
 TF_DISTS = ("tensorflow", "tensorflow-cpu", "tensorflow-macos", "tensorflow-intel", "tf-nightly")
 INSTALL = "pip install -r requirements.txt (in the project folder)"
 WHY = {"tensorflow": "the saved numbers were made with it; most lessons still run",
@@ -68,13 +67,10 @@ def check_python():
 
 
 def check_packages():
-    tested = dict(TESTED)  # the pins of requirements.txt win: the saved numbers came from them
-    for name, pin in re.findall(r"^([A-Za-z0-9_.-]+)\s*((?:==|>=)\s*[\d.]+)",
-                                _project_file("requirements.txt"), re.M):
-        if name.lower() in tested:
-            tested[name.lower()] = pin.replace(" ", "")
+    pins = dict(re.findall(r"^([\w.-]+)\s*((?:==|>=)\s*[\d.]+)", _project_file("requirements.txt"),
+                           re.M))
     checks = []
-    for name, want in tested.items():
+    for name, want in [(name, pins.get(name, "").replace(" ", "")) for name in PACKAGES]:
         dist, version = _installed(*(TF_DISTS if name == "tensorflow" else [name]))
         label, shown = (name if dist in (None, name) else f"{name} ({dist})"), want.lstrip("=")
         if version is None:
@@ -277,7 +273,7 @@ def run_checks(data_dir=None, mirror=None, offline=False):
     started, tf, answers = time.monotonic(), {}, {}
     smi = _nvidia_smi()
     # TensorFlow may see a GPU only with an NVIDIA driver or Apple's plugin: only then is it
-    # started (seconds); otherwise its build information is read from its files.
+    # started (seconds, in a child process).
     look = bool(smi and smi["gpus"]) or bool(_installed("tensorflow-metal")[1])
     if _installed(*TF_DISTS)[1]:  # a timed-out child leaves no "gpus": "not checked"
         tf.update(version=_installed(*TF_DISTS)[1], **({} if look else {"gpus": []}))

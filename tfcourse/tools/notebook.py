@@ -3,9 +3,8 @@
     python -m tfcourse notebook 6-1            # notebooks/6_1_cnn_mnist.ipynb
     python -m tfcourse notebook --all --out DIR
 
-The notebook holds the lesson's own cells (its `# %%` and `# %% [markdown]` marks, read by
-jupytext), after one text cell on how to run it. The lesson file stays the source: make the
-notebook again after it changes. notebooks/ is not committed.
+The lesson's own cells (jupytext reads its `# %%` marks) after a text cell on running it. The
+lesson file stays the source: make the notebook again after it changes (notebooks/ is ignored).
 """
 import re
 from pathlib import Path
