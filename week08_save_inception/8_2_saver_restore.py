@@ -53,20 +53,24 @@ run = tfcourse.start(args, "week08_save_inception/8_2_saver_restore.py")
 # Found in 8-1's run folder; every problem names the file and the 8-1 command that makes it again.
 
 # %%
+same_data = ["--quick"] if args.quick else []  # 8-1 must see the test images this run sees
+same_data += ["--data", "synthetic"] if args.data == "synthetic" else []
+record = tfcourse.read_record(args.model_dir) if args.model_dir else None
+if record and record.get("script") not in (None, LESSON_8_1):
+    fresh = shlex.join(["python", LESSON_8_1, "--api", args.api] + same_data)
+    raise tfcourse.CourseError(f"{args.model_dir} is a run of lesson {record.get('lesson')}, not "
+                               "of lesson 8-1: it holds no checkpoint of 8-1.\nRemedy: run lesson "
+                               f"8-1 first:\n  {fresh}\nthen pass its run folder with "
+                               "--model-dir DIR.")
 command = ["python", LESSON_8_1, "--api", args.api]
-command += ["--out", str(args.model_dir)] if args.model_dir else []
-command += ["--quick"] if args.quick else []
-command += ["--data", "synthetic"] if args.data == "synthetic" else []
+command += ["--out", str(args.model_dir)] if args.model_dir else []  # where this run looks
+command += same_data
 remedy = f"Remedy: run lesson 8-1 (again):\n  {shlex.join(command)}"
 
 source = args.model_dir or tfcourse.latest_run(LESSON_8_1, need=FOLDERS[args.api])
 if source is None:
     raise tfcourse.CourseError(f"No checkpoint: no finished run of 8-1 with --api {args.api} in "
                                f"runs/{LESSON_8_1[:-3]}/.\n{remedy}")
-record = tfcourse.read_record(source)
-if record and record.get("script") != LESSON_8_1:
-    raise tfcourse.CourseError(f"{source} is a run of lesson {record.get('lesson')}, not of "
-                               f"lesson 8-1: it holds no checkpoint of 8-1.\n{remedy}")
 folder = source / FOLDERS[args.api]
 # `checkpoint` is a small text file naming the newest save; TensorFlow ignores a damaged one
 state = tf.train.get_checkpoint_state(str(folder)) if folder.is_dir() else None
