@@ -46,8 +46,8 @@ def make_notebook(script):
     if cells and cells[0].cell_type == "code" and cells[0].source.startswith(('"""', "r\"\"\"")):
         # A kernel has no module docstring, and the parser's --help text comes from __doc__.
         cells[0].source = "__doc__ = " + cells[0].source
-    helpers = sorted(set(re.findall(r"^(?:import|from) (_\w+)", text, re.M)))
-    if helpers:  # a week helper (_images.py...) sits beside the lesson, not beside the notebook
+    helpers = sorted(set(re.findall(r"^(?:import|from) (_[a-z]\w*)", text, re.M)))
+    if helpers and "sys.path" not in text:  # a week helper sits beside the lesson file
         cells.insert(1, v4.new_code_cell(
             f"# {', '.join(h + '.py' for h in helpers)}: the week's helper, beside the lesson\n"
             "import sys\n\nfrom tfcourse.cli import PROJECT_ROOT\n\n"
