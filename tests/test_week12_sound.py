@@ -324,6 +324,7 @@ def test_12_2_download_rejects_an_archive_whose_md5_differs(tmp_path, file_serve
     # flags that make sense alone but not together: one message, a remedy that works
     (["--download", "--data-dir", "."], 1, "Remedy: drop --download, or the other flag"),
     (["--download", "--data", "synthetic"], 1, "it takes no --data-dir and no --data synthetic"),
+    (["--mirror", "http://127.0.0.1:9/"], 1, "Remedy: add --download, or drop --mirror"),
     (["--data", "synthetic", "--clips", "50"], 1, "Remedy: --clips 100 or more"),
     (["--data", "synthetic", "--clips", "100", "--batch-size", "500"], 1,
      "Remedy: --batch-size 90 or less"),

@@ -84,6 +84,10 @@ if args.download and (args.data_dir is not None or args.data == "synthetic"):
     raise tfcourse.CourseError(
         f"--download fetches UrbanSound8K into {_sound.DATA_DIR}; it takes no --data-dir and no "
         "--data synthetic.\nRemedy: drop --download, or the other flag.")
+if args.mirror and not args.download:
+    raise tfcourse.CourseError("--mirror names where --download fetches the archive from; "
+                               "nothing is downloaded without --download.\nRemedy: add "
+                               "--download, or drop --mirror.")
 run = tfcourse.start(args, "week12_textcnn_sound/12_2_sound_gru.py")
 
 # %% [markdown]
