@@ -352,3 +352,20 @@ def test_a_damaged_npz_in_the_cache_is_not_trusted(tmp_path, monkeypatch, capsys
     with pytest.raises(tfcourse.DownloadError, match="could not be downloaded from any mirror"):
         tfcourse.load_mnist(verbose=False)
     assert "sha256" in capsys.readouterr().out and not (cache / "mnist.npz").exists()
+
+
+# ## Class 5: a second run into a finished run's folder keeps that run's record
+def test_a_run_given_a_finished_runs_folder_keeps_its_record(tmp_path):
+    code, first_out, _ = run_lesson(LESSON, *QUICK, "--out", tmp_path)
+    assert code == 0
+    first = (tmp_path / "metrics.json").read_text(encoding="utf-8")
+    code, out, err = run_lesson(LESSON, "--quick", "--data-dir", tmp_path / "nowhere",
+                                "--out", tmp_path)
+    assert_clear_failure(code, err, "no such folder")
+    assert (tmp_path / "metrics.1.json").read_text(encoding="utf-8") == first
+    assert (tmp_path / "log.1.txt").read_text(encoding="utf-8") == first_out
+    assert "its record is kept as metrics.1.json and log.1.txt" in out
+    code, _, _ = run_lesson(LESSON, *QUICK, "--out", tmp_path)  # and again: .2, nothing lost
+    assert code == 0 and (tmp_path / "metrics.2.json").exists()
+    assert (tmp_path / "metrics.1.json").read_text(encoding="utf-8") == first
+    assert json.loads((tmp_path / "metrics.json").read_text(encoding="utf-8"))["status"] == "finished"

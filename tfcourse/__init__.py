@@ -25,6 +25,7 @@ if "tensorflow" not in sys.modules and sys.argv[:1] != ["-m"]:
     with quiet_stderr():
         import tensorflow
         tensorflow.config.list_physical_devices()  # the first device query prints CUDA lines too
+    tensorflow.get_logger().setLevel("WARNING")  # a Jupyter kernel would show TF's INFO lines
 
 from tfcourse.mnist import load_mnist  # noqa: E402
 from tfcourse.plots import save_figure  # noqa: E402

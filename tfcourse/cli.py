@@ -14,6 +14,7 @@ import argparse
 import atexit
 import json
 import math
+import os
 import platform
 import random
 import shlex
@@ -300,6 +301,20 @@ class Run:
 _current = []  # the open Run of this process
 
 
+def keep_earlier_record(out):
+    """A run folder given again with --out (to plot, resume or restore what is there) keeps the
+    earlier run's record: metrics.json and log.txt become metrics.N.json and log.N.txt."""
+    if not (out / "metrics.json").exists():
+        return None
+    n = 1
+    while (out / f"metrics.{n}.json").exists() or (out / f"log.{n}.txt").exists():
+        n += 1
+    os.replace(out / "metrics.json", out / f"metrics.{n}.json")
+    if (out / "log.txt").exists():
+        os.replace(out / "log.txt", out / f"log.{n}.txt")
+    return f"metrics.{n}.json and log.{n}.txt"
+
+
 def _lesson_name(script):
     from tfcourse.tools.lessons import read_header
     path = PROJECT_ROOT / script
@@ -336,6 +351,7 @@ def start(args, script):
                     break
                 except FileExistsError:
                     continue
+        kept = keep_earlier_record(out)
         log = open(out / "log.txt", "w", encoding="utf-8")
     except OSError as error:
         raise CourseError(f"Cannot write to the run folder {out}: {error.strerror}.\n"
@@ -352,6 +368,8 @@ def start(args, script):
         old.close("replaced")
     run = Run(out, device, args, record["lesson"], synthetic, owned, record)
     run.save()
+    if kept:
+        print(f"注意 Note: {out} held an earlier run; its record is kept as {kept}.")
     run.streams = (sys.stdout, sys.stderr)
     sys.stdout, sys.stderr = _Tee(sys.stdout, log), _Tee(sys.stderr, log)
     _current.append(run)
