@@ -368,4 +368,5 @@ def test_a_run_given_a_finished_runs_folder_keeps_its_record(tmp_path):
     code, _, _ = run_lesson(LESSON, *QUICK, "--out", tmp_path)  # and again: .2, nothing lost
     assert code == 0 and (tmp_path / "metrics.2.json").exists()
     assert (tmp_path / "metrics.1.json").read_text(encoding="utf-8") == first
-    assert json.loads((tmp_path / "metrics.json").read_text(encoding="utf-8"))["status"] == "finished"
+    newest = json.loads((tmp_path / "metrics.json").read_text(encoding="utf-8"))
+    assert newest["status"] == "finished"
