@@ -270,24 +270,20 @@ def test_the_gpu_check_against_a_stand_in_nvidia_smi(tmp_path, monkeypatch):
     smi = REAL_NVIDIA_SMI()
     assert smi == {"gpus": ["NVIDIA GeForce RTX 3090"], "driver": "535.104", "cuda": "12.2"}
 
-    built = {"version": "2.21.0", "cuda": "12.5.1", "cudnn": "9", "cuda_build": True}
-    checks = doctor.check_gpu({**built, "gpus": []}, smi, "Linux")
-    assert [c.status for c in checks] == ["warn", "warn"]
-    assert (
-        "TensorFlow sees none" in checks[0].detail
-        and "tensorflow[and-cuda]==2.21.0" in checks[0].remedy
-    )
-    assert "supports CUDA up to 12.2" in checks[1].detail and "CUDA 12.5.1" in checks[1].remedy
-
-    checks = doctor.check_gpu(
-        {**built, "gpus": ["/physical_device:GPU:0"]}, {**smi, "cuda": "12.8"}, "Linux"
-    )
-    assert [c.status for c in checks] == ["ok", "ok"] and "sees 1" in checks[0].detail
-    windows = doctor.check_gpu({**built, "gpus": []}, smi, "Windows")[0]
+    built = {"version": "2.21.0", "cuda": "12.5.1", "cudnn": "9"}
+    check = doctor.check_gpu({**built, "gpus": []}, smi, "Linux")  # the driver is too old
+    assert check.status == "warn" and "TensorFlow sees none" in check.detail
+    assert "CUDA up to 12.2" in check.detail and "built for CUDA 12.5.1" in check.detail
+    assert "update the NVIDIA driver to one for CUDA 12.5.1" in check.remedy
+    check = doctor.check_gpu({**built, "gpus": []}, {**smi, "cuda": "12.8"}, "Linux")
+    assert check.status == "warn" and "tensorflow[and-cuda]==2.21.0" in check.remedy
+    check = doctor.check_gpu({**built, "gpus": ["/physical_device:GPU:0"]}, smi, "Linux")
+    assert check.status == "ok" and "sees 1" in check.detail
+    windows = doctor.check_gpu({**built, "gpus": []}, smi, "Windows")
     assert windows.status == "warn" and "WSL2" in windows.remedy and "2.10" in windows.detail
-    apple = doctor.check_gpu({**built, "cuda": None, "gpus": []}, None, "Darwin")
-    assert apple[0].status == "ok" and "run on the CPU" in apple[0].detail and len(apple) == 1
-    broken = doctor.check_gpu({"error": "ImportError: DLL load failed"}, None, "Windows")[0]
+    mac = doctor.check_gpu({**built, "cuda": None, "gpus": []}, None, "Darwin")
+    assert mac.status == "ok" and "run on the CPU" in mac.detail
+    broken = doctor.check_gpu({"error": "ImportError: DLL load failed"}, None, "Windows")
     assert broken.status == "error" and "does not import" in broken.detail
 
 

@@ -134,38 +134,31 @@ def _nvidia_smi():
 
 
 def check_gpu(tf, smi, system=None):
-    system = system or platform.system()
     shows = f"nvidia-smi shows {', '.join(smi['gpus'])}" if smi and smi["gpus"] else ""
-    built = (f"TensorFlow {tf.get('version')} was built for CUDA {tf.get('cuda')}, "
-             f"cuDNN {tf.get('cudnn')}" if tf.get("cuda") else "TensorFlow has no CUDA build here")
     if not tf:
-        return [Check("GPU", "warn", "not checked: TensorFlow is not installed")]
+        return Check("GPU", "warn", "not checked: TensorFlow is not installed")
     if "error" in tf:
-        gpu = Check("GPU", "error", f"TensorFlow does not import: {tf['error']}", INSTALL)
-    elif "gpus" not in tf:
-        gpu = Check("GPU", "warn", f"not checked: TensorFlow took more than {TF_SECONDS:g} s "
-                    "to start" + (f"; {shows}" if shows else ""),
-                    "python week09_gpu_transfer/9_0_check_gpu.py takes its time and shows all")
-    elif tf["gpus"]:
-        gpu = Check("GPU", "ok", f"TensorFlow sees {len(tf['gpus'])}: " + ", ".join(tf["gpus"]))
-    elif system == "Windows":
-        gpu = Check("GPU", "warn" if smi else "ok", "none for TensorFlow: native Windows has had "
-                    "no GPU build since TensorFlow 2.10; the lessons run on the CPU",
-                    "for the GPU, install in WSL2 (9_0_check_gpu.py says how)" if smi else "")
-    elif shows:
-        gpu = Check("GPU", "warn", f"{shows}, but TensorFlow sees none; {built}",
-                    'pip install "tensorflow[and-cuda]==2.21.0" (CUDA and cuDNN as pip packages)')
-    else:
+        return Check("GPU", "error", f"TensorFlow does not import: {tf['error']}", INSTALL)
+    if "gpus" not in tf:
+        return Check("GPU", "warn", f"not checked: TensorFlow took more than {TF_SECONDS:g} s "
+                     "to start" + (f"; {shows}" if shows else ""),
+                     "python week09_gpu_transfer/9_0_check_gpu.py takes its time and shows all")
+    if tf["gpus"]:
+        return Check("GPU", "ok", f"TensorFlow sees {len(tf['gpus'])}: " + ", ".join(tf["gpus"]))
+    if (system or platform.system()) == "Windows":
+        return Check("GPU", "warn" if smi else "ok", "none for TensorFlow: native Windows has had "
+                     "no GPU build since TensorFlow 2.10; the lessons run on the CPU",
+                     "for the GPU, install in WSL2 (9_0_check_gpu.py says how)" if smi else "")
+    if not shows:
         why = "not found" if smi is None else "lists no GPU"
-        gpu = Check("GPU", "ok", f"none (no NVIDIA driver: nvidia-smi {why}); the lessons run on "
-                    "the CPU")
-    if not (smi and smi.get("cuda") and tf.get("cuda")):
-        return [gpu]
-    old = Version(smi["cuda"]).release[:2] < Version(tf["cuda"]).release[:2]
-    return [gpu, Check("CUDA", "warn" if old else "ok",
-                       f"driver {smi['driver']} supports CUDA up to {smi['cuda']}; {built}",
-                       f"update the NVIDIA driver to one for CUDA {tf['cuda']} or newer" if old
-                       else "")]
+        return Check("GPU", "ok", f"none (no NVIDIA driver: nvidia-smi {why}); the lessons run "
+                     "on the CPU")
+    built, driver = tf.get("cuda"), smi.get("cuda")
+    old = bool(built and driver) and Version(driver).release[:2] < Version(built).release[:2]
+    return Check("GPU", "warn", f"{shows} (driver {smi['driver']}, CUDA up to {driver}), but "
+                 f"TensorFlow sees none; TensorFlow {tf.get('version')} was built for CUDA {built}",
+                 f"update the NVIDIA driver to one for CUDA {built} or newer" if old else
+                 'pip install "tensorflow[and-cuda]==2.21.0" (CUDA and cuDNN as pip packages)')
 
 
 def _probe(url, answers):
@@ -291,7 +284,7 @@ def run_checks(data_dir=None, mirror=None, offline=False):
     last = [check_mnist(data_dir, reachable), check_mirrors(answers, urls, offline), check_font()]
     for thread in gpus:
         thread.join(max(0.0, started + TF_SECONDS + 0.5 - time.monotonic()))
-    return first + check_gpu(dict(tf), smi) + last, time.monotonic() - started
+    return first + [check_gpu(dict(tf), smi)] + last, time.monotonic() - started
 
 
 def main(argv=()):
