@@ -4,20 +4,22 @@ The machines these run on are shared and noisy, so no candidate is timed in one 
 runs every candidate once (A, B, C, A, B, C, ...), and a busy moment slows them all alike. Compare
 medians, or their ratios.
 """
+
 import time
 from typing import NamedTuple
 
 
 class Timings(NamedTuple):
     wall: dict  # name -> wall-clock seconds, one per timed round
-    cpu: dict   # name -> CPU seconds of all threads together, one per timed round
+    cpu: dict  # name -> CPU seconds of all threads together, one per timed round
     last: dict  # name -> what the job returned in the last round
 
 
 def interleaved(jobs, rounds, warmup=1, each_round=None):
     """Run every job of `jobs` (name -> function of no arguments) once per round: first `warmup`
     untimed rounds (tracing, caches), then `rounds` timed ones. `each_round()`, if given, runs
-    before the jobs of each timed round (e.g. to measure the machine's speed under the same load)."""
+    before the jobs of each timed round (e.g. to measure the machine's speed under the same
+    load)."""
     timings = Timings({name: [] for name in jobs}, {name: [] for name in jobs}, {})
     for round_ in range(warmup + rounds):
         timed = round_ >= warmup

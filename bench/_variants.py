@@ -3,7 +3,8 @@
 No lesson imports this file. Each bench times a lesson's plain TensorFlow/Keras code beside the
 variant here that does the same maths faster on a CPU, and prints the ratio.
 
-1. `epoch_runner`: A whole training epoch in one graph: the fast way to train the course's small models.
+1. `epoch_runner`: A whole training epoch in one graph: the fast way to train the course's small
+   models.
 
 The course's loop calls `sess.run(train_step, feed_dict=...)` 550 times an epoch; for a small
 model the Python round trip costs more than the maths. Iterating a `tf.data` pipeline inside a
@@ -11,7 +12,8 @@ model the Python round trip costs more than the maths. Iterating a `tf.data` pip
 shuffled batches with `tf.gather` inside one `tf.function` costs ~0.2 ms a step, faster than the
 teacher's feed_dict loop (bench/bench_week03_mnist_simple.py measures all of this).
 
-2. `matmul`, `Conv2D`, `Dense`: Keras's Conv2D and Dense with the same weights and maths, and gradients that run faster on a CPU.
+2. `matmul`, `Conv2D`, `Dense`: Keras's Conv2D and Dense with the same weights and maths, and
+   gradients that run faster on a CPU.
 
 Drop-in replacements (same arguments, same variables, same outputs) for the course's CNN. They
 only change how TensorFlow is asked for the same numbers, found by profiling lesson 6-1 op by op
@@ -32,7 +34,8 @@ here). Other data formats and input ranks, and Keras's LoRA and quantized modes,
 Keras's own `call`. Registered with Keras, so a model that uses them saves to and loads from a
 `.keras` file (once tfcourse is imported).
 
-3. `Adam`: Keras's Adam, computed by the one fused kernel that the course's `tf.train.AdamOptimizer` used.
+3. `Adam`: Keras's Adam, computed by the one fused kernel that the course's
+   `tf.train.AdamOptimizer` used.
 
 Keras 3 updates each variable with about ten separate element-wise ops (m, v, their corrections,
 the step), each a pass over memory; TensorFlow's `ResourceApplyAdam` kernel does the same update
@@ -40,6 +43,7 @@ in one pass. For lesson 6-1, whose 3.2M fc1 weights dominate the update, the ste
 instead of 29.1 ms on 2 CPU cores (bench/bench_week06_cnn.py), and about 1 ms less than with
 Keras's update compiled by XLA. The maths is Keras's Adam (same epsilon, same schedule).
 """
+
 import tensorflow as tf
 import keras  # Keras 3, the same classes as tf.keras (which lacks keras.saving)
 
@@ -56,14 +60,16 @@ def epoch_runner(train_step, x, y, batch_size):
     n_examples = int(x.shape[0])
     n_batch = n_examples // batch_size
     if n_batch == 0:
-        raise ValueError(f"batch size {batch_size} is larger than the {n_examples} training examples")
+        raise ValueError(
+            f"batch size {batch_size} is larger than the {n_examples} training examples"
+        )
 
     @tf.function
     def train_epoch():
         order = tf.random.shuffle(tf.range(n_examples))
         total = tf.constant(0.0)
         for batch in tf.range(n_batch):
-            index = order[batch * batch_size:(batch + 1) * batch_size]
+            index = order[batch * batch_size : (batch + 1) * batch_size]
             total += tf.cast(train_step(tf.gather(x, index), tf.gather(y, index)), tf.float32)
         return total / n_batch
 
@@ -74,8 +80,12 @@ def lesson_epoch(train_step, x, y, batch_size, seed=0, autotune=True):
     """The lessons' own plain loop, for the benches' "lesson" rows (not a variant): a tf.data
     pipeline iterated inside one tf.function epoch, as 3-2, 4-x, 5-1 and 8-1 write it.
     autotune=False: as 4-2 and 5-1 write it, `prefetch(1)` and `autotune.enabled = False`."""
-    train_data = (tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x), seed=seed)
-                  .batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE if autotune else 1))
+    train_data = (
+        tf.data.Dataset.from_tensor_slices((x, y))
+        .shuffle(len(x), seed=seed)
+        .batch(batch_size, drop_remainder=True)
+        .prefetch(tf.data.AUTOTUNE if autotune else 1)
+    )
     if not autotune:
         options = tf.data.Options()
         options.autotune.enabled = False
@@ -87,6 +97,7 @@ def lesson_epoch(train_step, x, y, batch_size, seed=0, autotune=True):
         for x_batch, y_batch in train_data:
             loss = train_step(x_batch, y_batch)
         return loss
+
     return train_epoch
 
 
@@ -94,8 +105,10 @@ def lesson_epoch(train_step, x, y, batch_size, seed=0, autotune=True):
 def matmul(x, kernel):
     """tf.matmul(x, kernel) for a batch x (batch, in) and kernel (in, out), whose gradient for x
     is an einsum instead of a transposed matmul (faster on a oneDNN CPU for large kernels)."""
+
     def gradient(dy):
         return tf.einsum("bo,io->bi", dy, kernel), tf.matmul(x, dy, transpose_a=True)
+
     return tf.matmul(x, kernel), gradient
 
 
@@ -135,7 +148,14 @@ class Adam(keras.optimizers.Adam):
         step = tf.cast(self.iterations + 1, dtype)
         beta_1, beta_2 = tf.cast(self.beta_1, dtype), tf.cast(self.beta_2, dtype)
         tf.raw_ops.ResourceApplyAdam(
-            var=variable.handle, m=self._momentums[index].handle, v=self._velocities[index].handle,
-            beta1_power=beta_1 ** step, beta2_power=beta_2 ** step, lr=tf.cast(learning_rate, dtype),
-            beta1=beta_1, beta2=beta_2, epsilon=tf.cast(self.epsilon, dtype),
-            grad=tf.cast(gradient, dtype))
+            var=variable.handle,
+            m=self._momentums[index].handle,
+            v=self._velocities[index].handle,
+            beta1_power=beta_1**step,
+            beta2_power=beta_2**step,
+            lr=tf.cast(learning_rate, dtype),
+            beta1=beta_1,
+            beta2=beta_2,
+            epsilon=tf.cast(self.epsilon, dtype),
+            grad=tf.cast(gradient, dtype),
+        )

@@ -1,4 +1,5 @@
-"""Bench: lesson 3-2's epoch: the lesson's plain code vs the teacher's compat.v1 loop vs the faster variant.
+"""Bench: lesson 3-2's epoch: the lesson's plain code vs the teacher's compat.v1 loop vs the
+faster variant.
 
   - teacher: the course's loop on `tf.compat.v1` (placeholder + feed_dict + Session, numpy batches
     as `mnist.train.next_batch` gives them): what a learner gets by only fixing the imports;
@@ -10,6 +11,7 @@ compared, so a busy machine slows them alike. The issue's bar: lesson / teacher 
 
     python bench/bench_week03_mnist_simple.py --data-dir ../shared/data/mnist [--repeats 5]
 """
+
 import argparse
 import statistics
 
@@ -40,8 +42,9 @@ def teacher_epoch(x_train, y_train, batch_size, lr):
     def epoch():
         order = rng.permutation(len(x_train))  # next_batch shuffles each epoch
         for batch in range(n_batch):
-            index = order[batch * batch_size:(batch + 1) * batch_size]
+            index = order[batch * batch_size : (batch + 1) * batch_size]
             sess.run(train_step, feed_dict={x: x_train[index], y: y_train[index]})
+
     return epoch
 
 
@@ -57,6 +60,7 @@ def train_step_fn(lr):
             loss = tf.reduce_mean(tf.square(y - prediction))
         optimizer.apply_gradients(zip(tape.gradient(loss, [W, b]), [W, b]))
         return loss
+
     return train_step
 
 
@@ -64,24 +68,40 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", default=None, help="MNIST folder (default: cache/download)")
     parser.add_argument("--data", default="mnist", choices=["mnist", "synthetic"])
-    parser.add_argument("--repeats", type=tfcourse.positive_int, default=5, help="timed epochs of each (after one warm-up)")
+    parser.add_argument(
+        "--repeats",
+        type=tfcourse.positive_int,
+        default=5,
+        help="timed epochs of each (after one warm-up)",
+    )
     args = parser.parse_args()
     data = tfcourse.load_mnist(data=args.data, data_dir=args.data_dir, one_hot=True)
     runners = {
         "teacher: compat.v1 feed_dict loop": teacher_epoch(data.x_train, data.y_train, 100, 0.2),
-        "lesson: tf.data inside a tf.function epoch": lesson_epoch(train_step_fn(0.2), data.x_train, data.y_train, 100),
-        "variant: _variants.epoch_runner": epoch_runner(train_step_fn(0.2), data.x_train, data.y_train, 100),
+        "lesson: tf.data inside a tf.function epoch": lesson_epoch(
+            train_step_fn(0.2), data.x_train, data.y_train, 100
+        ),
+        "variant: _variants.epoch_runner": epoch_runner(
+            train_step_fn(0.2), data.x_train, data.y_train, 100
+        ),
     }
     timings = interleaved(runners, args.repeats)  # after one warm-up round (tracing, caches)
-    print(f"lesson 3-2, one epoch = {len(data.x_train) // 100} steps of batch 100; "
-          f"median of {args.repeats} interleaved epochs")
+    print(
+        f"lesson 3-2, one epoch = {len(data.x_train) // 100} steps of batch 100; "
+        f"median of {args.repeats} interleaved epochs"
+    )
     wall = {name: statistics.median(t) for name, t in timings.wall.items()}
     cpu = {name: statistics.median(t) for name, t in timings.cpu.items()}
     for name in runners:
-        print(f"  {name:45s} {wall[name]:.3f} s/epoch wall (min {min(timings.wall[name]):.3f}), {cpu[name]:.3f} s CPU")
+        print(
+            f"  {name:45s} {wall[name]:.3f} s/epoch wall "
+            f"(min {min(timings.wall[name]):.3f}), {cpu[name]:.3f} s CPU"
+        )
     teacher, lesson, variant = wall.values()
-    print(f"lesson / teacher: {lesson / teacher:.2f}x the time (bar: 1.2x); "
-          f"variant / lesson: {variant / lesson:.2f}x")
+    print(
+        f"lesson / teacher: {lesson / teacher:.2f}x the time (bar: 1.2x); "
+        f"variant / lesson: {variant / lesson:.2f}x"
+    )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""Bench: week 4's lessons: the lesson's plain code vs the teacher's compat.v1 loop vs the faster variant.
+"""Bench: week 4's lessons: the lesson's plain code vs the teacher's compat.v1 loop vs the
+faster variant.
 
 For each lesson (4-1 cross-entropy, 4-2 dropout, 4-3 Adam, 5-1 homework) the same network, loss
 and optimizer are built three times:
@@ -15,8 +16,10 @@ so a busy machine slows all alike. The issue's bar: lesson / teacher <= 1.2 per 
 heavy (7.6 M weights): it is timed on --steps-42 batches (default 110, a fifth of an epoch) and
 scaled to 550 steps; its cost is the matrix products.
 
-    python bench/bench_week04_lessons.py --data-dir ../shared/data/mnist [--repeats 3] [--lessons 4-1,5-1]
+    python bench/bench_week04_lessons.py --data-dir ../shared/data/mnist [--repeats 3] \
+        [--lessons 4-1,5-1]
 """
+
 import argparse
 import statistics
 
@@ -41,8 +44,10 @@ def make_weights(sizes, init):
         if init == "zeros":
             weights += [tf.Variable(tf.zeros([n_in, n_out])), tf.Variable(tf.zeros([n_out]))]
         else:
-            weights += [tf.Variable(tf.random.truncated_normal([n_in, n_out], stddev=0.1)),
-                        tf.Variable(tf.zeros([n_out]) + 0.1)]
+            weights += [
+                tf.Variable(tf.random.truncated_normal([n_in, n_out], stddev=0.1)),
+                tf.Variable(tf.zeros([n_out]) + 0.1),
+            ]
     return weights
 
 
@@ -63,11 +68,15 @@ def compat_v1_runner(lesson, x_train, y_train, steps):
         y = tf.compat.v1.placeholder(tf.float32, [None, 10])
         keep_prob = tf.compat.v1.placeholder(tf.float32)
         weights = make_weights(sizes, init)
-        logits = forward(x, weights, activation, keep_prob,
-                         lambda h, k: tf.compat.v1.nn.dropout(h, rate=1 - k))
+        logits = forward(
+            x, weights, activation, keep_prob, lambda h, k: tf.compat.v1.nn.dropout(h, rate=1 - k)
+        )
         loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(labels=y, logits=logits))
-        optimizer = (tf.compat.v1.train.GradientDescentOptimizer(lr) if opt == "sgd"
-                     else tf.compat.v1.train.AdamOptimizer(lr))
+        optimizer = (
+            tf.compat.v1.train.GradientDescentOptimizer(lr)
+            if opt == "sgd"
+            else tf.compat.v1.train.AdamOptimizer(lr)
+        )
         train_step = optimizer.minimize(loss)
         init_op = tf.compat.v1.global_variables_initializer()
     sess = tf.compat.v1.Session(graph=graph)
@@ -77,8 +86,9 @@ def compat_v1_runner(lesson, x_train, y_train, steps):
     def epoch():
         order = rng.permutation(len(x_train))  # next_batch shuffles each epoch
         for batch in range(steps):
-            index = order[batch * 100:(batch + 1) * 100]
+            index = order[batch * 100 : (batch + 1) * 100]
             sess.run(train_step, feed_dict={x: x_train[index], y: y_train[index], keep_prob: keep})
+
     return epoch
 
 
@@ -90,7 +100,9 @@ def tf2_step(lesson, variant=False):
     if opt == "sgd":
         optimizer = tf.keras.optimizers.SGD(learning_rate=lr)
     else:
-        optimizer = (_variants.Adam if variant and lesson == "5-1" else tf.keras.optimizers.Adam)(learning_rate=lr)
+        optimizer = (_variants.Adam if variant and lesson == "5-1" else tf.keras.optimizers.Adam)(
+            learning_rate=lr
+        )
     matmul = _variants.matmul if variant and lesson == "4-2" else tf.matmul
     optimizer.build(weights)  # its slots exist before the epoch is traced
 
@@ -103,65 +115,111 @@ def tf2_step(lesson, variant=False):
             loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(labels=y, logits=logits))
         optimizer.apply_gradients(zip(tape.gradient(loss, weights), weights))
         return loss
+
     return train_step
 
 
 def lesson_runner(lesson, x_train, y_train, steps, autotune=True):
     """The lessons' plain loop: tf.data inside one tf.function epoch (`steps` batches of 100)."""
-    return _variants.lesson_epoch(tf2_step(lesson), x_train[:steps * 100], y_train[:steps * 100], 100,
-                                  autotune=autotune)
+    return _variants.lesson_epoch(
+        tf2_step(lesson), x_train[: steps * 100], y_train[: steps * 100], 100, autotune=autotune
+    )
 
 
 def variant_runner(lesson, x_train, y_train, steps):
     """The faster variant: _variants.epoch_runner (+ einsum matmul for 4-2, fused Adam for 5-1)."""
-    return _variants.epoch_runner(tf2_step(lesson, variant=True), x_train[:steps * 100], y_train[:steps * 100], 100)
+    return _variants.epoch_runner(
+        tf2_step(lesson, variant=True), x_train[: steps * 100], y_train[: steps * 100], 100
+    )
 
 
 AUTOTUNE_OFF = {"5-1", "4-2"}  # lessons whose pipeline switches tf.data's autotuner off
-VARIANT = {"4-1": "epoch_runner", "4-2": "epoch_runner + einsum matmul", "4-3": "epoch_runner",
-           "5-1": "epoch_runner + fused Adam"}
+VARIANT = {
+    "4-1": "epoch_runner",
+    "4-2": "epoch_runner + einsum matmul",
+    "4-3": "epoch_runner",
+    "5-1": "epoch_runner + fused Adam",
+}
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", default=None, help="MNIST folder (default: cache/download)")
     parser.add_argument("--data", default="mnist", choices=["mnist", "synthetic"])
-    parser.add_argument("--repeats", type=tfcourse.positive_int, default=3, help="timed epochs of each (after one warm-up)")
-    parser.add_argument("--steps-42", type=int, default=110, help="batches timed for 4-2 (550 = a whole epoch)")
-    parser.add_argument("--lessons", default="4-1,4-3,5-1,4-2", help="which lessons, comma-separated")
+    parser.add_argument(
+        "--repeats",
+        type=tfcourse.positive_int,
+        default=3,
+        help="timed epochs of each (after one warm-up)",
+    )
+    parser.add_argument(
+        "--steps-42", type=int, default=110, help="batches timed for 4-2 (550 = a whole epoch)"
+    )
+    parser.add_argument(
+        "--lessons", default="4-1,4-3,5-1,4-2", help="which lessons, comma-separated"
+    )
     args = parser.parse_args()
     data = tfcourse.load_mnist(data=args.data, data_dir=args.data_dir, one_hot=True)
     n_batch = len(data.x_train) // 100
     for lesson in args.lessons.split(","):
         steps = min(args.steps_42, n_batch) if lesson == "4-2" else n_batch
-        runners = {"teacher: compat.v1 feed_dict loop": compat_v1_runner(lesson, data.x_train, data.y_train, steps),
-                   "lesson: tf.data in a tf.function epoch": lesson_runner(
-                       lesson, data.x_train, data.y_train, steps, autotune=lesson not in AUTOTUNE_OFF),
-                   "variant: " + VARIANT[lesson]: variant_runner(lesson, data.x_train, data.y_train, steps)}
-        if lesson in AUTOTUNE_OFF:  # the lesson's pipeline as it was before, for the before/after ratio
+        runners = {
+            "teacher: compat.v1 feed_dict loop": compat_v1_runner(
+                lesson, data.x_train, data.y_train, steps
+            ),
+            "lesson: tf.data in a tf.function epoch": lesson_runner(
+                lesson, data.x_train, data.y_train, steps, autotune=lesson not in AUTOTUNE_OFF
+            ),
+            "variant: " + VARIANT[lesson]: variant_runner(
+                lesson, data.x_train, data.y_train, steps
+            ),
+        }
+        if (
+            lesson in AUTOTUNE_OFF
+        ):  # the lesson's pipeline as it was before, for the before/after ratio
             runners["before: the same with tf.data's autotuner on"] = lesson_runner(
-                lesson, data.x_train, data.y_train, steps, autotune=True)
+                lesson, data.x_train, data.y_train, steps, autotune=True
+            )
         timings = interleaved(runners, args.repeats)  # after one warm-up round
         scale = n_batch / steps
-        print(f"lesson {lesson}: one epoch = {n_batch} steps of batch 100"
-              + (f" (timed on {steps} steps, scaled)" if steps != n_batch else "")
-              + f"; median of {args.repeats} interleaved epochs")
+        print(
+            f"lesson {lesson}: one epoch = {n_batch} steps of batch 100"
+            + (f" (timed on {steps} steps, scaled)" if steps != n_batch else "")
+            + f"; median of {args.repeats} interleaved epochs"
+        )
         wall = {name: statistics.median(t) * scale for name, t in timings.wall.items()}
         cpu = {name: statistics.median(t) * scale for name, t in timings.cpu.items()}
         for name in runners:
-            print(f"  {name:58s} {wall[name]:7.3f} s/epoch wall (min {min(timings.wall[name]) * scale:.3f}), "
-                  f"{cpu[name]:.3f} s CPU")
+            print(
+                f"  {name:58s} {wall[name]:7.3f} s/epoch wall "
+                f"(min {min(timings.wall[name]) * scale:.3f}), "
+                f"{cpu[name]:.3f} s CPU"
+            )
         teacher, plain, variant = list(wall.values())[:3]
-        print(f"  lesson / teacher: {plain / teacher:.2f}x the time (bar: 1.2x; CPU time "
-              f"{list(cpu.values())[1] / list(cpu.values())[0]:.2f}x); variant / lesson: {variant / plain:.2f}x",
-              flush=True)
+        print(
+            f"  lesson / teacher: {plain / teacher:.2f}x the time (bar: 1.2x; CPU time "
+            f"{list(cpu.values())[1] / list(cpu.values())[0]:.2f}x); "
+            f"variant / lesson: {variant / plain:.2f}x",
+            flush=True,
+        )
         if lesson in AUTOTUNE_OFF:
-            before_name, lesson_name = "before: the same with tf.data's autotuner on", list(runners)[1]
+            before_name, lesson_name = (
+                "before: the same with tf.data's autotuner on",
+                list(runners)[1],
+            )
             fastest = min(timings.wall[before_name] + timings.wall[lesson_name])
-            slow = {name: sum(t > 1.3 * fastest for t in timings.wall[name]) for name in (lesson_name, before_name)}
-            print(f"  before (autotuner on) / teacher: {wall[before_name] / teacher:.2f}x; epochs over 1.3x the "
-                  f"fastest: {slow[lesson_name]} of {args.repeats} (lesson), {slow[before_name]} (autotuner on)",
-                  flush=True)
+            slow = {
+                name: sum(t > 1.3 * fastest for t in timings.wall[name])
+                for name in (lesson_name, before_name)
+            }
+            print(
+                f"  before (autotuner on) / teacher: {wall[before_name] / teacher:.2f}x; "
+                "epochs over 1.3x the "
+                f"fastest: {slow[lesson_name]} of {args.repeats} (lesson), "
+                f"{slow[before_name]} (autotuner on)",
+                flush=True,
+            )
+
 
 if __name__ == "__main__":
     main()

@@ -3,6 +3,7 @@
 Nothing in the test suite reaches the internet: downloads are tested against `file_server`,
 which serves bytes the test gives it and can misbehave on purpose.
 """
+
 import http.server
 import socket
 import threading
@@ -47,7 +48,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 
 class FileServer:
-    """`files[path] = bytes` to serve; `truncate_next[path] = n` to cut the next response after n bytes."""
+    """`files[path] = bytes` to serve; `truncate_next[path] = n` to cut the next response after
+    n bytes."""
 
     def __init__(self):
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
@@ -55,7 +57,9 @@ class FileServer:
         self.httpd.requests = []
         self.httpd.truncate_next = {}
         self.httpd.honour_range = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self.thread.start()
 
     files = property(lambda self: self.httpd.files)

@@ -2,6 +2,7 @@
 and three of them run, cell by cell, in a real Jupyter kernel (nbclient + ipykernel)."""
 import os
 import re
+import signal
 import subprocess
 import sys
 
@@ -121,10 +122,13 @@ def kernel_outputs(tmp_path_factory):
     notebook.cells += with_flags(bad, BAD[1].format(tmp=tmp), "bad")
     manager = KernelManager(kernel_name="python3", transport="ipc", ip=str(tmp / "ipc"))
     client = NotebookClient(notebook, km=manager, timeout=300, allow_errors=True)
+    handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
     try:
         client.execute(cwd=str(tmp), env={**os.environ, "KERAS_HOME": str(tmp / "keras")})
     finally:
         manager.shutdown_kernel(now=True)
+        for number, handler in handlers.items():  # jupyter_client resets SIGTERM in this process
+            signal.signal(number, handler)
     found = {}
     for cell in notebook.cells:
         out, err, errors = found.setdefault(cell.metadata.get("lesson"), ([], [], []))

@@ -1,4 +1,6 @@
-"""Chinese in plots: one installed CJK font is chosen for every figure; without one, English labels."""
+"""Chinese in plots: one installed CJK font is chosen for every figure; without one, English
+labels."""
+
 import warnings
 
 import matplotlib
@@ -13,7 +15,8 @@ from tfcourse import plots  # noqa: E402
 
 @pytest.fixture
 def fonts(monkeypatch):
-    """matplotlib's font list without any CJK font; returns a function that 'installs' one by name."""
+    """matplotlib's font list without any CJK font; returns a function that 'installs' one by
+    name."""
     latin = [font for font in font_manager.fontManager.ttflist if font.name not in plots.CJK_FONTS]
     monkeypatch.setattr(font_manager.fontManager, "ttflist", latin)
     monkeypatch.setattr(plots, "_found", [])
@@ -24,6 +27,7 @@ def fonts(monkeypatch):
 
     def install(name):  # a real file (DejaVu) under a CJK font's name: enough for the choice
         font_manager.fontManager.ttflist.append(font_manager.FontEntry(fname=dejavu, name=name))
+
     return install
 
 
@@ -33,9 +37,13 @@ def test_without_a_cjk_font_labels_are_english_and_the_note_comes_once(fonts, tm
         warnings.simplefilter("error")
         for i in range(2):
             fig, ax = plt.subplots()
-            title = ax.set_title("黄色 星形/图片.jpg 0.98")  # Chinese from data (9-1's class and file names)
+            title = ax.set_title(
+                "黄色 星形/图片.jpg 0.98"
+            )  # Chinese from data (9-1's class and file names)
             plots.save_figure(fig, tmp_path / f"plot{i}.png")
-    assert title.get_text() == "?? ??/??.jpg 0.98"  # "?" rather than boxes, and no warning per glyph
+    assert (
+        title.get_text() == "?? ??/??.jpg 0.98"
+    )  # "?" rather than boxes, and no warning per glyph
     out = capsys.readouterr().out
     assert out.count("no Chinese font found") == 1 and "apt install fonts-noto-cjk" in out
     assert (tmp_path / "plot1.png").read_bytes()[:4] == b"\x89PNG"
@@ -51,15 +59,25 @@ def test_an_installed_cjk_font_is_the_fallback_for_every_text(fonts, tmp_path, c
         warnings.filterwarnings("ignore", message="Glyph")  # the stand-in 'CJK font' is DejaVu
         plots.save_figure(fig, tmp_path / "plot.png")
     assert plots.cjk_font() == "Noto Sans CJK SC" and plots.label("准确率", "accuracy") == "准确率"
-    assert title.get_fontfamily() == ["sans-serif", "Noto Sans CJK SC"]  # latin first, CJK for the rest
+    assert title.get_fontfamily() == [
+        "sans-serif",
+        "Noto Sans CJK SC",
+    ]  # latin first, CJK for the rest
     assert matplotlib.rcParams["font.family"] == ["sans-serif", "Noto Sans CJK SC"]
     assert "no Chinese font" not in capsys.readouterr().out
     assert plots.use_cjk_font() == "Noto Sans CJK SC"  # week 9's call, unchanged
 
 
 def test_a_font_fontconfig_knows_but_matplotlib_did_not_cache(fonts, monkeypatch):
-    monkeypatch.setattr(plots, "_fontconfig_files", lambda: ["/usr/share/fonts/wqy/wqy-microhei.ttc"])
+    monkeypatch.setattr(
+        plots, "_fontconfig_files", lambda: ["/usr/share/fonts/wqy/wqy-microhei.ttc"]
+    )
     added = []
-    monkeypatch.setattr(font_manager.fontManager, "addfont",
-                        lambda path: (added.append(path), fonts("WenQuanYi Micro Hei")))
-    assert plots.cjk_font() == "WenQuanYi Micro Hei" and added == ["/usr/share/fonts/wqy/wqy-microhei.ttc"]
+    monkeypatch.setattr(
+        font_manager.fontManager,
+        "addfont",
+        lambda path: (added.append(path), fonts("WenQuanYi Micro Hei")),
+    )
+    assert plots.cjk_font() == "WenQuanYi Micro Hei" and added == [
+        "/usr/share/fonts/wqy/wqy-microhei.ttc"
+    ]

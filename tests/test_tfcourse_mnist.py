@@ -1,5 +1,6 @@
 """MNIST loading: IDX and npz parsing, content (not container) verification, the Keras cache,
 downloads from mirrors (local server), the offline message, and the synthetic stand-in."""
+
 import gzip
 import hashlib
 import io
@@ -31,8 +32,14 @@ def fake_mnist(monkeypatch):
         "t10k-images-idx3-ubyte": idx_bytes((x_test * 255).round(), 2051),
         "t10k-labels-idx1-ubyte": idx_bytes(y_test, 2049),
     }
-    table = {name: (int.from_bytes(data[:4], "big"), int.from_bytes(data[4:8], "big"),
-                    hashlib.md5(data).hexdigest()) for name, data in raw.items()}
+    table = {
+        name: (
+            int.from_bytes(data[:4], "big"),
+            int.from_bytes(data[4:8], "big"),
+            hashlib.md5(data).hexdigest(),
+        )
+        for name, data in raw.items()
+    }
     monkeypatch.setattr(mnist, "IDX_FILES", table)
     return raw  # pass validation_size=20 to load_mnist: its default (5000) is more than N_TRAIN
 
@@ -49,17 +56,28 @@ def write_idx_folder(folder, raw, compress=True, level=9):
 
 def npz_bytes(raw):
     buffer = io.BytesIO()
-    arrays = {key: mnist.parse_idx(raw[name]) for key, name in [
-        ("x_train", "train-images-idx3-ubyte"), ("y_train", "train-labels-idx1-ubyte"),
-        ("x_test", "t10k-images-idx3-ubyte"), ("y_test", "t10k-labels-idx1-ubyte")]}
+    arrays = {
+        key: mnist.parse_idx(raw[name])
+        for key, name in [
+            ("x_train", "train-images-idx3-ubyte"),
+            ("y_train", "train-labels-idx1-ubyte"),
+            ("x_test", "t10k-images-idx3-ubyte"),
+            ("y_test", "t10k-labels-idx1-ubyte"),
+        ]
+    }
     np.savez(buffer, **arrays)
     return buffer.getvalue()
 
 
 def test_idx_folder_gz_and_plain_give_the_same_arrays(fake_mnist, tmp_path):
-    gz = load_mnist(data_dir=write_idx_folder(tmp_path / "gz", fake_mnist), validation_size=20, verbose=False)
-    plain = load_mnist(data_dir=write_idx_folder(tmp_path / "plain", fake_mnist, compress=False),
-                       validation_size=20, verbose=False)
+    gz = load_mnist(
+        data_dir=write_idx_folder(tmp_path / "gz", fake_mnist), validation_size=20, verbose=False
+    )
+    plain = load_mnist(
+        data_dir=write_idx_folder(tmp_path / "plain", fake_mnist, compress=False),
+        validation_size=20,
+        verbose=False,
+    )
     assert gz.x_train.shape == (N_TRAIN - 20, 784) and gz.x_validation.shape == (20, 784)
     assert gz.x_test.dtype == np.float32 and 0.0 <= gz.x_test.min() and gz.x_test.max() <= 1.0
     np.testing.assert_array_equal(gz.x_train, plain.x_train)
@@ -73,13 +91,22 @@ def test_recompressed_gz_is_accepted(fake_mnist, tmp_path):
     name = "train-images-idx3-ubyte.gz"
     assert (a / name).read_bytes() != (b / name).read_bytes()
     from_a = load_mnist(data_dir=a, validation_size=20, verbose=False).x_train
-    assert from_a.shape == (N_TRAIN - 20, 784) and from_a.max() > 0  # real pixels, not an empty split
-    np.testing.assert_array_equal(from_a, load_mnist(data_dir=b, validation_size=20, verbose=False).x_train)
+    assert (
+        from_a.shape == (N_TRAIN - 20, 784) and from_a.max() > 0
+    )  # real pixels, not an empty split
+    np.testing.assert_array_equal(
+        from_a, load_mnist(data_dir=b, validation_size=20, verbose=False).x_train
+    )
 
 
 def test_one_hot_and_image_shapes(fake_mnist, tmp_path):
-    data = load_mnist(data_dir=write_idx_folder(tmp_path / "d", fake_mnist), one_hot=True, flatten=False,
-                      validation_size=20, verbose=False)
+    data = load_mnist(
+        data_dir=write_idx_folder(tmp_path / "d", fake_mnist),
+        one_hot=True,
+        flatten=False,
+        validation_size=20,
+        verbose=False,
+    )
     assert data.x_train.shape == (N_TRAIN - 20, 28, 28, 1)
     assert data.y_train.shape[1] == 10 and np.all(data.y_train.sum(axis=1) == 1)
 
@@ -99,14 +126,18 @@ def test_truncated_files_are_rejected(fake_mnist, tmp_path):
     (folder / "train-labels-idx1-ubyte.gz").write_bytes(good[: len(good) // 2])  # cut gzip stream
     with pytest.raises(CourseError, match="damaged"):
         load_mnist(data_dir=folder, verbose=False)
-    (folder / "train-labels-idx1-ubyte.gz").write_bytes(gzip.compress(fake_mnist["train-labels-idx1-ubyte"][:-10]))
+    (folder / "train-labels-idx1-ubyte.gz").write_bytes(
+        gzip.compress(fake_mnist["train-labels-idx1-ubyte"][:-10])
+    )
     with pytest.raises(CourseError, match="truncated"):
         load_mnist(data_dir=folder, verbose=False)
 
 
 def test_wrong_magic_number_is_rejected(fake_mnist, tmp_path):
     folder = write_idx_folder(tmp_path / "d", fake_mnist)
-    (folder / "train-labels-idx1-ubyte.gz").write_bytes(gzip.compress(b"\x00\x00\x08\x99" + b"\x00" * 20))
+    (folder / "train-labels-idx1-ubyte.gz").write_bytes(
+        gzip.compress(b"\x00\x00\x08\x99" + b"\x00" * 20)
+    )
     with pytest.raises(CourseError, match="magic number"):
         load_mnist(data_dir=folder, verbose=False)
 
@@ -117,8 +148,13 @@ def test_npz_in_data_dir_and_pickles_refused(fake_mnist, tmp_path):
     (folder / "mnist.npz").write_bytes(npz_bytes(fake_mnist))
     data = load_mnist(data_dir=folder, verbose=False)
     assert len(data.x_test) == N_TEST
-    np.savez(folder / "mnist.npz", x_train=np.array([object()]), y_train=np.zeros(1),
-             x_test=np.zeros(1), y_test=np.zeros(1))
+    np.savez(
+        folder / "mnist.npz",
+        x_train=np.array([object()]),
+        y_train=np.zeros(1),
+        x_test=np.zeros(1),
+        y_test=np.zeros(1),
+    )
     with pytest.raises(CourseError, match="mnist.npz"):
         load_mnist(data_dir=folder, verbose=False)
 
@@ -132,7 +168,9 @@ def test_wrong_data_dir_messages(tmp_path):
         load_mnist(data_dir=tmp_path / "empty", verbose=False)
 
 
-def test_download_falls_back_to_idx_mirror_then_uses_the_cache(fake_mnist, file_server, dead_url, monkeypatch, tmp_path):
+def test_download_falls_back_to_idx_mirror_then_uses_the_cache(
+    fake_mnist, file_server, dead_url, monkeypatch, tmp_path
+):
     monkeypatch.setattr(mnist, "NPZ_URLS", [dead_url])
     monkeypatch.setattr(mnist, "IDX_MIRRORS", [file_server.url("/idx/")])
     for name, data in fake_mnist.items():
@@ -172,7 +210,9 @@ def test_offline_message_lists_urls_and_remedies(fake_mnist, dead_url, monkeypat
 
 
 def test_synthetic_is_deterministic_labelled_and_learnable(capsys):
-    a = load_mnist(data="synthetic", quick=True, seed=0)  # seed 0: shared with the lesson tests' cache
+    a = load_mnist(
+        data="synthetic", quick=True, seed=0
+    )  # seed 0: shared with the lesson tests' cache
     assert "SYNTHETIC" in capsys.readouterr().out
     b = load_mnist(data="synthetic", quick=True, seed=0, verbose=False)
     np.testing.assert_array_equal(a.x_train, b.x_train)
