@@ -1,15 +1,6 @@
-"""The shared flags and the run folder of every lesson.
-
-    parser = tfcourse.parser(__doc__, epochs=21, lr=0.2, mnist=True, quick=dict(epochs=2))
-    args = tfcourse.parse(parser)                    # a notebook gets the lesson's defaults
-    run = tfcourse.start(args, "week03_regression/3_2_mnist_simple.py")
-    print(...); run.log(epoch=epoch, test_accuracy=acc)   # the course's line; one record
-    run.finish(test_accuracy=acc)                    # the one end-of-run line
-
-`start` makes runs/<week>/<lesson>/<date-time>/ with log.txt (everything printed) and
-metrics.json (flags, versions, status, final numbers), which `python -m tfcourse compare` reads.
-A CourseError, Ctrl-C, SIGTERM or SIGHUP ends the run with one message (see `report`).
-"""
+"""The shared flags and the run folder: runs/<week>/<lesson>/<date-time>/ holds log.txt (all
+that was printed) and metrics.json (flags, versions, progress, status), which `compare` reads.
+A CourseError, Ctrl-C, SIGTERM or SIGHUP ends a run with one message (see `report`)."""
 import argparse
 import atexit
 import json
@@ -218,13 +209,6 @@ def plain(value):
     return value.item() if isinstance(value, (np.generic, np.ndarray)) else value
 
 
-def shown(value):
-    """4 decimals, as the course prints accuracies; 1 for big numbers (9-0's GFLOP/s)."""
-    if not isinstance(value, float):
-        return str(value)
-    return f"{value:.4f}" if abs(value) < 100 else f"{value:.1f}"
-
-
 class Run:
     """What `start` hands back: the run folder `out`, the device in use, and the run's record."""
 
@@ -256,7 +240,9 @@ class Run:
     def finish(self, **final):
         """Print the one end-of-run line (lesson, device, time, final numbers, data); save it."""
         seconds, final = time.perf_counter() - self.started, {k: plain(v) for k, v in final.items()}
-        metrics = "".join(f" | {name.replace('_', ' ')} {shown(v)}" for name, v in final.items())
+        metrics = "".join(f" | {name.replace('_', ' ')} " + (  # 4 decimals, as the course
+            f"{v:.4f}" if abs(v) < 100 else f"{v:.1f}") if isinstance(v, float) else str(v)
+            for name, v in final.items())
         data = getattr(self.args, "data", None)
         if self.synthetic:
             data = "SYNTHETIC (drawn stand-in, not the real data set)"
@@ -278,24 +264,19 @@ class Run:
             _current.remove(self)
         if self.record.get("status") == "running":
             self.record["status"] = status
+        if self.streams:
+            if isinstance(sys.stdout, _Tee):
+                sys.stdout.log.close()
+            sys.stdout, sys.stderr = self.streams
+            self.streams = None
         mine = {p.name for p in self.out.iterdir()} - {"log.txt", "metrics.json"}
         if status != "finished" and self.owned and not mine and not self.record["progress"]:
-            self._restore_streams()
             shutil.rmtree(self.out, ignore_errors=True)
             return
         try:
             self.save()
         except OSError:
             pass
-        self._restore_streams()
-
-    def _restore_streams(self):
-        if self.streams:
-            log = sys.stdout.log if isinstance(sys.stdout, _Tee) else None
-            sys.stdout, sys.stderr = self.streams
-            self.streams = None
-            if log is not None:
-                log.close()
 
 
 _current = []  # the open Run of this process
