@@ -7,28 +7,26 @@ import tempfile
 
 @contextlib.contextmanager
 def quiet_stderr():
-    """Send fd 2 to a scratch file; on an exception, print what was captured, then re-raise.
-    TFCOURSE_VERBOSE=1 shows everything."""
-    if os.environ.get("TFCOURSE_VERBOSE"):
-        yield
-        return
+    """Send fd 2 to a scratch file, shown only if the block raises. TFCOURSE_VERBOSE=1: show all."""
     sys.stderr.flush()
     try:
-        saved_fd = os.dup(2)
+        saved = None if os.environ.get("TFCOURSE_VERBOSE") else os.dup(2)
     except OSError:  # no real stderr (e.g. some IDEs): nothing to silence
+        saved = None
+    if saved is None:
         yield
         return
-    with tempfile.TemporaryFile(mode="w+b") as scratch:
+    with tempfile.TemporaryFile() as scratch:
         os.dup2(scratch.fileno(), 2)
         try:
             yield
         except BaseException:
             sys.stderr.flush()
-            os.dup2(saved_fd, 2)
+            os.dup2(saved, 2)
             scratch.seek(0)
             sys.stderr.write(scratch.read().decode("utf-8", "replace"))
             raise
         finally:
             sys.stderr.flush()
-            os.dup2(saved_fd, 2)
-            os.close(saved_fd)
+            os.dup2(saved, 2)
+            os.close(saved)

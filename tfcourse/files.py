@@ -1,9 +1,4 @@
-"""Files and folders written whole: a crash, a full disk or Ctrl-C never leaves half of one behind.
-
-    atomic_write(path, text_or_bytes)
-    with atomic_path(path) as tmp:        # a file or a folder (TFRecordWriter, SavedModel, savefig)
-        ...                               # renamed to `path` only if the block ends without error
-"""
+"""Files and folders written whole: a crash, a full disk or Ctrl-C never leaves half of one."""
 import contextlib
 import os
 import shutil
@@ -12,28 +7,23 @@ from pathlib import Path
 
 @contextlib.contextmanager
 def atomic_path(path):
-    """A temporary path beside `path`, renamed to it at the end; removed on error or interruption
-    (the old target stays)."""
+    """A temporary path beside `path` (for a file or a folder), renamed to `path` when the block
+    ends without error; removed otherwise, and the old `path` stays."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}{path.suffix}")
+    old = path.with_name(f".{path.name}.old{os.getpid()}")
     try:
         yield tmp
-        if tmp.is_dir():
-            if path.is_dir() and not path.is_symlink():
-                old = path.with_name(f".{path.name}.old{os.getpid()}")
-                os.replace(path, old)
-                os.replace(tmp, path)
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                os.replace(tmp, path)
-        else:
-            os.replace(tmp, path)
+        if tmp.is_dir() and path.is_dir() and not path.is_symlink():
+            os.replace(path, old)  # a folder cannot be renamed over a folder that holds files
+        os.replace(tmp, path)
+        shutil.rmtree(old, ignore_errors=True)
     finally:
         if tmp.is_dir():
             shutil.rmtree(tmp, ignore_errors=True)
-        elif tmp.exists():
-            tmp.unlink()
+        else:
+            tmp.unlink(missing_ok=True)
 
 
 def atomic_write(path, data):
