@@ -207,13 +207,31 @@ def test_an_interrupted_write_leaves_neither_the_file_nor_a_temporary_one(tmp_pa
 def test_a_gbk_or_ascii_console_gets_stand_ins_never_a_crash(tmp_path):
     script = ("import tfcourse\nprint('✓ ² → ≥ 完成')\n"
               "raise tfcourse.CourseError('✗ bad ≥ 1\\nRemedy: ² →')")
-    for encoding in ("gbk", "ascii"):
-        done = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=90,
-                              env={**os.environ, "PYTHONIOENCODING": encoding})
-        out, err = done.stdout.decode(encoding), done.stderr.decode(encoding)
-        assert done.returncode == 1 and "Traceback" not in err and "Error" not in out
+    started = {encoding: subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
+                                          stderr=subprocess.PIPE,
+                                          env={**os.environ, "PYTHONIOENCODING": encoding})
+               for encoding in ("gbk", "ascii")}  # at once: each pays TensorFlow's start
+    for encoding, process in started.items():
+        out, err = (text.decode(encoding) for text in process.communicate(timeout=90))
+        assert process.returncode == 1 and "Traceback" not in err and "Error" not in out
         assert "Error: ? bad " in err and "\nRemedy: ? " in err  # ✗ and ² are in neither
         assert out.startswith("? ? ")
+
+
+def test_output_piped_into_head_ends_quietly(tmp_path):
+    """`python lesson.py | head`: once the reader has gone, the run ends without a traceback,
+    and its record says it was interrupted."""
+    lesson = subprocess.Popen([sys.executable, str(PROJECT_ROOT / LESSON), "--data", "synthetic",
+                               "--quick", "--epochs", "50", "--out", str(tmp_path / "run")],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    for line in lesson.stdout:
+        if line.startswith(b"Iter 0,"):
+            break
+    lesson.stdout.close()  # what `head -2` does after its second line
+    err = lesson.communicate(timeout=60)[1].decode("utf-8")
+    assert lesson.returncode == 1 and err.strip() == "", err
+    record = json.loads((tmp_path / "run" / "metrics.json").read_text(encoding="utf-8"))
+    assert record["status"] == "interrupted"
 
 
 def tfcourse_tf_version():

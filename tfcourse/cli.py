@@ -370,9 +370,16 @@ def _stop(signum, frame):
 def report(error):
     """Say how the run ended; return the exit code. CourseError: one message (1);
     Ctrl-C/SIGTERM/SIGHUP: one line (130); anything else: None (the caller shows the traceback)."""
+    if isinstance(error, BrokenPipeError):  # `python lesson.py | head`: the reader has gone
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.__stdout__.fileno())  # no flush error
     for stream in (sys.stdout, sys.stderr):
-        stream.flush()
-    if isinstance(error, CourseError):
+        try:
+            stream.flush()
+        except OSError:
+            pass
+    if isinstance(error, BrokenPipeError):
+        status, code, text = "interrupted", 1, None
+    elif isinstance(error, CourseError):
         status, code, text = "failed", 1, f"\n错误 Error: {error}"
     elif isinstance(error, KeyboardInterrupt):
         why = f" ({error.args[0]})" if isinstance(error, Stopped) and error.args else ""
