@@ -233,6 +233,8 @@ def test_11_2_downloads_the_polarity_data_reads_latin1_and_learns(file_server, f
     assert stdout.count("\nEvaluation:\n") == 2
     record = json.loads((out / "metrics.json").read_text())
     assert record["final"]["best_dev_accuracy"] >= 0.9 and record["final"]["best_step"] in (30, 60)
+    done = next(line for line in stdout.splitlines() if line.startswith("完成 Done: lesson 11-2"))
+    assert f"| best step {record['final']['best_step']} |" in done  # a whole number, named
     assert [point["step"] for point in record["progress"]] == [30, 60]
     assert (out / "dev_accuracy.png").stat().st_size > 5000
     cached = _text.keras_cache_dir() / "rt-polaritydata" / "rt-polaritydata"

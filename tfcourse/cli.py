@@ -241,7 +241,7 @@ class Run:
         """Print the one end-of-run line (lesson, device, time, final numbers, data); save it."""
         seconds, final = time.perf_counter() - self.started, {k: plain(v) for k, v in final.items()}
         metrics = "".join(f" | {name.replace('_', ' ')} " + (  # 4 decimals, as the course
-            f"{v:.4f}" if abs(v) < 100 else f"{v:.1f}") if isinstance(v, float) else str(v)
+            (f"{v:.4f}" if abs(v) < 100 else f"{v:.1f}") if isinstance(v, float) else str(v))
             for name, v in final.items())
         data = getattr(self.args, "data", None)
         if self.synthetic:
