@@ -23,7 +23,6 @@ def test_good_file_is_verified_and_renamed(file_server, tmp_path):
         tmp_path / "data.bin",
         sha256=sha256(PAYLOAD),
         size=len(PAYLOAD),
-        quiet=True,
     )
     assert dest.read_bytes() == PAYLOAD
     assert not (tmp_path / "data.bin.part").exists()
@@ -31,9 +30,7 @@ def test_good_file_is_verified_and_renamed(file_server, tmp_path):
 
 def test_verified_file_is_reused_without_network(file_server, tmp_path):
     (tmp_path / "data.bin").write_bytes(PAYLOAD)
-    download(
-        file_server.url("/data.bin"), tmp_path / "data.bin", sha256=sha256(PAYLOAD), quiet=True
-    )
+    download(file_server.url("/data.bin"), tmp_path / "data.bin", sha256=sha256(PAYLOAD))
     assert file_server.requests == []
 
 
@@ -45,7 +42,6 @@ def test_cut_connection_is_resumed_with_range(file_server, tmp_path):
         tmp_path / "data.bin",
         sha256=sha256(PAYLOAD),
         backoff=0,
-        quiet=True,
     )
     assert dest.read_bytes() == PAYLOAD
     assert file_server.requests[0][1] is None
@@ -57,12 +53,10 @@ def test_truncated_download_is_not_kept_but_resumes_next_time(file_server, tmp_p
     file_server.files["/data.bin"] = PAYLOAD
     file_server.truncate_next["/data.bin"] = 100_000
     with pytest.raises(DownloadError) as failure:
-        download(file_server.url("/data.bin"), tmp_path / "data.bin", retries=1, quiet=True)
+        download(file_server.url("/data.bin"), tmp_path / "data.bin", retries=1)
     assert not (tmp_path / "data.bin").exists()  # no half file under the real name
     assert "connection closed after" in str(failure.value)
-    dest = download(
-        file_server.url("/data.bin"), tmp_path / "data.bin", sha256=sha256(PAYLOAD), quiet=True
-    )
+    dest = download(file_server.url("/data.bin"), tmp_path / "data.bin", sha256=sha256(PAYLOAD))
     assert dest.read_bytes() == PAYLOAD
     assert (
         file_server.requests[-1][1].startswith("bytes=")
@@ -74,16 +68,14 @@ def test_server_ignoring_range_restarts_cleanly(file_server, tmp_path):
     file_server.httpd.honour_range = False
     file_server.files["/data.bin"] = PAYLOAD
     (tmp_path / "data.bin.part").write_bytes(PAYLOAD[:5000])
-    dest = download(
-        file_server.url("/data.bin"), tmp_path / "data.bin", sha256=sha256(PAYLOAD), quiet=True
-    )
+    dest = download(file_server.url("/data.bin"), tmp_path / "data.bin", sha256=sha256(PAYLOAD))
     assert dest.read_bytes() == PAYLOAD
 
 
 def test_wrong_checksum_is_rejected_and_discarded(file_server, tmp_path):
     file_server.files["/data.bin"] = PAYLOAD
     with pytest.raises(DownloadError) as failure:
-        download(file_server.url("/data.bin"), tmp_path / "data.bin", sha256="0" * 64, quiet=True)
+        download(file_server.url("/data.bin"), tmp_path / "data.bin", sha256="0" * 64)
     message = str(failure.value)
     assert "sha256" in message and file_server.url("/data.bin") in message
     assert not (tmp_path / "data.bin").exists()
@@ -96,7 +88,6 @@ def test_server_down_names_every_url_and_where_to_put_the_file(dead_url, file_se
             [dead_url, file_server.url("/missing.bin")],
             tmp_path / "x" / "data.bin",
             backoff=0,
-            quiet=True,
         )
     message = str(failure.value)
     assert dead_url in message and file_server.url("/missing.bin") in message
@@ -111,7 +102,6 @@ def test_falls_back_to_the_next_mirror(dead_url, file_server, tmp_path):
         tmp_path / "data.bin",
         sha256=sha256(PAYLOAD),
         backoff=0,
-        quiet=True,
     )
     assert dest.read_bytes() == PAYLOAD
 

@@ -6,38 +6,28 @@ from tfcourse._quiet import quiet_stderr
 from tfcourse.errors import CourseError
 
 
-def _names(devices):
-    return ", ".join(d.name for d in devices) or "none"
-
-
 def apply_device_flags(args):
     """Apply the device flags; return a short description such as 'CPU' or 'GPU: GPU:0'."""
-    device, gpus_flag = getattr(args, "device", "auto"), getattr(args, "gpus", None)
+    device, wanted = getattr(args, "device", "auto"), getattr(args, "gpus", None)
     growth, limit = getattr(args, "memory_growth", False), getattr(args, "memory_limit", None)
     threads, logical_cpus = getattr(args, "threads", None), getattr(args, "logical_cpus", None)
     with quiet_stderr():  # the first device query prints CUDA driver lines on CPU-only machines
         gpus = tf.config.list_physical_devices("GPU")
-    if (device == "gpu" or gpus_flag) and not gpus:
+    if (device == "gpu" or wanted) and not gpus:
+        found = ", ".join(d.name for d in tf.config.list_physical_devices()) or "none"
         raise CourseError(
-            "A GPU was asked for (--device gpu / --gpus) but TensorFlow sees none.\n"
-            f"Devices found: {_names(tf.config.list_physical_devices())}.\n"
-            "Remedy: run without --device gpu (or with --device cpu), or install GPU support "
+            f"A GPU was asked for (--device gpu / --gpus) but TensorFlow sees none; found: {found}."
+            "\nRemedy: run without --device gpu (or with --device cpu), or install GPU support "
             "(Linux: pip install \"tensorflow[and-cuda]==2.21.0\"; Windows: use WSL2) and check "
             "the driver with `nvidia-smi`. `python week09_gpu_transfer/9_0_check_gpu.py` tells "
             "more.")
     chosen = [] if device == "cpu" else gpus
-    if gpus_flag:
-        try:
-            indices = [int(part) for part in str(gpus_flag).split(",") if part.strip()]
-        except ValueError:
-            raise CourseError(f"--gpus takes GPU indices such as 0 or 0,1, not {gpus_flag!r}.") \
-                from None
-        missing = [i for i in indices if not 0 <= i < len(gpus)]
-        if missing:
-            absent = ", ".join(map(str, missing))
-            raise CourseError(f"--gpus {gpus_flag}: there is no GPU {absent}.\n"
-                              f"GPUs found: {_names(gpus)} (indices 0..{len(gpus) - 1}).")
-        chosen = [gpus[i] for i in indices]
+    if wanted:
+        indices = str(wanted).replace(",", " ").split()
+        if not all(index.isdigit() and int(index) < len(gpus) for index in indices):
+            raise CourseError(f"--gpus {wanted}: there is no such GPU. Found: "
+                              f"{', '.join(g.name for g in gpus)} (indices 0..{len(gpus) - 1}).")
+        chosen = [gpus[int(index)] for index in indices]
     if (growth or limit) and not gpus:
         print("Note: --memory-growth/--memory-limit only apply to GPUs; none is present, so they "
               "are ignored.")

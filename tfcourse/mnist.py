@@ -1,18 +1,12 @@
-"""MNIST for every lesson (`tfcourse.load_mnist`): real data by default, as float32 in [0, 1].
-
-Where it comes from, in order: `--data-dir DIR` (the four IDX files, gzipped or not, as in the
-course's MNIST_data/, or mnist.npz); the cache shared with Keras ($KERAS_HOME/datasets, else
-~/.keras/datasets), so an earlier download (ours or Keras's) is reused; a download from the
-mirror you name (--mirror or TFCOURSE_MIRROR), then Keras's mnist.npz, then the IDX files from a
-public mirror.
-Every source gets the same content checks (`check_arrays`); the IDX files also their magic
-numbers, counts and MD5 of the decompressed bytes under any name, mnist.npz its sha256 when
-downloaded. `--data synthetic` gives drawn stand-in digits instead, and says so; never a fallback.
-"""
-import dataclasses
+"""MNIST for every lesson (`load_mnist`), as float32 in [0, 1]: from --data-dir (the course's
+MNIST_data/ with the four IDX files, gzipped or not, or mnist.npz), else the cache shared with
+Keras, else a download: your --mirror, then Keras's mnist.npz, then the IDX files of a public
+mirror. Every source gets the same content checks. `--data synthetic` gives drawn stand-in
+digits and says so; it is never a fallback."""
 import gzip
 import hashlib
 import os
+import types
 import zlib
 from pathlib import Path
 
@@ -35,20 +29,14 @@ IDX_FILES = {
 DOWNLOAD_BACKOFF = 1.0  # seconds before a retry (times the attempt number)
 
 
-@dataclasses.dataclass
-class MNIST:
-    x_train: np.ndarray
-    y_train: np.ndarray
-    x_validation: np.ndarray
-    y_validation: np.ndarray
-    x_test: np.ndarray
-    y_test: np.ndarray
-    source: str
-    synthetic: bool = False
+class MNIST(types.SimpleNamespace):
+    """x_train, y_train, x_validation, y_validation, x_test, y_test, source, synthetic."""
 
     def describe(self):
         return (f"{self.source}: {len(self.x_train)} train, {len(self.x_validation)} validation, "
                 f"{len(self.x_test)} test images")
+
+    __repr__ = describe  # a notebook shows this, not six arrays
 
 
 def keras_cache_dir():
@@ -56,21 +44,24 @@ def keras_cache_dir():
 
 
 def idx_stem(name):
-    """MNIST's name for a file under any name copies use: t10k-labels.idx1-ubyte(.gz) and
-    t10k-labels-idx1-ubyte(.gz) are both t10k-labels-idx1-ubyte."""
+    """MNIST's name for a copy's file: t10k-labels.idx1-ubyte(.gz) is t10k-labels-idx1-ubyte."""
     return Path(name).name.removesuffix(".gz").replace(".idx", "-idx")
+
+
+def _idx_files(folder):
+    """MNIST's name -> the file in `folder` that holds it, under any name copies use."""
+    return {idx_stem(p.name): p for p in sorted(Path(folder).glob("*ubyte*"), reverse=True)
+            if idx_stem(p.name) in IDX_FILES}
 
 
 def parse_idx(raw, name="IDX file"):
     """IDX bytes -> uint8 array, or a ValueError naming the file; MNIST's four files, under any
-    name copies use, must also have their magic number, count and content (MD5)."""
+    name, must also have their magic number, count and content (MD5)."""
     magic = int.from_bytes(raw[:4], "big")
     if magic not in (2049, 2051):  # uint8 labels (1 dimension) or images (3)
         raise ValueError(f"{name} is not an MNIST IDX file (magic number {magic}, "
                          "expected 2051 or 2049)")
     offset = 4 + 4 * raw[3]  # then 4 bytes per dimension
-    if len(raw) < offset:
-        raise ValueError(f"{name} is truncated (its header is cut short)")
     shape = [int.from_bytes(raw[i:i + 4], "big") for i in range(4, offset, 4)]
     expected = offset + int(np.prod(shape))
     if len(raw) != expected:
@@ -85,10 +76,28 @@ def parse_idx(raw, name="IDX file"):
     return np.frombuffer(raw, dtype=np.uint8, offset=offset).reshape(shape)
 
 
+def read_idx(path, name=None):
+    """One IDX file, gzipped or not, checked by `parse_idx`."""
+    name, raw = name or Path(path).name, Path(path).read_bytes()
+    try:
+        raw = gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
+    except (OSError, EOFError, zlib.error) as error:  # cut short, or damaged inside
+        raise ValueError(f"{name} is damaged ({error})") from None
+    return parse_idx(raw, name)
+
+
+def read_npz(path):
+    """The four arrays from Keras's mnist.npz, checked, never unpickling anything."""
+    try:
+        with np.load(path, allow_pickle=False) as npz:  # a pickle inside is refused
+            return check_arrays(*(npz[key] for key in ("x_train", "y_train", "x_test", "y_test")))
+    except Exception as error:  # BadZipFile, OSError, KeyError (an array missing), ValueError
+        raise ValueError(f"{Path(path).name}: {error}") from None
+
+
 def check_arrays(x_train, y_train, x_test, y_test):
-    """The same content checks for every source (IDX under any name, npz, cache, download):
-    28x28 images, as many labels as images, labels 0-9, more training than test images.
-    Returns the four arrays, or raises ValueError saying what is wrong."""
+    """The same content checks for every source: 28x28 images, as many labels as images, labels
+    0-9, more training than test images. Returns the four arrays, or raises ValueError."""
     for split, x, y in (("training", x_train, y_train), ("test", x_test, y_test)):
         if x.ndim != 3 or x.shape[1:] != (28, 28):
             raise ValueError(f"the {split} images are {x.shape[1:]}, not 28x28")
@@ -103,65 +112,27 @@ def check_arrays(x_train, y_train, x_test, y_test):
     return x_train, y_train, x_test, y_test
 
 
-def read_idx(path, name=None):
-    """One IDX file, gzipped or not, checked by `parse_idx`."""
-    path = Path(path)
-    name, raw = name or path.name, path.read_bytes()
-    try:
-        raw = gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
-    except (OSError, EOFError, zlib.error) as error:  # cut short, or damaged inside
-        raise ValueError(f"{name} is damaged ({error})") from None
-    return parse_idx(raw, name)
-
-
-def _find_idx(folder, stem):
-    dotted = stem.replace("-idx", ".idx")
-    candidates = (folder / (stem + ".gz"), folder / stem, folder / dotted, folder / f"{dotted}.gz")
-    return next((path for path in candidates if path.is_file()), None)
-
-
-def read_idx_folder(folder):
-    """The four arrays from the IDX files; FileNotFoundError naming those missing."""
-    paths = {stem: _find_idx(Path(folder), stem) for stem in IDX_FILES}
-    if None in paths.values():
-        raise FileNotFoundError(", ".join(stem for stem, path in paths.items() if path is None))
-    return check_arrays(*(read_idx(path) for path in paths.values()))
-
-
-def read_npz(path):
-    """The four arrays from Keras's mnist.npz, checked, never unpickling anything."""
-    name = Path(path).name
-    try:
-        with np.load(path, allow_pickle=False) as npz:  # a pickle inside is refused
-            arrays = [npz[key] for key in ("x_train", "y_train", "x_test", "y_test")]
-    except Exception as error:  # BadZipFile, OSError, KeyError (an array missing), ValueError
-        raise ValueError(f"{name} is not a readable mnist.npz ({error})") from None
-    try:
-        return check_arrays(*arrays)
-    except ValueError as error:
-        raise ValueError(f"{name}: {error}") from None
-
-
 def read_folder(folder):
     """(arrays, source) from a folder of IDX files or mnist.npz (--data-dir, and `doctor`), or
     a CourseError that says whether MNIST is missing or damaged, with the remedy."""
     folder = Path(folder)
     npz = folder if folder.suffix == ".npz" and folder.is_file() else folder / NPZ_NAME
-    folder = npz.parent
+    folder, wanted = npz.parent, ", ".join(stem + ".gz" for stem in IDX_FILES)
     if not folder.is_dir():
-        raise CourseError(f"--data-dir {folder}: no such folder.\n"
-                          f"Remedy: name the folder that holds the four MNIST files "
-                          f"({', '.join(s + '.gz' for s in IDX_FILES)}) or mnist.npz.")
-    missing = [stem + ".gz" for stem in IDX_FILES if not _find_idx(folder, stem)]
+        raise CourseError(f"--data-dir {folder}: no such folder.\nRemedy: name the folder that "
+                          f"holds the four MNIST files ({wanted}) or mnist.npz.")
+    found = _idx_files(folder)
     try:
-        if not missing:
-            return read_idx_folder(folder), f"MNIST (IDX files in {folder})"
+        if len(found) == len(IDX_FILES):
+            arrays = check_arrays(*(read_idx(found[stem]) for stem in IDX_FILES))
+            return arrays, f"MNIST (IDX files in {folder})"
         if npz.is_file():
             return read_npz(npz), f"MNIST ({npz})"
     except (ValueError, OSError) as error:
-        raise CourseError(f"MNIST in {folder} is damaged: {error}.\n"
-                          "Remedy: delete that file and download it again (or run without "
-                          f"--data-dir to download into {keras_cache_dir()}).") from None
+        raise CourseError(f"MNIST in {folder} is damaged: {error}.\nRemedy: delete that file and "
+                          "download it again (or run without --data-dir to download into "
+                          f"{keras_cache_dir()}).") from None
+    missing = [stem + ".gz" for stem in IDX_FILES if stem not in found]
     present = sorted(p.name for p in folder.iterdir())[:10]
     raise CourseError(f"--data-dir {folder} holds no MNIST: missing {', '.join(missing)} "
                       f"(the four IDX files, .gz or not), and no {NPZ_NAME} either.\n"
@@ -170,36 +141,36 @@ def read_folder(folder):
                       "to download them.")
 
 
+def _idx_into(folder, urls):
+    """The four IDX files in `folder`, each downloaded from `urls` when missing or damaged."""
+    arrays, found = [], _idx_files(folder)  # each file's content check reads it: keep what it read
+    for stem in IDX_FILES:
+        download([base + stem + ".gz" for base in urls], found.get(stem, folder / (stem + ".gz")),
+                 verify=lambda path, name=stem + ".gz": arrays.append(read_idx(path, name)),
+                 what=f"MNIST ({stem}.gz)", retries=2, backoff=DOWNLOAD_BACKOFF)
+    return check_arrays(*arrays)
+
+
 def _from_cache_or_mirrors(cache, mirror):
     """mnist.npz or the IDX files: in the cache, else from each mirror in turn, into the cache."""
-    def npz(urls):
-        path = download(urls, cache / NPZ_NAME, sha256=NPZ_SHA256, what="MNIST (mnist.npz)",
-                        retries=2, backoff=DOWNLOAD_BACKOFF)
-        return read_npz(path), f"MNIST ({path})"
-
-    def idx(bases):
-        arrays = []  # filled by the content check, which reads each file anyway
-        for stem in IDX_FILES:
-            dest = _find_idx(folder, stem) or folder / (stem + ".gz")
-            download([base + stem + ".gz" for base in bases], dest,
-                     verify=lambda path, name=stem + ".gz": arrays.append(read_idx(path, name)),
-                     what=f"MNIST ({stem}.gz)", retries=2, backoff=DOWNLOAD_BACKOFF)
-        return check_arrays(*arrays), f"MNIST (IDX files in {folder})"
-
-    folder, base, failures = cache / "mnist", [mirror.rstrip("/") + "/"] if mirror else [], []
-    for fetch, urls in [(npz, []), (idx, []),  # no URL: only what is in the cache already
-                        (npz, [u + NPZ_NAME for u in base]), (idx, base),
-                        (npz, NPZ_URLS), (idx, IDX_MIRRORS)]:
+    folder, mine, failures = cache / "mnist", [mirror.rstrip("/") + "/"] if mirror else [], []
+    steps = [("npz", []), ("idx", []),  # no URL: only what is in the cache already
+             ("npz", [u + NPZ_NAME for u in mine]), ("idx", mine),
+             ("npz", NPZ_URLS), ("idx", IDX_MIRRORS)]
+    for kind, urls in steps:
         try:
-            return fetch(urls)
+            if kind == "idx":
+                return _idx_into(folder, urls), f"MNIST (IDX files in {folder})"
+            path = download(urls, cache / NPZ_NAME, sha256=NPZ_SHA256, what="MNIST (mnist.npz)",
+                            retries=2, backoff=DOWNLOAD_BACKOFF)
+            return read_npz(path), f"MNIST ({path})"
         except DownloadError as error:
             failures += [str(error).split("\nRemedy:")[0]] if urls else []
         except ValueError as error:
             failures.append(f"{(urls or [cache])[0]}: {error}")
     raise DownloadError(
         "MNIST could not be downloaded from any mirror.\n" + "\n".join(failures) + "\n"
-        "Remedy, any one of:\n"
-        f"  - put mnist.npz (Keras's file) into {cache}/\n"
+        f"Remedy, any one of:\n  - put mnist.npz (Keras's file) into {cache}/\n"
         f"  - put the four IDX files ({', '.join(s + '.gz' for s in IDX_FILES)}) into a folder "
         f"and pass --data-dir FOLDER (or into {folder}/)\n"
         "  - name a mirror you can reach: --mirror URL or TFCOURSE_MIRROR=URL\n"
@@ -223,41 +194,38 @@ def load_mnist(args=None, *, data=None, data_dir=None, mirror=None, seed=None, q
         validation_size = n_validation or validation_size  # drawn at the --quick sizes, no more
         n = validation_size + (n_train or 55000)
         x, y = synthetic_digits(n + (n_test or 10000), seed=pick(seed, "seed", 0))
-        x_train, y_train, x_test, y_test = x[:n], y[:n], x[n:], y[n:]
+        x, y, x_test, y_test = x[:n], y[:n], x[n:], y[n:]
         source = "SYNTHETIC stand-in digits (not MNIST)"
-    elif data == "mnist":
-        data_dir = pick(data_dir, "data_dir")
-        mirror = pick(mirror, "mirror") or os.environ.get("TFCOURSE_MIRROR")
-        if data_dir is not None:
-            (x_train, y_train, x_test, y_test), source = read_folder(data_dir)
-        else:
-            (x_train, y_train, x_test, y_test), source = \
-                _from_cache_or_mirrors(keras_cache_dir(), mirror)
-    else:
+    elif data != "mnist":
         raise CourseError(f"--data must be 'mnist' or 'synthetic', not {data!r}.")
-    x_validation = x_train[:validation_size][:n_validation]
-    y_validation = y_train[:validation_size][:n_validation]
-    x_train, y_train = x_train[validation_size:][:n_train], y_train[validation_size:][:n_train]
-    x_test, y_test = x_test[:n_test], y_test[:n_test]
+    elif (data_dir := pick(data_dir, "data_dir")) is not None:
+        (x, y, x_test, y_test), source = read_folder(data_dir)
+    else:
+        mirror = pick(mirror, "mirror") or os.environ.get("TFCOURSE_MIRROR")
+        (x, y, x_test, y_test), source = _from_cache_or_mirrors(keras_cache_dir(), mirror)
+    x_train, y_train = x[validation_size:][:n_train], y[validation_size:][:n_train]
     batch_size = getattr(args, "batch_size", None)
     if batch_size is not None and batch_size > len(x_train):
         raise CourseError(f"--batch-size {batch_size} is larger than the {len(x_train)} training "
                           f"images{' of --quick' if quick else ''}: not one batch could be made.\n"
                           f"Remedy: a batch size of at most {len(x_train)} "
                           "(the lesson's default is right).")
+    scale = np.float32(1 if data == "synthetic" else 255)  # drawn digits are in [0, 1] already
+    shape = (-1, 784) if flatten else (-1, 28, 28, 1)
 
-    def images(x):  # uint8 (MNIST) or float32 in [0, 1] (synthetic) -> float32 in [0, 1]
-        x = np.asarray(x, dtype=np.float32).reshape((-1, 784) if flatten else (-1, 28, 28, 1))
-        return x / np.float32(255.0) if x.max(initial=0) > 1.0 else x
+    def images(x):  # -> float32 in [0, 1]
+        return (np.asarray(x, dtype=np.float32) / scale).reshape(shape)
 
     def labels(y):
-        y = np.asarray(y, dtype=np.int64)
-        return np.eye(10, dtype=np.float32)[y] if one_hot else y
+        return np.eye(10, dtype=np.float32)[y] if one_hot else np.asarray(y, dtype=np.int64)
 
-    synthetic = data == "synthetic"
-    result = MNIST(images(x_train), labels(y_train), images(x_validation), labels(y_validation),
-                   images(x_test), labels(y_test), source + (" [quick subset]" if quick else ""),
-                   synthetic)
+    result = MNIST(x_train=images(x_train), y_train=labels(y_train),
+                   x_validation=images(x[:validation_size][:n_validation]),
+                   y_validation=labels(y[:validation_size][:n_validation]),
+                   x_test=images(x_test[:n_test]), y_test=labels(y_test[:n_test]),
+                   source=source + (" [quick subset]" if quick else ""),
+                   synthetic=data == "synthetic")
     if verbose:
-        print(("数据 Data (合成/SYNTHETIC): " if synthetic else "数据 Data: ") + result.describe())
+        print(("数据 Data (合成/SYNTHETIC): " if result.synthetic else "数据 Data: ")
+              + result.describe())
     return result

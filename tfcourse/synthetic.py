@@ -1,6 +1,5 @@
-"""Stand-in digits for `--data synthetic` and the tests: pen strokes per digit, each drawn with its
-own jitter, thickness, slant, rotation, scale, shift and noise, so a classifier must generalise.
-Same seed, same images."""
+"""Stand-in digits for `--data synthetic` and the tests: pen strokes, each image with its own
+jitter, thickness, slant, rotation, scale, shift and noise. Same seed, same images."""
 import functools
 import math
 
@@ -45,19 +44,17 @@ def _draw_digit(digit, rng):
     image = image.resize((28, 28), Image.BILINEAR)
     pixels = np.asarray(image, dtype=np.float32) / 255.0
     noise = rng.normal(0, 0.08, pixels.shape).astype(np.float32)
-    pixels += noise * (rng.random(pixels.shape) < 0.15)
-    return np.clip(pixels, 0.0, 1.0)
+    return np.clip(pixels + noise * (rng.random(pixels.shape) < 0.15), 0.0, 1.0)
 
 
 @functools.lru_cache(maxsize=4)  # the tests draw the same sets many times
 def _drawn(count, seed):
     rng = np.random.default_rng(seed + 7919)  # its own stream, independent of the lesson's seed use
-    labels = rng.integers(0, 10, size=count)
-    return np.stack([_draw_digit(int(d), rng) for d in labels]).astype(np.float32), labels
+    labels = rng.integers(0, 10, size=count, dtype=np.int64)
+    return np.stack([_draw_digit(int(d), rng) for d in labels]), labels
 
 
 def synthetic_digits(count, seed=0):
-    """`count` images (count, 28, 28) float32 in [0, 1] and their int64 labels (copies: the cache
-    stays)."""
+    """(count, 28, 28) float32 images in [0, 1] and their int64 labels (copies of the cached)."""
     images, labels = _drawn(int(count), int(seed))
-    return images.copy(), labels.astype(np.int64)
+    return images.copy(), labels.copy()
