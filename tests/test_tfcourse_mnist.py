@@ -54,10 +54,17 @@ def write_idx_folder(folder, raw, compress=True, level=9):
     return folder
 
 
+def idx_array(data):
+    """The array inside `idx_bytes`'s output."""
+    if data[3] == 3:  # images: 3 dimensions
+        return np.frombuffer(data, np.uint8, offset=16).reshape(-1, 28, 28)
+    return np.frombuffer(data, np.uint8, offset=8)
+
+
 def npz_bytes(raw):
     buffer = io.BytesIO()
     arrays = {
-        key: mnist.parse_idx(raw[name])
+        key: idx_array(raw[name])
         for key, name in [
             ("x_train", "train-images-idx3-ubyte"),
             ("y_train", "train-labels-idx1-ubyte"),

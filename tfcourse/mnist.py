@@ -54,9 +54,14 @@ def _idx_files(folder):
             if idx_stem(p.name) in IDX_FILES}
 
 
-def parse_idx(raw, name="IDX file"):
-    """IDX bytes -> uint8 array, or a ValueError naming the file; MNIST's four files, under any
-    name, must also have their magic number, count and content (MD5)."""
+def read_idx(path, name=None):
+    """One IDX file, gzipped or not -> uint8 array, or a ValueError naming the file; MNIST's four
+    files, under any name, must also have their magic number, count and content (MD5)."""
+    name, raw = name or Path(path).name, Path(path).read_bytes()
+    try:
+        raw = gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
+    except (OSError, EOFError, zlib.error) as error:  # cut short, or damaged inside
+        raise ValueError(f"{name} is damaged ({error})") from None
     magic = int.from_bytes(raw[:4], "big")
     if magic not in (2049, 2051):  # uint8 labels (1 dimension) or images (3)
         raise ValueError(f"{name} is not an MNIST IDX file (magic number {magic}, "
@@ -74,16 +79,6 @@ def parse_idx(raw, name="IDX file"):
     if known and (md5 := hashlib.md5(raw).hexdigest()) != known[2]:
         raise ValueError(f"{name}: MD5 of its content is {md5}, expected {known[2]}")
     return np.frombuffer(raw, dtype=np.uint8, offset=offset).reshape(shape)
-
-
-def read_idx(path, name=None):
-    """One IDX file, gzipped or not, checked by `parse_idx`."""
-    name, raw = name or Path(path).name, Path(path).read_bytes()
-    try:
-        raw = gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
-    except (OSError, EOFError, zlib.error) as error:  # cut short, or damaged inside
-        raise ValueError(f"{name} is damaged ({error})") from None
-    return parse_idx(raw, name)
 
 
 def read_npz(path):
@@ -210,11 +205,10 @@ def load_mnist(args=None, *, data=None, data_dir=None, mirror=None, seed=None, q
                           f"images{' of --quick' if quick else ''}: not one batch could be made.\n"
                           f"Remedy: a batch size of at most {len(x_train)} "
                           "(the lesson's default is right).")
-    scale = np.float32(1 if data == "synthetic" else 255)  # drawn digits are in [0, 1] already
-    shape = (-1, 784) if flatten else (-1, 28, 28, 1)
 
-    def images(x):  # -> float32 in [0, 1]
-        return (np.asarray(x, dtype=np.float32) / scale).reshape(shape)
+    def images(x):  # -> float32 in [0, 1]; the drawn digits are in [0, 1] already
+        x = np.asarray(x, dtype=np.float32) / (1 if data == "synthetic" else 255)
+        return x.reshape((-1, 784) if flatten else (-1, 28, 28, 1))
 
     def labels(y):
         return np.eye(10, dtype=np.float32)[y] if one_hot else np.asarray(y, dtype=np.int64)
@@ -226,6 +220,5 @@ def load_mnist(args=None, *, data=None, data_dir=None, mirror=None, seed=None, q
                    source=source + (" [quick subset]" if quick else ""),
                    synthetic=data == "synthetic")
     if verbose:
-        print(("数据 Data (合成/SYNTHETIC): " if result.synthetic else "数据 Data: ")
-              + result.describe())
+        print(f"数据 Data{' (合成/SYNTHETIC)' if result.synthetic else ''}: {result.describe()}")
     return result
