@@ -296,3 +296,16 @@ def test_a_slow_tensorflow_start_is_stopped_and_reported_as_not_checked(capsys, 
     assert time.monotonic() - started < 5  # its child is stopped, not waited for
     assert checks["GPU"]["status"] == "warn" and "not checked" in checks["GPU"]["detail"]
     assert "RTX 3090" in checks["GPU"]["detail"] and "9_0_check_gpu.py" in checks["GPU"]["remedy"]
+
+
+@pytest.mark.parametrize("kind, phrase", [("file", "a file, not a folder"),
+                                          ("nothing", "no such folder")])
+def test_doctor_data_dir_of_the_wrong_kind_says_which(kind, phrase, tmp_path, capsys):
+    """`doctor --data-dir` naming a file or nothing: the kind is named, as a lesson names it."""
+    path = tmp_path / "reviews.csv"
+    if kind == "file":
+        path.write_text("label,review\n")
+    code = doctor.main(["--offline", "--data-dir", str(path)])
+    out = capsys.readouterr().out
+    line = next(line for line in out.splitlines() if line[2:].startswith("MNIST:"))
+    assert code == 1 and line.startswith("✗") and phrase in line and "Traceback" not in out

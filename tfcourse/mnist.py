@@ -114,7 +114,8 @@ def read_folder(folder):
     npz = folder if folder.suffix == ".npz" and folder.is_file() else folder / NPZ_NAME
     folder, wanted = npz.parent, ", ".join(stem + ".gz" for stem in IDX_FILES)
     if not folder.is_dir():
-        raise CourseError(f"--data-dir {folder}: no such folder.\nRemedy: name the folder that "
+        what = "a file, not a folder" if folder.exists() else "no such folder"
+        raise CourseError(f"--data-dir {folder}: {what}.\nRemedy: name the folder that "
                           f"holds the four MNIST files ({wanted}) or mnist.npz.")
     found = _idx_files(folder)
     try:

@@ -259,7 +259,7 @@ def check_font():
     name = cjk_font()
     if name:
         return Check("Chinese font", "ok", f"{name} (plots draw Chinese labels)")
-    return Check("Chinese font", "warn", "none: plots write English labels instead", INSTALL_HINT)
+    return Check("Chinese font", "warn", "none: plots show Chinese text as ?", INSTALL_HINT)
 
 
 def run_checks(data_dir=None, mirror=None, offline=False):
