@@ -5,8 +5,15 @@ which serves bytes the test gives it and can misbehave on purpose.
 """
 
 import http.server
+import os
 import socket
 import threading
+
+# The suite runs on two processes (pyproject.toml: -n 2), each with lessons that start their own.
+# TensorFlow's thread pools spin while they wait: two or three processes each spinning on every
+# core slowed the whole suite by a quarter. One op thread per process (inherited by the lessons
+# the tests start; a test that sets --threads still wins) keeps the two cores busy, not fighting.
+os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
 
 import pytest
 

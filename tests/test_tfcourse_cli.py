@@ -59,24 +59,6 @@ def test_bad_data_dir_is_one_clear_message(tmp_path):
     assert "Traceback" not in err and "no such folder" in err
 
 
-def test_fresh_process_is_quiet_and_honours_threads(tmp_path):
-    """What a learner sees in a terminal: no CUDA/oneDNN lines; and --threads 1 is what
-    TensorFlow then uses (asked in the same process after the lesson ran)."""
-    lesson = str(PROJECT_ROOT / LESSON)
-    code = (f"import runpy, sys; sys.argv = [{lesson!r}, '--quick', '--data', 'synthetic', "
-            f"'--epochs', '1', '--device', 'cpu', '--threads', '1', '--out', {str(tmp_path)!r}]; "
-            f"runpy.run_path({lesson!r}, run_name='__main__'); import tensorflow as tf; "
-            "print('threads', tf.config.threading.get_intra_op_parallelism_threads(), "
-            "tf.config.threading.get_inter_op_parallelism_threads())")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            timeout=300, cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
-    assert "Iter 0,Testing Accuracy" in result.stdout
-    assert "threads 1 1" in result.stdout.splitlines()[-1]
-    for noise in ("oneDNN", "cuda", "cuInit", "absl::InitializeLog"):
-        assert noise not in result.stderr
-
-
 def test_lesson_map_lists_every_script_in_course_order_and_matches_the_readme():
     mapped = lessons()
     assert [path for _, path, _, _ in mapped] == lesson_files()

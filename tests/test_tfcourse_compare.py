@@ -173,6 +173,9 @@ def test_a_record_without_the_key_or_the_points_is_a_clear_message(tmp_path, cap
     code, out, _ = compare_main(capsys, "3-2", short)
     assert code == 0 and "this run has no Iter 10 (it stopped at Iter 0)" in out
     assert "did not finish (status: interrupted)" in out
+    killed = made_run(tmp_path / "killed", "3-2", near_teacher("3-2")[:2], status="running")
+    code, out, _ = compare_main(capsys, "3-2", killed)  # a SIGKILL leaves "running" behind
+    assert code == 0 and "did not finish (status: running: still going, or killed)" in out
     code, _, err = compare_main(capsys, "3-2", tmp_path / "nothing-here")
     assert code == 1 and "no such file" in err
     (tmp_path / "bad").mkdir()

@@ -2,7 +2,8 @@
 
 MirroredStrategy needs two devices: the CPU is split into two logical devices (--logical-cpus 2),
 which must happen before TensorFlow starts, so that run gets a fresh Python process; it also runs
-in mixed precision (bfloat16 on a CPU), so one process start checks both.
+in mixed precision (bfloat16 on a CPU) and with --threads 1, so one process start checks all
+three, and what a learner sees in a terminal: no CUDA/oneDNN start-up lines.
 """
 import os
 import re
@@ -18,14 +19,22 @@ ROOT = Path(__file__).resolve().parent.parent
 LESSON = "week09_gpu_transfer/9_3_distributed_cnn.py"
 
 
-def test_two_replicas_on_a_split_cpu_in_bfloat16_still_learn(tmp_path):
+def test_two_replicas_on_a_split_cpu_in_bfloat16_still_learn_quietly_on_one_thread(tmp_path):
+    lesson = str(ROOT / LESSON)
+    flags = ["--quick", "--data", "synthetic", "--logical-cpus", "2", "--mixed-precision",
+             "--threads", "1", "--out", str(tmp_path)]
+    code = (f"import runpy, sys; sys.argv = {[lesson, *flags]!r}; "  # then ask TensorFlow
+            f"runpy.run_path({lesson!r}, run_name='__main__'); import tensorflow as tf; "
+            "print('threads', tf.config.threading.get_intra_op_parallelism_threads(), "
+            "tf.config.threading.get_inter_op_parallelism_threads())")
     result = subprocess.run(
-        [sys.executable, str(ROOT / LESSON), "--quick", "--data", "synthetic", "--logical-cpus",
-         "2", "--mixed-precision", "--out", str(tmp_path)],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300,
         env={**os.environ, "CUDA_VISIBLE_DEVICES": "-1"})  # the CPU even where a GPU exists
     assert result.returncode == 0, result.stderr[-2000:]
     out = result.stdout
+    assert out.splitlines()[-1] == "threads 1 1"  # --threads 1 is what TensorFlow then used
+    for noise in ("oneDNN", "cuda", "cuInit", "absl::InitializeLog"):
+        assert noise not in result.stderr
     match = re.search(r"(\d+) replica\(s\) ran \(([^)]*)\)", out)
     assert match and match.group(1) == "2", out[-1000:]
     assert "device:CPU:0" in match.group(2) and "device:CPU:1" in match.group(2)  # two devices

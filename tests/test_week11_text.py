@@ -139,7 +139,8 @@ def test_11_1_puts_planted_chinese_neighbours_together_and_saves_what_12_1_reads
 
 def test_11_1_tsne_keeps_each_planted_group_together(word2vec_run):
     """The NumPy t-SNE: a group's members sit closer to each other in the picture than to the
-    rest of the 30 words (a random layout would not)."""
+    rest of the 30 words, and most have their nearest point in their own group (in a random
+    layout a point's nearest is one of its 3 group mates with odds 3 in 29)."""
     _, _, lesson = word2vec_run
     points, words = lesson["low_dim_embs"], lesson["reverse_dictionary"][:30]
     assert points.shape == (30, 2) and np.isfinite(points).all()
@@ -149,7 +150,9 @@ def test_11_1_tsne_keeps_each_planted_group_together(word2vec_run):
         outside = [i for i in range(30) if words[i] not in members]
         assert len(inside) == 4
         within = distances[np.ix_(inside, inside)][np.triu_indices(4, 1)].mean()
-        assert within < 0.5 * distances[np.ix_(inside, outside)].mean(), members
+        assert within < 0.8 * distances[np.ix_(inside, outside)].mean(), members
+        nearest = [np.argsort(distances[i])[1] for i in inside]  # [0] is the point itself
+        assert sum(n in inside for n in nearest) >= 3, members
 
 
 def zipped(text):
