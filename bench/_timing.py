@@ -5,6 +5,11 @@ runs every candidate once (A, B, C, A, B, C, ...), and a busy moment slows them 
 medians, or their ratios.
 """
 
+import os
+import re
+import resource
+import subprocess
+import sys
 import time
 from typing import NamedTuple
 
@@ -32,3 +37,26 @@ def interleaved(jobs, rounds, warmup=1, each_round=None):
                 timings.wall[name].append(time.perf_counter() - start)
                 timings.cpu[name].append(time.process_time() - cpu_start)
     return timings
+
+
+def timed_run(command, cwd):
+    """Run `command` from `cwd` (the project folder); return whole-process seconds, its CPU seconds,
+    the seconds since start at each 'Iter' line, and the last accuracy printed."""
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    process = subprocess.Popen(command, cwd=cwd, env=env, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    stamps, accuracy, tail = [], None, []
+    for line in process.stdout:
+        if line.startswith("Iter "):
+            stamps.append(time.perf_counter() - start)
+            accuracy = float(re.search(r"Accuracy=? ?([\d.]+)", line).group(1))
+        tail = (tail + [line])[-15:]
+    code = process.wait()
+    seconds = time.perf_counter() - start
+    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if code != 0:
+        sys.exit(f"{' '.join(command)} exited with {code}:\n{''.join(tail)}")
+    cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
+    return seconds, cpu, stamps, accuracy

@@ -15,15 +15,12 @@ Rounds alternate the order (lesson, teacher, teacher, lesson, ...) so a busy mac
     python bench/bench_week05_tensorboard.py --data-dir ../shared/data/mnist [--epochs 4 --rounds 3]
 """
 import argparse
-import os
-import re
-import resource
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from _timing import timed_run
 
 ROOT = Path(__file__).resolve().parent.parent
 LESSON = "week05_tensorboard/5_3_tensorboard_running.py"
@@ -94,28 +91,6 @@ def teacher(args):
         writer.close()
 
 
-def timed_run(command):
-    """Run `command` from the project folder; return whole-process seconds, its CPU seconds,
-    the seconds since start at each 'Iter' line, and the last accuracy printed."""
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
-    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    process = subprocess.Popen(command, cwd=ROOT, env=env, text=True,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    stamps, accuracy, tail = [], None, []
-    for line in process.stdout:
-        if line.startswith("Iter "):
-            stamps.append(time.perf_counter() - start)
-            accuracy = float(re.search(r"Accuracy=? ?([\d.]+)", line).group(1))
-        tail = (tail + [line])[-15:]
-    code = process.wait()
-    seconds = time.perf_counter() - start
-    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if code != 0:
-        sys.exit(f"{' '.join(command)} exited with {code}:\n{''.join(tail)}")
-    cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
-    return seconds, cpu, stamps, accuracy
-
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -139,7 +114,7 @@ def main():
                             *data, "--teacher-logdir", f"{tmp}/teacher{round_}"]}
             order = ["lesson", "teacher"] if round_ % 2 == 0 else ["teacher", "lesson"]
             for name in order:
-                seconds, cpu, stamps, accuracy = timed_run(commands[name])
+                seconds, cpu, stamps, accuracy = timed_run(commands[name], ROOT)
                 epochs = [b - a for a, b in zip(stamps, stamps[1:])]  # after the first epoch
                 results[name].append((seconds, cpu, epochs, accuracy))
                 print(f"  round {round_} {name:7s} {seconds:6.1f} s whole process "

@@ -39,3 +39,14 @@ def run_lesson(script, *args):
         import matplotlib.pyplot as plt
         plt.close("all")
     return code, stdout.getvalue(), stderr.getvalue()
+
+
+def run_keeping_globals(monkeypatch, script, *flags):
+    """run_lesson, and the lesson's top-level names afterwards (its model, as a notebook has)."""
+    kept, real_run_path = {}, runpy.run_path
+
+    def run_path(*args, **kwargs):
+        kept.update(real_run_path(*args, **kwargs))
+        return kept
+    monkeypatch.setattr(runpy, "run_path", run_path)
+    return (*run_lesson(script, *flags), kept)

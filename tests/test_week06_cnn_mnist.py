@@ -5,28 +5,16 @@ synthetic digits.
 """
 import json
 import re
-import runpy
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
-from lesson_runner import run_lesson
+from lesson_runner import run_keeping_globals, run_lesson
 
 CNN = "week06_cnn_mnist/6_1_cnn_mnist.py"
 TENSORBOARD = "week06_cnn_mnist/7_1_cnn_tensorboard.py"
 QUICK = ("--quick", "--data", "synthetic")
-
-
-def run_keeping_globals(monkeypatch, script, *flags):
-    """run_lesson, and the lesson's top-level names afterwards (its model, as a notebook has)."""
-    kept, real_run_path = {}, runpy.run_path
-
-    def run_path(*args, **kwargs):
-        kept.update(real_run_path(*args, **kwargs))
-        return kept
-    monkeypatch.setattr(runpy, "run_path", run_path)
-    return (*run_lesson(script, *flags), kept)
 
 
 def test_6_1_learns_prints_the_layer_arithmetic_and_draws_what_it_learned(tmp_path, monkeypatch):

@@ -6,7 +6,6 @@ import io
 import json
 import random
 import re
-import runpy
 import sys
 import tarfile
 import zipfile
@@ -14,7 +13,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from lesson_runner import PROJECT_ROOT, run_lesson
+from lesson_runner import PROJECT_ROOT, run_keeping_globals, run_lesson
 
 WEEK = "week11_word2vec_textcnn"
 WORD2VEC, TEXT_CNN = f"{WEEK}/11_1_word2vec.py", f"{WEEK}/11_2_text_cnn.py"
@@ -73,17 +72,6 @@ def csv_text(rows, header=True):
     quoted = [(label, review.replace('"', '""')) for label, review in rows]  # CSV's quoting
     return ("label,review\n" if header else "") + "".join(f'{label},"{review}"\n'
                                                         for label, review in quoted)
-
-
-def run_keeping_globals(monkeypatch, script, *flags):
-    """run_lesson, and the lesson's top-level names afterwards (as a notebook has them)."""
-    kept, real_run_path = {}, runpy.run_path
-
-    def run_path(*args, **kwargs):
-        kept.update(real_run_path(*args, **kwargs))
-        return kept
-    monkeypatch.setattr(runpy, "run_path", run_path)
-    return (*run_lesson(script, *flags), kept)
 
 
 # ## 11-1 word2vec
