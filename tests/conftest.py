@@ -106,3 +106,4 @@ def _no_real_network(monkeypatch, tmp_path_factory):
     """Point the Keras cache at an empty folder, so no test finds or writes a learner's data."""
     monkeypatch.setenv("KERAS_HOME", str(tmp_path_factory.mktemp("keras_home")))
     monkeypatch.delenv("TFCOURSE_MIRROR", raising=False)
+
