@@ -150,11 +150,11 @@ def test_sigterm_and_sighup_end_a_run_like_ctrl_c_and_sigkill_leaves_a_valid_rec
     """A closed terminal (SIGHUP) or `kill`/an IDE's stop button (SIGTERM) during training: one
     line, a non-zero exit, the record says "interrupted", nothing half-written is left. SIGKILL
     (no clean-up at all): log.txt and metrics.json still hold every step up to it, the record
-    whole and marked "running" (compare's message for that: test_tfcourse_compare). Three
-    lessons at once (3-1: it prints every 200 steps and needs no data), each pays TensorFlow's
-    start."""
+    whole and marked "running" (compare's message for that: test_tfcourse_compare). Two
+    lessons at once (3-1: it prints every 200 steps and needs no data); SIGHUP goes to the same
+    handler (the next test)."""
     runs = {}
-    for name in ("SIGTERM", "SIGHUP", "SIGKILL"):
+    for name in ("SIGTERM", "SIGKILL"):
         out = tmp_path / name
         runs[name] = (out, subprocess.Popen(
             [sys.executable, str(PROJECT_ROOT / ENDLESS[0]), *ENDLESS[1:], "--out", str(out)],
@@ -182,6 +182,16 @@ def test_sigterm_and_sighup_end_a_run_like_ctrl_c_and_sigkill_leaves_a_valid_rec
         steps = [p["step"] for p in record["progress"]]
         assert len(printed) >= 2 and steps in (printed, printed[:-1])  # killed between the two
         assert record["progress"][0]["loss"] > 0
+
+
+def test_sighup_is_handled_as_sigterm_is(capsys):
+    """A closed terminal sends SIGHUP: the same handler as SIGTERM (shown whole in a lesson by
+    the test above), and the same one line naming the signal."""
+    assert signal.getsignal(signal.SIGHUP) is cli._stop is signal.getsignal(signal.SIGTERM)
+    with pytest.raises(cli.Stopped) as stopped:
+        cli._stop(signal.SIGHUP, None)
+    assert cli.report(stopped.value) == 130
+    assert capsys.readouterr().err.strip() == "已中断 Interrupted (SIGHUP)."
 
 
 def test_an_interrupted_write_leaves_neither_the_file_nor_a_temporary_one(tmp_path):
