@@ -108,7 +108,6 @@ def _no_real_network(monkeypatch, tmp_path_factory):
     monkeypatch.delenv("TFCOURSE_MIRROR", raising=False)
 
 
-
 # The two test processes take whole files (--dist loadfile) in collection order, the next one
 # when one is done (--no-loadscope-reorder: not xdist's order by number of tests). The longest
 # files go first, so that no long file starts last on one process while the other has finished.

@@ -37,13 +37,9 @@ def test_without_a_cjk_font_chinese_shows_as_question_marks_and_one_note(fonts, 
         warnings.simplefilter("error")
         for i in range(2):
             fig, ax = plt.subplots()
-            title = ax.set_title(
-                "黄色 星形/图片.jpg 0.98"
-            )  # Chinese from data (9-1's class and file names)
+            title = ax.set_title("黄色 星形/图片.jpg 0.98")  # Chinese from data (9-1's names)
             plots.save_figure(fig, tmp_path / f"plot{i}.png")
-    assert (
-        title.get_text() == "?? ??/??.jpg 0.98"
-    )  # "?" rather than boxes, and no warning per glyph
+    assert title.get_text() == "?? ??/??.jpg 0.98"  # "?" rather than boxes, no warning per glyph
     out = capsys.readouterr().out
     assert out.count("no Chinese font found") == 1 and "apt install fonts-noto-cjk" in out
     assert (tmp_path / "plot1.png").read_bytes()[:4] == b"\x89PNG"
@@ -59,24 +55,15 @@ def test_an_installed_cjk_font_is_the_fallback_for_every_text(fonts, tmp_path, c
         warnings.filterwarnings("ignore", message="Glyph")  # the stand-in 'CJK font' is DejaVu
         plots.save_figure(fig, tmp_path / "plot.png")
     assert plots.cjk_font() == "Noto Sans CJK SC"
-    assert title.get_fontfamily() == [
-        "sans-serif",
-        "Noto Sans CJK SC",
-    ]  # latin first, CJK for the rest
+    assert title.get_fontfamily() == ["sans-serif", "Noto Sans CJK SC"]  # latin, then CJK
     assert matplotlib.rcParams["font.family"] == ["sans-serif", "Noto Sans CJK SC"]
     assert "no Chinese font" not in capsys.readouterr().out
 
 
 def test_a_font_fontconfig_knows_but_matplotlib_did_not_cache(fonts, monkeypatch):
-    monkeypatch.setattr(
-        plots, "_fontconfig_files", lambda: ["/usr/share/fonts/wqy/wqy-microhei.ttc"]
-    )
+    font = "/usr/share/fonts/wqy/wqy-microhei.ttc"
+    monkeypatch.setattr(plots, "_fontconfig_files", lambda: [font])
     added = []
-    monkeypatch.setattr(
-        font_manager.fontManager,
-        "addfont",
-        lambda path: (added.append(path), fonts("WenQuanYi Micro Hei")),
-    )
-    assert plots.cjk_font() == "WenQuanYi Micro Hei" and added == [
-        "/usr/share/fonts/wqy/wqy-microhei.ttc"
-    ]
+    monkeypatch.setattr(font_manager.fontManager, "addfont",
+                        lambda path: (added.append(path), fonts("WenQuanYi Micro Hei")))
+    assert plots.cjk_font() == "WenQuanYi Micro Hei" and added == [font]

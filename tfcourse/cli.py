@@ -209,6 +209,13 @@ def plain(value):
     return value.item() if isinstance(value, (np.generic, np.ndarray)) else value
 
 
+def shown(value):
+    """4 decimals, as the course prints accuracies; 1 for big numbers (9-0's GFLOP/s)."""
+    if not isinstance(value, float):
+        return str(value)
+    return f"{value:.4f}" if abs(value) < 100 else f"{value:.1f}"
+
+
 class Run:
     """What `start` hands back: the run folder `out`, the device in use, and the run's record."""
 
@@ -240,9 +247,7 @@ class Run:
     def finish(self, **final):
         """Print the one end-of-run line (lesson, device, time, final numbers, data); save it."""
         seconds, final = time.perf_counter() - self.started, {k: plain(v) for k, v in final.items()}
-        metrics = "".join(f" | {name.replace('_', ' ')} " + (  # 4 decimals, as the course
-            (f"{v:.4f}" if abs(v) < 100 else f"{v:.1f}") if isinstance(v, float) else str(v))
-            for name, v in final.items())
+        metrics = "".join(f" | {name.replace('_', ' ')} {shown(v)}" for name, v in final.items())
         data = getattr(self.args, "data", None)
         if self.synthetic:
             data = "SYNTHETIC (drawn stand-in, not the real data set)"

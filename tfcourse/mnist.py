@@ -208,7 +208,7 @@ def load_mnist(args=None, *, data=None, data_dir=None, mirror=None, seed=None, q
                           "(the lesson's default is right).")
 
     def images(x):  # -> float32 in [0, 1] in one pass; the drawn digits are in [0, 1] already
-        x = np.divide(x, np.float32(1 if data == "synthetic" else 255), dtype=np.float32)
+        x = x if data == "synthetic" else np.divide(x, np.float32(255), dtype=np.float32)
         return x.reshape((-1, 784) if flatten else (-1, 28, 28, 1))
 
     def labels(y):

@@ -18,7 +18,8 @@ layer to 10 classes; Adam 1e-3, batches of 64, 20 epochs. After each epoch, in 7
 
 Data: the 8732 clips of UrbanSound8K in its 10 predefined folds: fold 10 tests (--test-fold),
 every other fold on disk trains; part of the data set (some folds, some clips) is enough.
-Download UrbanSound8K.tar.gz (about 6 GB) from https://urbansounddataset.weebly.com/urbansound8k.html
+Download UrbanSound8K.tar.gz (about 6 GB) from
+https://urbansounddataset.weebly.com/urbansound8k.html
 (Zenodo record 1203745), extract it and pass --data-dir PATH/UrbanSound8K (the folder holding
 audio/fold1..fold10 and metadata/UrbanSound8K.csv), or let --download fetch it (md5-checked) into
 ~/.keras/datasets/urbansound8k/. The first run decodes every WAV (minutes); the MFCCs of each
