@@ -170,8 +170,8 @@ def test_sigterm_and_sighup_end_a_run_like_ctrl_c_and_sigkill_leaves_a_valid_rec
         rest, err = process.communicate(timeout=60)
         assert process.returncode != 0
         record = json.loads((out / "metrics.json").read_text(encoding="utf-8"))  # whole
-        assert not [p.name for p in out.iterdir() if ".tmp" in p.name]
-        if name != "SIGKILL":
+        if name != "SIGKILL":  # a kill mid-write may leave a hidden .tmp, never a damaged file
+            assert not [p.name for p in out.iterdir() if ".tmp" in p.name]
             assert f"已中断 Interrupted ({name})." in err and "Traceback" not in err
             assert record["status"] == "interrupted" and record["progress"]
             continue

@@ -1,9 +1,6 @@
 """tfcourse: the shared plumbing of every lesson (MNIST, downloads, flags, devices, the run
 folder, files written whole, plots). Nothing a lesson teaches (a model, a loop, a loss) is here.
-
-    import tfcourse          # first: TensorFlow then starts without its C++ start-up lines
-    import tensorflow as tf
-"""
+Import it before TensorFlow: TensorFlow then starts without its C++ start-up lines."""
 import gc
 import os
 import sys
@@ -21,20 +18,17 @@ _install_handlers()
 
 # TF 2.21 writes oneDNN/CUDA lines to file descriptor 2 before any log setting applies, so the
 # first import runs with fd 2 set aside. `python -m tfcourse` (argv[0] is "-m" while the package
-# loads) needs no TensorFlow and starts at once.
-# Python's garbage collector pauses during the import: TensorFlow makes about a million objects
-# that live as long as the process, and collecting among them while they are made wastes about
-# a second. Afterwards gc.freeze() leaves them out of later collections too.
+# loads) needs no TensorFlow. The garbage collector pauses during the import: TensorFlow makes
+# about a million objects that live as long as the process, and collecting among them while they
+# are made costs about a second; gc.freeze() then leaves them out of later collections too.
 if "tensorflow" not in sys.modules and sys.argv[:1] != ["-m"]:
-    collecting = gc.isenabled()
     gc.disable()
     try:
         with quiet_stderr():
             import tensorflow
             tensorflow.config.list_physical_devices()  # the first device query prints CUDA lines
     finally:
-        if collecting:
-            gc.enable()
+        gc.enable()
     gc.freeze()
     tensorflow.get_logger().setLevel("WARNING")  # a Jupyter kernel would show TF's INFO lines
 

@@ -1,6 +1,6 @@
-"""The shared flags and the run folder: runs/<week>/<lesson>/<date-time>/ holds log.txt (all
-that was printed) and metrics.json (flags, versions, progress, status), which `compare` reads.
-A CourseError, Ctrl-C, SIGTERM or SIGHUP ends a run with one message (see `report`)."""
+"""The shared flags and the run folder runs/<week>/<lesson>/<date-time>/: log.txt (what was
+printed) and metrics.json (flags, versions, progress, status), which `compare` reads. A CourseError,
+Ctrl-C, SIGTERM or SIGHUP ends a run with one message (`report`) and a non-zero exit."""
 import argparse
 import atexit
 import json
@@ -21,7 +21,6 @@ from tfcourse.errors import CourseError
 from tfcourse.files import atomic_write
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-SYNTHETIC_DATA = {"synthetic", "shapes"}  # --data values that are drawn, not real
 
 
 # ## Flag types with ranges: a value out of range is argparse's one-line error (exit 2)
@@ -50,7 +49,6 @@ positive_int = number(int, 0, low_open=True)
 non_negative_int = number(int, 0)
 positive_float = number(float, 0, low_open=True)
 probability = number(float, 0, 1, low_open=True)
-seed_int = number(int, 0, 2**32 - 1)  # what NumPy and TensorFlow accept
 
 
 def folder(text):
@@ -62,7 +60,7 @@ def folder(text):
 
 
 def existing_file(text):
-    """A flag type for a file to read: it must exist and be a file."""
+    """A flag type for a file to read."""
     path = Path(text).expanduser()
     if not path.is_file():
         raise argparse.ArgumentTypeError(
@@ -101,42 +99,31 @@ def parser(doc, *, epochs=None, steps=None, batch_size=None, lr=None, mnist=Fals
             made.add_argument(flag, type=kind, default=value, help=f"{about} (lesson: {value})")
     smaller = [f"--{k.replace('_', '-')} {v}" for k, v in made.quick_defaults.items()]
     smaller += ["5000/500/1000 train/validation/test images"] if mnist else []
-    made.add_argument("--seed", type=seed_int, default=0,
-                      help="random seed for data order and weights (0 to 2**32-1, default 0)")
-    made.add_argument("--quick", action="store_true",
-                      help=f"a run of seconds to check that everything works: {', '.join(smaller)};"
-                           " flags you type still win" if smaller
-                      else "changes nothing here: no epochs, steps or data to cut")
-    made.add_argument("--out", type=folder, default=None, metavar="DIR",
-                      help="run folder for the log, metrics, checkpoints and plots "
-                           "(default: a new runs/<week>/<lesson>/<date-time>/)")
-    made.add_argument("--show", action="store_true",
-                      help="also open plot windows (plots are always saved as PNG)")
+    add = made.add_argument
+    add("--seed", type=number(int, 0, 2**32 - 1), default=0, help="random seed (default 0)")
+    add("--quick", action="store_true",
+        help=f"a run of seconds: {', '.join(smaller)}; flags you type still win" if smaller
+        else "changes nothing here: no epochs, steps or data to cut")
+    add("--out", type=folder, metavar="DIR",
+        help="run folder (default: a new runs/<week>/<lesson>/<date-time>/)")
+    add("--show", action="store_true", help="also open plot windows (plots are saved as PNG)")
     if mnist:
-        group = made.add_argument_group("MNIST data (数据)")
-        group.add_argument("--data", choices=["mnist", "synthetic"], default="mnist",
-                           help="mnist: the real data set (default); synthetic: drawn stand-in "
-                                "digits, labelled as such in the output")
-        group.add_argument("--data-dir", type=folder, default=None, metavar="DIR",
-                           help="folder with the four MNIST IDX files (.gz or not, the course's "
-                                "MNIST_data/) or Keras's mnist.npz; nothing is downloaded then")
-        group.add_argument("--mirror", default=None, metavar="URL",
-                           help="a mirror to try first: a URL folder holding mnist.npz or the IDX "
-                                "files (also the TFCOURSE_MIRROR environment variable)")
-    group = made.add_argument_group("device (设备)")
-    group.add_argument("--device", choices=["auto", "cpu", "gpu"], default="auto",
-                       help="gpu when one is present (auto, the default), or force cpu/gpu")
-    group.add_argument("--gpus", default=None, metavar="0,1",
-                       help="which GPUs this run may see, by index (like CUDA_VISIBLE_DEVICES)")
-    group.add_argument("--memory-growth", action="store_true",
-                       help="take GPU memory as needed instead of all of it at start")
-    group.add_argument("--memory-limit", type=positive_int, default=None, metavar="MB",
-                       help="cap the memory this run may use on each visible GPU")
-    group.add_argument("--threads", type=positive_int, default=None, metavar="N",
-                       help="CPU threads for TensorFlow's ops (default: all cores)")
-    group.add_argument("--logical-cpus", type=number(int, 1, 64), default=None, metavar="N",
-                       help="split the CPU into N logical devices (1-64), e.g. to try "
-                            "MirroredStrategy with N replicas on a machine without GPUs")
+        add = made.add_argument_group("MNIST data (数据)").add_argument
+        add("--data", choices=["mnist", "synthetic"], default="mnist",
+            help="the real data set (default), or drawn stand-in digits, labelled as such")
+        add("--data-dir", type=folder, metavar="DIR", help="a folder with the four MNIST IDX "
+            "files (.gz or not: the course's MNIST_data/) or mnist.npz; nothing is downloaded")
+        add("--mirror", metavar="URL", help="a folder URL with mnist.npz or the IDX files, "
+            "tried first (also TFCOURSE_MIRROR)")
+    add = made.add_argument_group("device (设备)").add_argument
+    add("--device", choices=["auto", "cpu", "gpu"], default="auto",
+        help="gpu when one is present (auto), or force cpu/gpu")
+    add("--gpus", metavar="0,1", help="the GPUs this run may see, by index")
+    add("--memory-growth", action="store_true", help="take GPU memory as needed, not all at once")
+    add("--memory-limit", type=positive_int, metavar="MB", help="cap the memory of each GPU")
+    add("--threads", type=positive_int, metavar="N", help="CPU threads for ops (default: all)")
+    add("--logical-cpus", type=number(int, 1, 64), metavar="N",
+        help="split the CPU into N logical devices, e.g. for MirroredStrategy without GPUs")
     return made
 
 
@@ -146,15 +133,13 @@ def in_notebook():
 
 
 def parse(made, flags=None):
-    """The lesson's flags: from the command line, or in a notebook from `flags` (a string such as
-    "--quick --epochs 2"), else the lesson's defaults."""
+    """The flags: from the command line, else from `flags` ("--quick --epochs 2"), else defaults."""
     if flags is not None:
         return made.parse_args(shlex.split(flags))
     if in_notebook():
-        args = made.parse_args([])
         print("notebook: the lesson's defaults; to change them: "
               'args = tfcourse.parse(parser, "--quick --epochs 2")')
-        return args
+        return made.parse_args([])
     return made.parse_args()
 
 
@@ -175,8 +160,7 @@ def read_record(run_dir):
 def latest_run(script, need=None):
     """The newest finished run folder of a lesson (holding the file `need`, if given), or None."""
     found = runs_folder(script)
-    runs = sorted(found.iterdir(), reverse=True) if found.is_dir() else []
-    for run in runs:
+    for run in sorted(found.iterdir(), reverse=True) if found.is_dir() else []:
         record = read_record(run)
         if record and record.get("status") == "finished" and (not need or (run / need).exists()):
             return run
@@ -184,14 +168,15 @@ def latest_run(script, need=None):
 
 
 class _Tee:
-    """Writes to the terminal and to log.txt, line by line, so a crash keeps what was printed."""
+    """Writes to the terminal and to log.txt, line by line (of a line rewritten with "\\r", the
+    last version), so a crash keeps what was printed."""
 
     def __init__(self, stream, log):
         self.stream, self.log, self.progress = stream, log, ""
 
     def write(self, text):
         self.stream.write(text)
-        if "\r" in text and "\n" not in text:  # an update in place: the log keeps the last one
+        if "\r" in text and "\n" not in text:
             self.progress = text.replace("\r", "")
         elif not self.log.closed:
             self.log.write(self.progress + text)
@@ -217,11 +202,11 @@ def shown(value):
 
 
 class Run:
-    """What `start` hands back: the run folder `out`, the device in use, and the run's record."""
+    """What `start` returns: the run folder `out`, the `device` in use, and the run's record."""
 
-    def __init__(self, out, device, args, lesson, synthetic, owned, record):
-        self.out, self.device, self.args, self.lesson = out, device, args, lesson
-        self.synthetic, self.owned, self.record = synthetic, owned, record
+    def __init__(self, out, device, args, record, owned):
+        self.out, self.device, self.args, self.record, self.owned = out, device, args, record, owned
+        self.lesson, self.synthetic = record["lesson"], record["data"] == "SYNTHETIC"
         self.started, self.streams = time.perf_counter(), None
 
     def path(self, *parts):
@@ -231,8 +216,7 @@ class Run:
         return target
 
     def log(self, **values):
-        """One progress point beside the printed line, e.g. run.log(epoch=3, test_accuracy=0.91):
-        saved to metrics.json at once, where `python -m tfcourse compare` reads it."""
+        """A progress point beside the printed line, e.g. run.log(epoch=3, test_accuracy=0.91)."""
         self.record["progress"].append({k: plain(v) for k, v in values.items()})
         self.save()
 
@@ -247,12 +231,12 @@ class Run:
     def finish(self, **final):
         """Print the one end-of-run line (lesson, device, time, final numbers, data); save it."""
         seconds, final = time.perf_counter() - self.started, {k: plain(v) for k, v in final.items()}
-        metrics = "".join(f" | {name.replace('_', ' ')} {shown(v)}" for name, v in final.items())
+        line = f"完成 Done: lesson {self.lesson} | {self.device} | {seconds:.1f} s"
+        line += "".join(f" | {name.replace('_', ' ')} {shown(v)}" for name, v in final.items())
         data = getattr(self.args, "data", None)
         if self.synthetic:
             data = "SYNTHETIC (drawn stand-in, not the real data set)"
-        print(f"完成 Done: lesson {self.lesson} | {self.device} | {seconds:.1f} s{metrics}"
-              + (f" | data {data}" if data else ""))  # lessons without a data set say none
+        print(line + (f" | data {data}" if data else ""))
         self.record.update(status="finished", seconds=round(seconds, 2), final=final)
         print(f"run folder: {self.out}")
         self.close("finished")
@@ -263,11 +247,11 @@ class Run:
                      json.dumps(self.record, indent=1, ensure_ascii=False, default=str))
 
     def close(self, status):
-        """The end of the run, normal or not: save the status, stop logging; a run that failed
+        """The end of the run, normal or not: save the status and stop logging. A run that failed
         before writing anything of its own leaves no folder behind."""
         if self in _current:
             _current.remove(self)
-        if self.record.get("status") == "running":
+        if self.record["status"] == "running":
             self.record["status"] = status
         if self.streams:
             if isinstance(sys.stdout, _Tee):
@@ -277,45 +261,52 @@ class Run:
         mine = {p.name for p in self.out.iterdir()} - {"log.txt", "metrics.json"}
         if status != "finished" and self.owned and not mine and not self.record["progress"]:
             shutil.rmtree(self.out, ignore_errors=True)
-            return
-        try:
-            self.save()
-        except OSError:
-            pass
+        else:
+            try:
+                self.save()
+            except OSError:
+                pass
 
 
 _current = []  # the open Run of this process
 
 
-def keep_earlier_record(out):
-    """A run folder given again with --out (to plot, resume or restore what is there) keeps the
-    earlier run's record: metrics.json and log.txt become metrics.N.json and log.N.txt."""
-    if not (out / "metrics.json").exists():
-        return None
-    n = 1
-    while (out / f"metrics.{n}.json").exists() or (out / f"log.{n}.txt").exists():
-        n += 1
-    os.replace(out / "metrics.json", out / f"metrics.{n}.json")
-    if (out / "log.txt").exists():
-        os.replace(out / "log.txt", out / f"log.{n}.txt")
-    return f"metrics.{n}.json and log.{n}.txt"
-
-
-def _lesson_name(script):
-    from tfcourse.tools.lessons import read_header
-    path = PROJECT_ROOT / script
-    header = read_header(path) if path.is_file() else None
-    return header[0] if header else Path(script).stem
+def run_folder(args, script):
+    """(folder, made here?): --out, else a new runs/<week>/<lesson>/<date-time>[-n]/. A folder
+    given again keeps its earlier record as metrics.N.json and log.N.txt."""
+    if args.out:
+        out, owned = Path(args.out), not Path(args.out).exists()
+        out.mkdir(parents=True, exist_ok=True)
+    else:
+        stamp, owned = runs_folder(script) / time.strftime("%Y%m%d-%H%M%S"), True
+        for n in range(1000):  # two runs started in the same second get -1, -2, ...
+            out = stamp.with_name(f"{stamp.name}-{n}") if n else stamp
+            try:
+                out.mkdir(parents=True)
+                break
+            except FileExistsError:
+                continue
+    if (out / "metrics.json").exists():
+        n = 1
+        while (out / f"metrics.{n}.json").exists() or (out / f"log.{n}.txt").exists():
+            n += 1
+        os.replace(out / "metrics.json", out / f"metrics.{n}.json")
+        if (out / "log.txt").exists():
+            os.replace(out / "log.txt", out / f"log.{n}.txt")
+        print(f"注意 Note: {out} held an earlier run; its record is kept as metrics.{n}.json "
+              f"and log.{n}.txt.")
+    return out, owned
 
 
 def start(args, script):
-    """Apply the device flags, seed every generator, make the run folder and tee what is printed
-    to its log.txt. `script` is the lesson's path from the project folder (a notebook has no
-    __file__). Returns the `Run`."""
+    """Apply the device flags, seed every generator, make the run folder and copy what is
+    printed to its log.txt. `script` is the lesson's path from the project folder (a notebook
+    has no __file__). Returns the `Run`."""
     import keras
     import tensorflow as tf
 
     from tfcourse.devices import apply_device_flags
+    from tfcourse.tools.lessons import read_header
     device = apply_device_flags(args)
     random.seed(args.seed)
     np.random.seed(args.seed)
@@ -323,39 +314,26 @@ def start(args, script):
     if not getattr(args, "show", False) and not in_notebook():
         import matplotlib
         matplotlib.use("Agg")  # headless by default: plots are files
-    out, owned = getattr(args, "out", None), True
     try:
-        if out:
-            out, owned = Path(out), not Path(out).exists()
-            out.mkdir(parents=True, exist_ok=True)
-        else:
-            stamp = runs_folder(script) / time.strftime("%Y%m%d-%H%M%S")
-            for n in range(1000):  # two runs started in the same second get -1, -2, ...
-                out = stamp.with_name(f"{stamp.name}-{n}") if n else stamp
-                try:
-                    out.mkdir(parents=True)
-                    break
-                except FileExistsError:
-                    continue
-        kept = keep_earlier_record(out)
+        out, owned = run_folder(args, script)
         log = open(out / "log.txt", "w", encoding="utf-8")
     except OSError as error:
-        raise CourseError(f"Cannot write to the run folder {out}: {error.strerror}.\n"
-                          "Remedy: pass a folder you can write to with --out DIR.") from None
-    synthetic = getattr(args, "data", None) in SYNTHETIC_DATA
-    record = {"lesson": _lesson_name(script), "script": script, "command": sys.argv[1:],
+        raise CourseError(f"Cannot write to the run folder {args.out or runs_folder(script)}: "
+                          f"{error.strerror}.\nRemedy: pass a folder you can write to with --out "
+                          "DIR.") from None
+    header = read_header(PROJECT_ROOT / script) if (PROJECT_ROOT / script).is_file() else None
+    data = getattr(args, "data", None)
+    record = {"lesson": header[0] if header else Path(script).stem, "script": script,
+              "command": sys.argv[1:], "device": device, "seed": args.seed,
               "flags": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
               "versions": {"python": platform.python_version(), "tensorflow": tf.__version__,
                            "keras": keras.__version__, "numpy": np.__version__},
-              "device": device, "seed": args.seed,
-              "data": "SYNTHETIC" if synthetic else getattr(args, "data", None),
+              "data": "SYNTHETIC" if data in ("synthetic", "shapes") else data,
               "started": time.strftime("%Y-%m-%dT%H:%M:%S"), "status": "running", "progress": []}
     for old in list(_current):  # a notebook that starts the lesson again
         old.close("replaced")
-    run = Run(out, device, args, record["lesson"], synthetic, owned, record)
+    run = Run(out, device, args, record, owned)
     run.save()
-    if kept:
-        print(f"注意 Note: {out} held an earlier run; its record is kept as {kept}.")
     run.streams = (sys.stdout, sys.stderr)
     sys.stdout, sys.stderr = _Tee(sys.stdout, log), _Tee(sys.stderr, log)
     _current.append(run)
@@ -373,10 +351,10 @@ def _stop(signum, frame):
 
 
 def report(error):
-    """Say how the run ended; return the exit code. CourseError: one message (1);
-    Ctrl-C/SIGTERM/SIGHUP: one line (130); anything else: None (the caller shows the traceback)."""
+    """Say how the run ended; return the exit code. CourseError: one message (1); Ctrl-C,
+    SIGTERM, SIGHUP: one line (130); anything else: None (the caller shows the traceback)."""
     if isinstance(error, BrokenPipeError):  # `python lesson.py | head`: the reader has gone
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.__stdout__.fileno())  # no flush error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.__stdout__.fileno())
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
@@ -404,7 +382,7 @@ def _excepthook(kind, error, traceback):
 
 
 def install_handlers():
-    """At `import tfcourse`: the clean-error hook for scripts and IPython, SIGTERM/SIGHUP as
+    """At `import tfcourse`: the one-message hook for scripts and IPython, SIGTERM/SIGHUP as
     Ctrl-C (outside a kernel, which has its own), and output that never fails on a character the
     console cannot encode (a GBK console gets '?')."""
     for stream in (sys.stdout, sys.stderr):
