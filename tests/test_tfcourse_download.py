@@ -141,7 +141,7 @@ def test_extract_tar_refuses_a_link_outside(tmp_path):
         link.type, link.linkname = tarfile.SYMTYPE, "/etc/passwd"
         tar.addfile(link)
     (tmp_path / "link.tgz").write_bytes(buffer.getvalue())
-    with pytest.raises(CourseError, match="Refusing"):
+    with pytest.raises(CourseError, match="Cannot extract"):
         extract_tar(tmp_path / "link.tgz", tmp_path / "out")
     assert not (tmp_path / "out").exists()
 

@@ -8,7 +8,7 @@ import io
 import numpy as np
 import pytest
 
-from tfcourse import CourseError, load_mnist, mnist
+from tfcourse import CourseError, load_mnist, mnist, synthetic
 from tfcourse.synthetic import synthetic_digits
 
 N_TRAIN, N_TEST = 120, 40
@@ -224,6 +224,8 @@ def test_synthetic_is_deterministic_labelled_and_learnable(capsys):
     b = load_mnist(data="synthetic", quick=True, seed=0, verbose=False)
     np.testing.assert_array_equal(a.x_train, b.x_train)
     assert not np.array_equal(synthetic_digits(50, seed=3)[0], synthetic_digits(50, seed=4)[0])
+    fresh, _ = synthetic._drawn.__wrapped__(50, 3)  # drawn again, not the cached set
+    np.testing.assert_array_equal(fresh, synthetic_digits(50, seed=3)[0])
     assert a.synthetic and set(np.unique(a.y_train)) == set(range(10))
     # a nearest-class-mean classifier must do far better than chance (0.1) but not be perfect
     centroids = np.stack([a.x_train[a.y_train == digit].mean(axis=0) for digit in range(10)])

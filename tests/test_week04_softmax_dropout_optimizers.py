@@ -195,7 +195,7 @@ def test_impossible_flags_stop_at_parse_time(tmp_path, script, flag, value):
     ("4_2_dropout.py", ["--compare", "--plot-only"], "--plot-only trains none",
      "then redraw with --plot-only --out DIR"),
     ("4_1_cross_entropy.py", ["--batch-size", "6000"], "larger than the 5000 training images",
-     "a batch size of at most 5000"),
+     "--batch-size 5000 or less"),
 ])
 def test_impossible_combinations_are_one_message_with_a_remedy(tmp_path, script, flags, phrase,
                                                                remedy):

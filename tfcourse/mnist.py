@@ -1,8 +1,6 @@
-"""MNIST for every lesson (`load_mnist`), as float32 in [0, 1]: from --data-dir (the course's
-MNIST_data/ with the four IDX files, gzipped or not, or mnist.npz), else the cache shared with
-Keras, else a download: your --mirror, then Keras's mnist.npz, then the IDX files of a public
-mirror. Every source gets the same content checks. `--data synthetic` gives drawn stand-in
-digits and says so; it is never a fallback."""
+"""MNIST for every lesson, as float32 in [0, 1]: from --data-dir (the course's MNIST_data/ or
+mnist.npz), else Keras's cache, else a download (--mirror, Keras's mnist.npz, then a public
+mirror's IDX files). Every source gets the same checks. `--data synthetic`: drawn digits."""
 import gzip
 import hashlib
 import os
@@ -55,52 +53,47 @@ def _idx_files(folder):
 
 
 def read_idx(path, name=None):
-    """One IDX file, gzipped or not -> uint8 array, or a ValueError naming the file; MNIST's four
-    files, under any name, must also have their magic number, count and content (MD5)."""
-    name, raw = name or Path(path).name, Path(path).read_bytes()
+    """One of MNIST's IDX files, gzipped or not, checked -> uint8 array; or a ValueError."""
+    name = name or Path(path).name
+    raw = Path(path).read_bytes()
     try:
         raw = gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
     except (OSError, EOFError, zlib.error) as error:  # cut short, or damaged inside
         raise ValueError(f"{name} is damaged ({error})") from None
-    magic = int.from_bytes(raw[:4], "big")
-    if magic not in (2049, 2051):  # uint8 labels (1 dimension) or images (3)
-        raise ValueError(f"{name} is not an MNIST IDX file (magic number {magic}, "
-                         "expected 2051 or 2049)")
-    offset = 4 + 4 * raw[3]  # then 4 bytes per dimension
-    shape = [int.from_bytes(raw[i:i + 4], "big") for i in range(4, offset, 4)]
+    magic, count, md5 = IDX_FILES[idx_stem(name)]
+    header = int.from_bytes(raw[:4], "big"), int.from_bytes(raw[4:8], "big")
+    if header != (magic, count):
+        raise ValueError(f"{name}: magic number {header[0]} and count {header[1]}, "
+                         f"expected {magic} and {count}")
+    shape = (count, 28, 28) if magic == 2051 else (count,)  # images, or labels
+    offset = 4 + 4 * len(shape)  # the magic number, then 4 bytes for each dimension
     expected = offset + int(np.prod(shape))
     if len(raw) != expected:
-        raise ValueError(f"{name} has {len(raw)} bytes but its header promises {expected} "
-                         f"({'truncated' if len(raw) < expected else 'extra bytes'})")
-    known = IDX_FILES.get(idx_stem(name))
-    if known and (magic, shape[0]) != known[:2]:
-        raise ValueError(f"{name}: magic {magic} and count {shape[0]}, "
-                         f"expected {known[0]} and {known[1]}")
-    if known and (md5 := hashlib.md5(raw).hexdigest()) != known[2]:
-        raise ValueError(f"{name}: MD5 of its content is {md5}, expected {known[2]}")
+        what = "truncated" if len(raw) < expected else "extra bytes"
+        raise ValueError(f"{name} has {len(raw)} bytes, not {expected} ({what})")
+    if (actual := hashlib.md5(raw).hexdigest()) != md5:
+        raise ValueError(f"{name}: MD5 of its content is {actual}, expected {md5}")
     return np.frombuffer(raw, dtype=np.uint8, offset=offset).reshape(shape)
 
 
 def read_npz(path):
     """The four arrays from Keras's mnist.npz, checked, never unpickling anything."""
     try:
-        with np.load(path, allow_pickle=False) as npz:  # a pickle inside is refused
+        with np.load(path, allow_pickle=False) as npz:
             return check_arrays(*(npz[key] for key in ("x_train", "y_train", "x_test", "y_test")))
     except Exception as error:  # BadZipFile, OSError, KeyError (an array missing), ValueError
         raise ValueError(f"{Path(path).name}: {error}") from None
 
 
 def check_arrays(x_train, y_train, x_test, y_test):
-    """The same content checks for every source: 28x28 images, as many labels as images, labels
-    0-9, more training than test images. Returns the four arrays, or raises ValueError."""
+    """The checks for every source: 28x28 images, a label 0-9 for each, train not swapped."""
     for split, x, y in (("training", x_train, y_train), ("test", x_test, y_test)):
         if x.ndim != 3 or x.shape[1:] != (28, 28):
             raise ValueError(f"the {split} images are {x.shape[1:]}, not 28x28")
         if y.ndim != 1 or len(x) != len(y):
             raise ValueError(f"{len(x)} {split} images but labels of shape {y.shape}")
         if not np.issubdtype(y.dtype, np.integer) or y.size and not 0 <= y.min() <= y.max() <= 9:
-            raise ValueError(f"the {split} labels hold values outside 0-9 "
-                             f"(from {y.min()} to {y.max()})")
+            raise ValueError(f"the {split} labels hold values outside 0-9 ({y.min()} to {y.max()})")
     if len(x_train) <= len(x_test):
         raise ValueError(f"{len(x_train)} training images but {len(x_test)} test images: "
                          "train and test look swapped")
@@ -108,104 +101,97 @@ def check_arrays(x_train, y_train, x_test, y_test):
 
 
 def read_folder(folder):
-    """(arrays, source) from a folder of IDX files or mnist.npz (--data-dir, and `doctor`), or
-    a CourseError that says whether MNIST is missing or damaged, with the remedy."""
+    """(arrays, source) from --data-dir's IDX files or mnist.npz, or a CourseError with a remedy."""
     folder = Path(folder)
-    npz = folder if folder.suffix == ".npz" and folder.is_file() else folder / NPZ_NAME
-    folder, wanted = npz.parent, ", ".join(stem + ".gz" for stem in IDX_FILES)
     if not folder.is_dir():
         what = "a file, not a folder" if folder.exists() else "no such folder"
-        raise CourseError(f"--data-dir {folder}: {what}.\nRemedy: name the folder that "
-                          f"holds the four MNIST files ({wanted}) or mnist.npz.")
+        raise CourseError(f"--data-dir {folder}: {what}.\n"
+                          "Remedy: name the folder that holds the MNIST IDX files or mnist.npz.")
     found = _idx_files(folder)
     try:
         if len(found) == len(IDX_FILES):
             arrays = check_arrays(*(read_idx(found[stem]) for stem in IDX_FILES))
             return arrays, f"MNIST (IDX files in {folder})"
-        if npz.is_file():
-            return read_npz(npz), f"MNIST ({npz})"
+        if (folder / NPZ_NAME).is_file():
+            return read_npz(folder / NPZ_NAME), f"MNIST ({folder / NPZ_NAME})"
     except (ValueError, OSError) as error:
-        raise CourseError(f"MNIST in {folder} is damaged: {error}.\nRemedy: delete that file and "
-                          "download it again (or run without --data-dir to download into "
-                          f"{keras_cache_dir()}).") from None
-    missing = [stem + ".gz" for stem in IDX_FILES if stem not in found]
-    present = sorted(p.name for p in folder.iterdir())[:10]
-    raise CourseError(f"--data-dir {folder} holds no MNIST: missing {', '.join(missing)} "
-                      f"(the four IDX files, .gz or not), and no {NPZ_NAME} either.\n"
-                      f"Found: {', '.join(present) or 'nothing'}.\n"
-                      "Remedy: put the missing files there, or run without --data-dir "
-                      "to download them.")
+        raise CourseError(f"MNIST in {folder} is damaged: {error}.\nRemedy: replace that file "
+                          "with a good copy, or leave out --data-dir to download MNIST.") from None
+    missing = ", ".join(stem + ".gz" for stem in IDX_FILES if stem not in found)
+    present = ", ".join(sorted(p.name for p in folder.iterdir())[:10]) or "nothing"
+    raise CourseError(f"--data-dir {folder} holds no MNIST: missing {missing} (or without .gz), "
+                      f"and no {NPZ_NAME}. Found: {present}.\nRemedy: put the missing files "
+                      "there, or leave out --data-dir to download them.")
 
 
 def _idx_into(folder, urls):
     """The four IDX files in `folder`, each downloaded from `urls` when missing or damaged."""
     arrays, found = [], _idx_files(folder)  # each file's content check reads it: keep what it read
     for stem in IDX_FILES:
-        download([base + stem + ".gz" for base in urls], found.get(stem, folder / (stem + ".gz")),
-                 verify=lambda path, name=stem + ".gz": arrays.append(read_idx(path, name)),
-                 what=f"MNIST ({stem}.gz)", retries=2, backoff=DOWNLOAD_BACKOFF)
+        name = stem + ".gz"
+        download([url + name for url in urls], found.get(stem, folder / name),
+                 verify=lambda path, name=name: arrays.append(read_idx(path, name)),
+                 what=f"MNIST ({name})", retries=2, backoff=DOWNLOAD_BACKOFF)
     return check_arrays(*arrays)
 
 
-def _from_cache_or_mirrors(cache, mirror):
-    """mnist.npz or the IDX files: in the cache, else from each mirror in turn, into the cache."""
-    folder, mine, failures = cache / "mnist", [mirror.rstrip("/") + "/"] if mirror else [], []
-    steps = [("npz", []), ("idx", []),  # no URL: only what is in the cache already
-             ("npz", [u + NPZ_NAME for u in mine]), ("idx", mine),
-             ("npz", NPZ_URLS), ("idx", IDX_MIRRORS)]
+def _from_cache_or_mirrors(mirror):
+    """(arrays, source): what the cache holds, else from each mirror in turn, into the cache."""
+    cache = keras_cache_dir()
+    steps = [("npz", []), ("idx", [])]  # no URL: only what is in the cache already
+    if mirror:
+        mine = mirror.rstrip("/") + "/"
+        steps += [("npz", [mine + NPZ_NAME]), ("idx", [mine])]
+    steps += [("npz", NPZ_URLS), ("idx", IDX_MIRRORS)]
+    failures = []
     for kind, urls in steps:
         try:
             if kind == "idx":
-                return _idx_into(folder, urls), f"MNIST (IDX files in {folder})"
+                return _idx_into(cache / "mnist", urls), f"MNIST (IDX files in {cache / 'mnist'})"
             path = download(urls, cache / NPZ_NAME, sha256=NPZ_SHA256, what="MNIST (mnist.npz)",
                             retries=2, backoff=DOWNLOAD_BACKOFF)
             return read_npz(path), f"MNIST ({path})"
         except DownloadError as error:
-            failures += [str(error).split("\nRemedy:")[0]] if urls else []
+            if urls:
+                failures.append(str(error).split("\nRemedy:")[0])
         except ValueError as error:
             failures.append(f"{(urls or [cache])[0]}: {error}")
     raise DownloadError(
         "MNIST could not be downloaded from any mirror.\n" + "\n".join(failures) + "\n"
-        f"Remedy, any one of:\n  - put mnist.npz (Keras's file) into {cache}/\n"
-        f"  - put the four IDX files ({', '.join(s + '.gz' for s in IDX_FILES)}) into a folder "
-        f"and pass --data-dir FOLDER (or into {folder}/)\n"
+        f"Remedy, any one of:\n  - put mnist.npz into {cache}/, or the four IDX files "
+        f"({', '.join(stem + '.gz' for stem in IDX_FILES)}) into {cache / 'mnist'}/\n"
+        "  - pass --data-dir FOLDER, a folder that holds them (the course's MNIST_data/)\n"
         "  - name a mirror you can reach: --mirror URL or TFCOURSE_MIRROR=URL\n"
-        "  - or, to try the lesson with no data at all: --data synthetic (drawn stand-in digits)")
+        "  - or try the lesson with no data at all: --data synthetic (drawn stand-in digits)")
 
 
-def load_mnist(args=None, *, data=None, data_dir=None, mirror=None, seed=None, quick=None,
-               one_hot=False, flatten=True, validation_size=5000, verbose=True):
-    """MNIST, or synthetic digits when asked for by name. `args` gives --data, --data-dir,
-    --mirror, --seed, --quick and --batch-size; keywords override them. Labels are integers, or
-    one-hot float32 rows with `one_hot=True`; images 784-vectors, or 28x28x1 with
-    `flatten=False`. As in the course, the first `validation_size` training images are
-    validation, the rest (55000) train."""
-    def pick(value, name, default=None):
-        return value if value is not None else getattr(args, name, default)
-    data, quick = pick(data, "data", "mnist"), pick(quick, "quick", False)
+def load_mnist(args=None, *, data="mnist", data_dir=None, seed=0, quick=False, one_hot=False,
+               flatten=True, validation_size=5000, verbose=True):
+    """MNIST, or drawn digits for data="synthetic"; `args` (a lesson's flags) gives data, data_dir,
+    mirror, seed, quick and batch_size. As in the course, the first `validation_size` training
+    images are for validation. Images are 784-vectors, or 28x28x1 with flatten=False."""
+    if args is not None:
+        data, data_dir, seed, quick = args.data, args.data_dir, args.seed, args.quick
     # the --quick sizes of train, validation and test; [:None] keeps all
     n_train, n_validation, n_test = (5000, 500, 1000) if quick else (None, None, None)
     if data == "synthetic":
         from tfcourse.synthetic import synthetic_digits
         validation_size = n_validation or validation_size  # drawn at the --quick sizes, no more
         n = validation_size + (n_train or 55000)
-        x, y = synthetic_digits(n + (n_test or 10000), seed=pick(seed, "seed", 0))
+        x, y = synthetic_digits(n + (n_test or 10000), seed)
         x, y, x_test, y_test = x[:n], y[:n], x[n:], y[n:]
         source = "SYNTHETIC stand-in digits (not MNIST)"
-    elif data != "mnist":
-        raise CourseError(f"--data must be 'mnist' or 'synthetic', not {data!r}.")
-    elif (data_dir := pick(data_dir, "data_dir")) is not None:
+    elif data_dir is not None:
         (x, y, x_test, y_test), source = read_folder(data_dir)
     else:
-        mirror = pick(mirror, "mirror") or os.environ.get("TFCOURSE_MIRROR")
-        (x, y, x_test, y_test), source = _from_cache_or_mirrors(keras_cache_dir(), mirror)
+        mirror = getattr(args, "mirror", None) or os.environ.get("TFCOURSE_MIRROR")
+        (x, y, x_test, y_test), source = _from_cache_or_mirrors(mirror)
     x_train, y_train = x[validation_size:][:n_train], y[validation_size:][:n_train]
     batch_size = getattr(args, "batch_size", None)
     if batch_size is not None and batch_size > len(x_train):
         raise CourseError(f"--batch-size {batch_size} is larger than the {len(x_train)} training "
-                          f"images{' of --quick' if quick else ''}: not one batch could be made.\n"
-                          f"Remedy: a batch size of at most {len(x_train)} "
-                          "(the lesson's default is right).")
+                          f"images{' of --quick' if quick else ''}.\nRemedy: --batch-size "
+                          f"{len(x_train)} or less.")
 
     def images(x):  # -> float32 in [0, 1] in one pass; the drawn digits are in [0, 1] already
         x = x if data == "synthetic" else np.divide(x, np.float32(255), dtype=np.float32)

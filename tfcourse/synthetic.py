@@ -1,5 +1,4 @@
-"""Stand-in digits for `--data synthetic` and the tests: pen strokes, each image with its own
-jitter, thickness, slant, rotation, scale, shift and noise. Same seed, same images."""
+"""Drawn stand-in digits for `--data synthetic` and the tests: same seed, same images."""
 import functools
 import math
 
@@ -12,8 +11,8 @@ def _arc(cx, cy, rx, ry, start, end, n=14):
             for a in np.linspace(start, end, n)]
 
 
-STROKES = {  # in a unit box (x right, y down)
-    0: [_arc(0.5, 0.5, 0.28, 0.40, 0, 360, 24)],
+STROKES = {  # pen strokes in a unit box (x right, y down)
+    0:  [_arc(0.5, 0.5, 0.28, 0.40, 0, 360, 24)],
     1: [[(0.35, 0.25), (0.55, 0.1), (0.55, 0.9)]],
     2: [_arc(0.5, 0.32, 0.26, 0.22, 200, 380) + [(0.25, 0.9), (0.78, 0.9)]],
     3: [_arc(0.5, 0.3, 0.24, 0.2, 210, 450), _arc(0.5, 0.7, 0.27, 0.2, 270, 510)],
@@ -24,32 +23,29 @@ STROKES = {  # in a unit box (x right, y down)
     8: [_arc(0.5, 0.3, 0.22, 0.2, 0, 360, 20), _arc(0.5, 0.7, 0.26, 0.21, 0, 360, 20)],
     9: [_arc(0.5, 0.32, 0.25, 0.22, 0, 360, 20), [(0.74, 0.34), (0.6, 0.7), (0.38, 0.92)]],
 }
-_SCALE = 4  # draw at 112x112, then shrink: anti-aliased edges like MNIST's
 
 
 def _draw_digit(digit, rng):
-    size = 28 * _SCALE
-    image = Image.new("L", (size, size), 0)
+    image = Image.new("L", (112, 112), 0)  # 4 times 28x28, shrunk below: anti-aliased edges
     draw = ImageDraw.Draw(image)
-    width = int(rng.uniform(1.6, 3.4) * _SCALE)
-    scale, slant = rng.uniform(0.62, 0.8) * size, rng.uniform(-0.25, 0.25)
-    offset_x, offset_y = (size - scale) / 2 + rng.uniform(-2.0, 2.0, size=2) * _SCALE
+    width = int(rng.uniform(1.6, 3.4) * 4)
+    scale, slant = rng.uniform(0.62, 0.8) * 112, rng.uniform(-0.25, 0.25)
+    left, top = (112 - scale) / 2 + rng.uniform(-2.0, 2.0, size=2) * 4
     for stroke in STROKES[digit]:
         points = np.asarray(stroke) + rng.normal(0, 0.03, (len(stroke), 2))
-        xy = [(offset_x + (x + slant * (0.5 - y)) * scale, offset_y + y * scale) for x, y in points]
+        xy = [(left + (x + slant * (0.5 - y)) * scale, top + y * scale) for x, y in points]
         draw.line(xy, fill=255, width=width, joint="curve")
         for x, y in (xy[0], xy[-1]):  # round pen ends
             draw.ellipse((x - width / 2, y - width / 2, x + width / 2, y + width / 2), fill=255)
     image = image.rotate(rng.uniform(-15, 15), resample=Image.BILINEAR)
-    image = image.resize((28, 28), Image.BILINEAR)
-    pixels = np.asarray(image, dtype=np.float32) / 255.0
+    pixels = np.asarray(image.resize((28, 28), Image.BILINEAR), dtype=np.float32) / 255.0
     noise = rng.normal(0, 0.08, pixels.shape).astype(np.float32)
     return np.clip(pixels + noise * (rng.random(pixels.shape) < 0.15), 0.0, 1.0)
 
 
 @functools.lru_cache(maxsize=4)  # the tests draw the same sets many times
 def _drawn(count, seed):
-    rng = np.random.default_rng(seed + 7919)  # its own stream, independent of the lesson's seed use
+    rng = np.random.default_rng(seed + 7919)  # its own stream, apart from the lesson's use of seed
     labels = rng.integers(0, 10, size=count, dtype=np.int64)
     return np.stack([_draw_digit(int(d), rng) for d in labels]), labels
 
