@@ -21,7 +21,7 @@ def fonts(monkeypatch):
     monkeypatch.setattr(font_manager.fontManager, "ttflist", latin)
     monkeypatch.setattr(plots, "_found", [])
     monkeypatch.setattr(plots, "_noted", [])
-    monkeypatch.setattr(plots, "_fontconfig_files", lambda: [])
+    monkeypatch.setattr(font_manager, "findSystemFonts", lambda: [])  # the system's font files
     monkeypatch.setitem(matplotlib.rcParams, "font.family", ["sans-serif"])
     dejavu = font_manager.findfont("DejaVu Sans")
 
@@ -60,9 +60,9 @@ def test_an_installed_cjk_font_is_the_fallback_for_every_text(fonts, tmp_path, c
     assert "no Chinese font" not in capsys.readouterr().out
 
 
-def test_a_font_fontconfig_knows_but_matplotlib_did_not_cache(fonts, monkeypatch):
+def test_a_font_the_system_knows_but_matplotlib_did_not_cache(fonts, monkeypatch):
     font = "/usr/share/fonts/wqy/wqy-microhei.ttc"
-    monkeypatch.setattr(plots, "_fontconfig_files", lambda: [font])
+    monkeypatch.setattr(font_manager, "findSystemFonts", lambda: [font])
     added = []
     monkeypatch.setattr(font_manager.fontManager, "addfont",
                         lambda path: (added.append(path), fonts("WenQuanYi Micro Hei")))

@@ -151,7 +151,8 @@ def test_truncated_download_is_not_kept(server, tiny, tmp_path):
     result = run_lesson(DOWNLOAD, "--inception-url", server.url("/mirror/"),
                         "--model-dir", model_dir, "--out", tmp_path / "o")
     refused(result, f"expected {len(tiny)}")
-    assert "--archive" in result[2] and "TFCOURSE_INCEPTION_URL" in result[2]  # what to do offline
+    assert "TFCOURSE_INCEPTION_URL" in result[2]  # what to do offline: a mirror, or by hand
+    assert str(model_dir / inception.ARCHIVE_NAME) in result[2]
     assert list(model_dir.iterdir()) == [] and leftovers(tmp_path) == []
 
 
@@ -159,7 +160,7 @@ def test_offline_says_what_was_tried_and_where_to_put_the_file(server, dead_url,
     result = run_lesson(DOWNLOAD, "--inception-url", dead_url, "--model-dir", tmp_path / "m",
                         "--out", tmp_path / "o")
     refused(result, "Could not download inception-2015-12-05.tgz")
-    assert dead_url in result[2] and "--archive PATH/inception-2015-12-05.tgz" in result[2]
+    assert dead_url in result[2] and str(tmp_path / "m" / inception.ARCHIVE_NAME) in result[2]
     assert leftovers(tmp_path) == [] and not (tmp_path / "m" / inception.FOLDER_NAME).exists()
 
 
@@ -177,18 +178,15 @@ def test_bad_local_archive_is_refused(server, tmp_path, monkeypatch, case):
     kwargs, phrase = BAD_ARCHIVES[case]
     data = inception_standin.archive(**kwargs)
     monkeypatch.setattr(inception, "ARCHIVE_SIZE", len(data))
-    archive = tmp_path / "dl" / inception.ARCHIVE_NAME
-    archive.parent.mkdir()
-    archive.write_bytes(data)
-    model_dir = tmp_path / "deep" / "m"
-    result = run_lesson(DOWNLOAD, "--archive", archive, "--model-dir", model_dir,
-                        "--out", tmp_path / "o")
+    model_dir = tmp_path / "m"
+    model_dir.mkdir()
+    (model_dir / inception.ARCHIVE_NAME).write_bytes(data)  # downloaded by hand, put there
+    result = run_lesson(DOWNLOAD, "--model-dir", model_dir, "--out", tmp_path / "o")
     refused(result, phrase)
-    assert "again" in result[2]  # the remedy
-    assert server.requests == []  # --archive: nothing downloaded
+    assert "Nothing of it was kept" in result[2] and "again" in result[2]  # the remedy
+    assert server.requests == []  # the file of the right size is used: nothing downloaded
     assert not list(tmp_path.rglob("evil.txt")) and leftovers(tmp_path) == []
-    assert archive.exists()  # the learner's file stays
-    assert not (model_dir / inception.FOLDER_NAME).exists()
+    assert list(model_dir.iterdir()) == []  # neither the archive nor its extracted folder
 
 
 def test_downloaded_archive_with_a_bad_graph_is_not_kept(server, tmp_path, monkeypatch):
@@ -204,13 +202,14 @@ def test_downloaded_archive_with_a_bad_graph_is_not_kept(server, tmp_path, monke
 
 
 def test_archive_of_the_wrong_size_is_named(server, tiny, tmp_path):
-    archive = tmp_path / "x.tgz"
-    archive.write_bytes(tiny + b"\0" * 10)
-    result = run_lesson(DOWNLOAD, "--archive", archive, "--model-dir", tmp_path / "m",
-                        "--out", tmp_path / "o")
-    refused(result, f"{len(tiny) + 10:,} bytes, the published archive {len(tiny):,}")
-    assert "download inception-2015-12-05.tgz again" in result[2]
-    assert not (tmp_path / "m").exists() and archive.exists()
+    model_dir = tmp_path / "m"
+    model_dir.mkdir()
+    (model_dir / inception.ARCHIVE_NAME).write_bytes(tiny + b"\0" * 10)  # downloaded by hand
+    code, out, err = run_lesson(DOWNLOAD, "--model-dir", model_dir, "--out", tmp_path / "o")
+    assert re.search(rf"\b{len(tiny) + 10} bytes\b.*\b{len(tiny)}\b", out), out  # what is wrong
+    refused((code, out, err), "Could not download inception-2015-12-05.tgz")  # none served here
+    assert str(model_dir / inception.ARCHIVE_NAME) in err  # where to put a good one
+    assert list(model_dir.iterdir()) == []  # the wrong file is not used, nor kept
 
 
 @pytest.mark.parametrize("case", ["no folder", "empty folder"])
@@ -301,10 +300,8 @@ def test_a_damaged_graph_in_the_model_folder_is_named(tmp_path, lesson, case):
 
 # ------------------------------------------------- flags: ranges (class 3), kinds of path (7)
 
-BAD_FLAGS = {  # case: (flag, value, phrase); FILE, FOLDER and MISSING are made by the test
+BAD_FLAGS = {  # case: (flag, value, phrase); FILE is made by the test
     "--model-dir a file": ("--model-dir", "FILE", "FILE is a file, not a folder"),
-    "--archive a folder": ("--archive", "FOLDER", "FOLDER is a folder, not a file"),
-    "--archive missing": ("--archive", "MISSING", "no such file: MISSING"),
     "--data-dir a file": ("--data-dir", "FILE", "FILE is a file, not a folder"),
     "--out a file": ("--out", "FILE", "FILE is a file, not a folder"),
     "--top-k 0": ("--top-k", "0", "expected a whole number from 1"),
@@ -312,9 +309,8 @@ BAD_FLAGS = {  # case: (flag, value, phrase); FILE, FOLDER and MISSING are made 
     "--max-images 0": ("--max-images", "0", "expected a whole number above 0"),
     "--seed -1": ("--seed", "-1", "expected a whole number from 0"),
 }
-FLAGS_OF = {DOWNLOAD: ["--model-dir", "--archive", "--out", "--seed"],
-            CLASSIFY: ["--model-dir", "--archive", "--out", "--seed", "--data-dir", "--top-k",
-                       "--max-images"],
+FLAGS_OF = {DOWNLOAD: ["--model-dir", "--out", "--seed"],
+            CLASSIFY: ["--model-dir", "--out", "--seed", "--data-dir", "--top-k", "--max-images"],
             KERAS: ["--out", "--seed", "--data-dir", "--top-k", "--max-images"]}
 
 
@@ -322,13 +318,10 @@ FLAGS_OF = {DOWNLOAD: ["--model-dir", "--archive", "--out", "--seed"],
                                           for case in BAD_FLAGS
                                           if BAD_FLAGS[case][0] in FLAGS_OF[lesson]])
 def test_wrong_flags_stop_at_parse(tmp_path, lesson, case):
-    paths = {"FILE": tmp_path / "a file.txt", "FOLDER": tmp_path / "a folder",
-             "MISSING": tmp_path / "no.tgz"}
-    paths["FILE"].write_text("x")
-    paths["FOLDER"].mkdir()
+    file = tmp_path / "a file.txt"
+    file.write_text("x")
     flag, value, phrase = BAD_FLAGS[case]
-    for name, path in paths.items():
-        value, phrase = value.replace(name, str(path)), phrase.replace(name, str(path))
+    value, phrase = value.replace("FILE", str(file)), phrase.replace("FILE", str(file))
     before = sorted(tmp_path.rglob("*"))
     code, out, err = run_lesson(lesson, flag, value)
     assert code == 2 and f"argument {flag}" in err and phrase in err, err

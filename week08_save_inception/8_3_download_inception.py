@@ -17,9 +17,9 @@ then the tensors lessons 8-4 and 9 feed and fetch, and the command that opens Te
 Run:
     python week08_save_inception/8_3_download_inception.py
     python week08_save_inception/8_3_download_inception.py --model-dir inception_model  # course's
-    python week08_save_inception/8_3_download_inception.py --archive ~/Downloads/inception.tgz
 Offline? Download http://download.tensorflow.org/models/image/imagenet/inception-2015-12-05.tgz
-elsewhere and pass --archive FILE, or name a mirror (--inception-url URL, TFCOURSE_INCEPTION_URL).
+elsewhere and put it into ~/.keras/models/ (or the --model-dir folder), where it is checked and
+used; or name a mirror (--inception-url URL, TFCOURSE_INCEPTION_URL).
 
 Differences from the course code (TensorFlow 1.x):
   - The download goes through `tfcourse.inception.ensure_inception`: progress, retries,
