@@ -212,6 +212,13 @@ def test_a_damaged_record_is_one_message(content, phrase, tmp_path, capsys):
     assert "Remedy: run the lesson again (python week03_regression/3_2_mnist_simple.py)" in err
 
 
+def test_a_tolerance_per_metric_is_named_per_metric(tmp_path, capsys):
+    close = made_run(tmp_path / "close", "5-1", near_teacher("5-1"))  # learning rate: ±1e-09
+    code, out, _ = compare_main(capsys, "5-1", close)
+    assert code == 0 and "within ±1e-09 (learning rate), ±0.005 (test accuracy)" in out
+    assert "learning rate   teacher 7.6945e-05" in out  # a tiny number in 4 significant digits
+
+
 def test_odd_values_in_a_record_are_no_numbers_not_a_crash(tmp_path, capsys):
     odd = made_run(
         tmp_path / "odd",

@@ -1,5 +1,4 @@
-"""`python -m tfcourse COMMAND`: the learner's commands beside the lessons (no TensorFlow start;
-tfcourse/__init__.py skips it while argv[0] is "-m")."""
+"""`python -m tfcourse COMMAND`: the learner's commands (tfcourse/__init__.py starts no TF here)."""
 import importlib
 import sys
 

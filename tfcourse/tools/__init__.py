@@ -1,5 +1,4 @@
-"""The learner's commands beside the lessons: `python -m tfcourse lessons | compare | doctor |
-notebook` (see tfcourse/__main__.py). None of them starts TensorFlow."""
+"""The learner's commands beside the lessons (`python -m tfcourse`); none starts TensorFlow."""
 import argparse
 import sys
 
@@ -11,12 +10,10 @@ def command_parser(doc, prog):
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
 
 
-def marks(stream=None):
-    """✓ ! ✗ ≈ → signs, or ASCII ones where the console cannot show them (e.g. GBK): the core
-    would print '?' for each, and ✓ and ✗ would look the same."""
-    encoding = getattr(stream or sys.stdout, "encoding", None) or "ascii"
+def marks():
+    """✓ ! ✗ ≈ – → signs, or ASCII ones where the console cannot show them (e.g. GBK)."""
     try:
-        "✓✗≈→".encode(encoding)
+        "✓✗≈→".encode(getattr(sys.stdout, "encoding", None) or "ascii")
         return {"ok": "✓", "warn": "!", "error": "✗", "expected": "≈", "none": "–", "arrow": "→"}
     except (UnicodeEncodeError, LookupError):
         return {"ok": "OK", "warn": "!", "error": "X", "expected": "~", "none": "-", "arrow": "->"}

@@ -4,8 +4,7 @@
     python -m tfcourse doctor --offline       # no network checks at all
     python -m tfcourse doctor --data-dir DIR  # verify the MNIST files in DIR as a lesson reads them
 
-Exit status 1 when something is ✗. Mirrors get 3 s in all; TensorFlow starts (in a child) only
-where it may see a GPU.
+Exit status 1 when something is ✗. TensorFlow starts (in a child) only where it may see a GPU.
 """
 import collections
 import importlib.metadata
@@ -13,12 +12,12 @@ import json
 import os
 import platform
 import re
-import shutil
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from packaging.specifiers import SpecifierSet  # matplotlib's dependency, so always here
 from packaging.version import Version
@@ -35,16 +34,12 @@ TF_DISTS = ("tensorflow", "tensorflow-cpu", "tensorflow-macos", "tensorflow-inte
 INSTALL = "pip install -r requirements.txt (in the project folder)"
 WHY = {"tensorflow": "the saved numbers were made with it; most lessons still run",
        "captcha": "0.7.1 draws its noise from `secrets`, so 10-1's --seed cannot repeat a data set"}
-
-
 Check = collections.namedtuple("Check", "name status detail remedy", defaults=[""])  # ok|warn|error
 
 
 def _project_file(name):
-    try:
-        return (PROJECT_ROOT / name).read_text(encoding="utf-8")
-    except OSError:
-        return ""
+    path = PROJECT_ROOT / name
+    return path.read_text(encoding="utf-8") if path.is_file() else ""
 
 
 def _installed(*names):
@@ -62,48 +57,44 @@ def check_python():
     if version in SpecifierSet(spec):
         return Check("Python", "ok", f"{version} (supported: {spec})")
     return Check("Python", "error", f"{version}, but TensorFlow 2.21 and this course need {spec}",
-                 "make an environment with Python 3.12: conda create -n tfcourse python=3.12 "
-                 "(then conda activate tfcourse), or python3.12 -m venv .venv; then " + INSTALL)
+                 f"conda create -n tfcourse python=3.12 (or python3.12 -m venv .venv); {INSTALL}")
 
 
 def check_packages():
-    pins = dict(re.findall(r"^([\w.-]+)\s*((?:==|>=)\s*[\d.]+)", _project_file("requirements.txt"),
-                           re.M))
+    requirements = _project_file("requirements.txt")
+    pins = dict(re.findall(r"^([\w.-]+)\s*((?:==|>=)\s*[\d.]+)", requirements, re.M))
     checks = []
-    for name, want in [(name, pins.get(name, "").replace(" ", "")) for name in PACKAGES]:
+    for name in PACKAGES:
+        want = pins.get(name, "").replace(" ", "")
         dist, version = _installed(*(TF_DISTS if name == "tensorflow" else [name]))
-        label, shown = (name if dist in (None, name) else f"{name} ({dist})"), want.lstrip("=")
+        label = name if dist in (None, name) else f"{name} ({dist})"
+        tested, fix = f"(tested: {want.lstrip('=')})", f"pip install {name}{want}"
         if version is None:
-            checks.append(Check(label, "error", f"not installed (tested: {shown})", INSTALL))
+            check = Check(label, "error", f"not installed {tested}", INSTALL)
         elif name == "keras" and Version(version).major < 3:
-            checks.append(Check(label, "error", f"{version} is Keras 2; the lessons need Keras 3 "
-                                f"(tested: {shown})", f"pip install keras{want}"))
+            check = Check(label, "error", f"{version} is Keras 2, the lessons need 3 {tested}", fix)
         elif version not in SpecifierSet(want):
             exact = want.startswith("==")
             why = WHY.get(name, "the README's numbers were made with it" if exact else "too old")
-            checks.append(Check(label, "warn" if exact else "error",
-                                f"{version} (tested: {shown}): {why}", f"pip install {name}{want}"))
+            check = Check(label, "warn" if exact else "error", f"{version} {tested}: {why}", fix)
         else:
-            checks.append(Check(label, "ok", f"{version} (tested: {shown})"))
-    tf_keras = _installed("tf_keras", "tf-keras")[1]
+            check = Check(label, "ok", f"{version} {tested}")
+        checks.append(check)
     if os.environ.get("TF_USE_LEGACY_KERAS", "").lower() in ("1", "true", "yes"):
-        checks.append(Check("tf_keras", "error", "TF_USE_LEGACY_KERAS is set, so tf.keras is "
-                            f"Keras 2 (tf_keras {tf_keras or 'is not even installed'})",
-                            "unset TF_USE_LEGACY_KERAS (Windows: set TF_USE_LEGACY_KERAS=) in "
-                            "this shell and its profile"))
+        checks.append(Check("tf_keras", "error", "TF_USE_LEGACY_KERAS is set: tf.keras is Keras 2",
+                            "unset TF_USE_LEGACY_KERAS (Windows: set TF_USE_LEGACY_KERAS=)"))
     if _installed("tfcourse")[1] is None:
-        checks.append(Check("tfcourse helper", "warn", "not installed: lessons find it only "
-                            "when run from the project folder", INSTALL))
+        checks.append(Check("tfcourse helper", "error", "not installed: a lesson run as `python "
+                            "weekNN_.../lesson.py` cannot import it", INSTALL))
     return checks
 
 
 def _tensorflow_gpus(result, deadline):
-    """In a thread: the GPUs TensorFlow sees and the CUDA it was built for, from a child process
-    stopped at `deadline`."""
+    """In a thread: the GPUs TensorFlow sees and its CUDA, from a child stopped at `deadline`."""
     code = ("import json, os; os.environ['TF_CPP_MIN_LOG_LEVEL'] = '3'; import tensorflow as tf; "
-            "info = tf.sysconfig.get_build_info(); print(json.dumps(dict(version=tf.__version__, "
-            "gpus=[d.name for d in tf.config.list_physical_devices('GPU')], "
-            "cuda=info.get('cuda_version'), cudnn=info.get('cudnn_version'))))")
+            "gpus = [d.name for d in tf.config.list_physical_devices('GPU')]; print(json.dumps("
+            "dict(version=tf.__version__, gpus=gpus, cuda=tf.sysconfig.get_build_info()"
+            ".get('cuda_version'))))")
     try:
         child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                                timeout=max(0.1, deadline - time.monotonic()))
@@ -117,20 +108,20 @@ def _tensorflow_gpus(result, deadline):
 
 def _nvidia_smi():
     """{'gpus': [...], 'driver': '550.54', 'cuda': '12.4'} from nvidia-smi, or None without one."""
-    wsl = Path("/usr/lib/wsl/lib/nvidia-smi")  # WSL2 keeps the Windows driver's tools here
-    smi = shutil.which("nvidia-smi") or (str(wsl) if wsl.is_file() else None)
-    if smi is None:
-        return None
-    try:
-        query = subprocess.run([smi, "--query-gpu=name,driver_version", "--format=csv,noheader"],
-                               capture_output=True, text=True, timeout=5)
-        table = subprocess.run([smi], capture_output=True, text=True, timeout=5).stdout
-    except (OSError, subprocess.SubprocessError):
-        return {"gpus": [], "driver": None, "cuda": None}
-    rows = [line.split(",") for line in query.stdout.splitlines() if "," in line]
-    cuda = re.search(r"CUDA Version:\s*([\d.]+)", table)
-    return {"gpus": [row[0].strip() for row in rows], "cuda": cuda[1] if cuda else None,
-            "driver": rows[0][1].strip() if rows else None}
+    for smi in ("nvidia-smi", "/usr/lib/wsl/lib/nvidia-smi"):  # WSL2 keeps the driver's tools there
+        query = [smi, "--query-gpu=name,driver_version", "--format=csv,noheader"]
+        try:
+            listed = subprocess.run(query, capture_output=True, text=True, timeout=5).stdout
+            table = subprocess.run([smi], capture_output=True, text=True, timeout=5).stdout
+        except FileNotFoundError:
+            continue
+        except (OSError, subprocess.SubprocessError):
+            return {"gpus": [], "driver": None, "cuda": None}
+        rows = [line.split(",") for line in listed.splitlines() if "," in line]
+        cuda = re.search(r"CUDA Version:\s*([\d.]+)", table)
+        return {"gpus": [row[0].strip() for row in rows], "cuda": cuda[1] if cuda else None,
+                "driver": rows[0][1].strip() if rows else None}
+    return None
 
 
 def check_gpu(tf, smi, system=None):
@@ -140,19 +131,18 @@ def check_gpu(tf, smi, system=None):
     if "error" in tf:
         return Check("GPU", "error", f"TensorFlow does not import: {tf['error']}", INSTALL)
     if "gpus" not in tf:
-        return Check("GPU", "warn", f"not checked: TensorFlow took more than {TF_SECONDS:g} s "
-                     "to start" + (f"; {shows}" if shows else ""),
+        return Check("GPU", "warn", f"not checked: TensorFlow took over {TF_SECONDS:g} s to start"
+                     + (f"; {shows}" if shows else ""),
                      "python week09_gpu_transfer/9_0_check_gpu.py takes its time and shows all")
     if tf["gpus"]:
         return Check("GPU", "ok", f"TensorFlow sees {len(tf['gpus'])}: " + ", ".join(tf["gpus"]))
     if (system or platform.system()) == "Windows":
-        return Check("GPU", "warn" if smi else "ok", "none for TensorFlow: native Windows has had "
-                     "no GPU build since TensorFlow 2.10; the lessons run on the CPU",
-                     "for the GPU, install in WSL2 (9_0_check_gpu.py says how)" if smi else "")
+        return Check("GPU", "warn" if smi else "ok", "none: TensorFlow has had no GPU build for "
+                     "native Windows since 2.10; the lessons run on the CPU", "for the GPU, "
+                     "install in WSL2 (9_0_check_gpu.py says how)" if smi else "")
     if not shows:
-        why = "not found" if smi is None else "lists no GPU"
-        return Check("GPU", "ok", f"none (no NVIDIA driver: nvidia-smi {why}); the lessons run "
-                     "on the CPU")
+        why = "nvidia-smi " + ("not found" if smi is None else "lists no GPU")
+        return Check("GPU", "ok", f"none (no NVIDIA driver: {why}); the lessons run on the CPU")
     built, driver = tf.get("cuda"), smi.get("cuda")
     old = bool(built and driver) and Version(driver).release[:2] < Version(built).release[:2]
     return Check("GPU", "warn", f"{shows} (driver {smi['driver']}, CUDA up to {driver}), but "
@@ -171,31 +161,37 @@ def _probe(url, answers):
         answers[url] = type(error).__name__
 
 
-def mirror_urls(mirror=None):
+def check_mirrors(mirror, offline):
+    """The mirrors' line, and whether one answers (None: not asked)."""
     from tfcourse import mnist
-    mine = [u.rstrip("/") + "/" + mnist.NPZ_NAME
-            for u in [mirror or os.environ.get("TFCOURSE_MIRROR")] if u]
-    return mine + mnist.NPZ_URLS + [u + "t10k-labels-idx1-ubyte.gz" for u in mnist.IDX_MIRRORS]
-
-
-def check_mirrors(answers, urls, offline):
     if offline:
-        return Check("mirrors", "warn", "not checked (--offline)")
-    host = lambda url: re.sub(r"^\w+://([^/]+).*", r"\1", url)  # noqa: E731
-    good = [host(u) for u in urls if u in answers and answers[u] is None]
-    bad = [f"{host(u)} ({answers.get(u) or f'no answer within {MIRROR_SECONDS:g} s'})"
-           for u in urls if answers.get(u, "") is not None]
+        return Check("mirrors", "warn", "not checked (--offline)"), None
+    mine = mirror or os.environ.get("TFCOURSE_MIRROR")
+    urls = [mine.rstrip("/") + "/" + mnist.NPZ_NAME] if mine else []
+    urls += mnist.NPZ_URLS + [u + "t10k-labels-idx1-ubyte.gz" for u in mnist.IDX_MIRRORS]
+    answers, deadline = {}, time.monotonic() + MIRROR_SECONDS + 0.5
+    probes = [threading.Thread(target=_probe, args=(url, answers), daemon=True) for url in urls]
+    for thread in probes:
+        thread.start()
+    for thread in probes:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    good, bad = [], []
+    for url in urls:  # a probe still running past its time counts as no answer
+        problem = answers.get(url, f"no answer within {MIRROR_SECONDS:g} s")
+        if problem is None:
+            good.append(urlsplit(url).netloc)
+        else:
+            bad.append(f"{urlsplit(url).netloc} ({problem})")
     if good:
-        return Check("mirrors", "ok", "answering: " + ", ".join(good)
-                     + ("; not: " + ", ".join(bad) if bad else ""))
-    return Check("mirrors", "warn", "offline: none answers (" + ", ".join(bad) + ")",
-                 "fine once MNIST is in the cache; behind a firewall name your own: --mirror URL "
-                 "or TFCOURSE_MIRROR=URL")
+        not_these = "; not: " + ", ".join(bad) if bad else ""
+        return Check("mirrors", "ok", "answering: " + ", ".join(good) + not_these), True
+    return Check("mirrors", "warn", f"offline: none answers ({', '.join(bad)})", "fine once MNIST "
+                 "is in the cache; else name your own: --mirror URL or TFCOURSE_MIRROR=URL"), False
 
 
 def check_mnist(data_dir, reachable):
-    """The verdict a lesson then reaches, found with the lessons' own readers: --data-dir is read
-    as given; from the cache a lesson deletes a damaged file and downloads what is missing."""
+    """What a lesson then does, found with the lessons' own readers: --data-dir is read as given;
+    from the cache a lesson deletes a damaged file and downloads what is missing."""
     from tfcourse import mnist
     from tfcourse.download import file_digest
     if data_dir is not None:
@@ -204,13 +200,10 @@ def check_mnist(data_dir, reachable):
         except CourseError as error:
             detail, _, remedy = str(error).partition("\nRemedy: ")
             return Check("MNIST", "error", detail.replace("\n", " "), remedy)
-        return Check("MNIST", "ok", f"verified: {source.removeprefix('MNIST (')[:-1]} "
-                     f"(pass --data-dir {data_dir} to the lessons)")
+        return Check("MNIST", "ok", f"verified {source}: pass --data-dir {data_dir} to lessons")
     cache = mnist.keras_cache_dir()
-    npz, folder, damaged, arrays = cache / mnist.NPZ_NAME, cache / "mnist", [], []
-    order = sorted(folder.glob("*"), key=lambda p: ("-idx" in p.name, p.suffix == ".gz"))
-    found = {mnist.idx_stem(p.name): p for p in order}  # the name a lesson takes comes last
-    missing = [stem + ".gz" for stem in mnist.IDX_FILES if stem not in found]
+    npz, folder, damaged = cache / mnist.NPZ_NAME, cache / "mnist", []
+    found = mnist._idx_files(folder)  # the file a lesson reads for each of the four
     try:
         if npz.is_file() and file_digest(npz, "sha256") != mnist.NPZ_SHA256:
             raise ValueError(f"{npz.name}: not the published checksum (cut short or changed)")
@@ -218,40 +211,35 @@ def check_mnist(data_dir, reachable):
             return Check("MNIST", "ok", f"{npz} (checksum verified)")
     except (OSError, ValueError) as error:
         damaged.append(str(error))
-    for stem in mnist.IDX_FILES:
-        try:
-            arrays += [mnist.read_idx(found[stem], stem)] if stem in found else []
-        except (OSError, ValueError) as error:
-            damaged.append(str(error))
     try:
-        if len(arrays) == 4 and mnist.check_arrays(*arrays):
-            return Check("MNIST", "ok", f"IDX files in {folder} (verified)" + (
-                f"; damaged, the next lesson deletes it: {damaged[0]}" if damaged else ""))
-    except ValueError as error:
+        if len(found) == 4:
+            mnist.check_arrays(*(mnist.read_idx(found[stem], stem) for stem in mnist.IDX_FILES))
+            return Check("MNIST", "ok", f"IDX files in {folder} (verified)")
+    except (OSError, ValueError) as error:
         damaged.append(str(error))
     parent = next(p for p in [cache, *cache.parents] if p.exists())
     if not parent.is_dir() or not os.access(parent, os.W_OK):
-        return Check("MNIST", "error", f"not verified in {cache}, and that folder cannot be "
-                     f"written ({parent} is {'read-only' if parent.is_dir() else 'a file'}): "
-                     "a lesson cannot download MNIST there",
+        kind = "read-only" if parent.is_dir() else "a file"
+        return Check("MNIST", "error", f"not verified in {cache}, which cannot be written "
+                     f"({parent} is {kind}): a lesson cannot download MNIST there",
                      "set KERAS_HOME to a folder you can write to, or pass --data-dir FOLDER "
                      "(the course's MNIST_data/) to the lessons")
     if damaged:
         detail = f"damaged in {cache}: " + "; ".join(damaged)
         step = "the next MNIST lesson deletes the damaged file and downloads MNIST again"
-    elif len(missing) < 4:
+    elif found:
+        missing = [stem + ".gz" for stem in mnist.IDX_FILES if stem not in found]
         detail = f"incomplete in {folder}: missing {', '.join(missing)}"
         step = "the next MNIST lesson downloads MNIST (11 MB)"
     else:
         detail, step = f"not in {cache} yet", "the first MNIST lesson downloads it (11 MB)"
-    by_hand = (f"copy mnist.npz into {cache}/ or the four IDX files into {folder}/, or pass "
-               "--data-dir FOLDER (the course's MNIST_data/) or --mirror URL to the lessons")
     if reachable:
         return Check("MNIST", "warn", f"{detail}: {step}")
-    if reachable is None:
-        return Check("MNIST", "warn", f"{detail}; whether a mirror answers was not checked "
-                     f"(--offline): {step} if one does", by_hand)
-    return Check("MNIST", "error", f"{detail}, and no mirror answers", by_hand)
+    asked = ("no mirror answers" if reachable is False else
+             f"mirrors not checked (--offline): {step} if one answers")
+    return Check("MNIST", "warn" if reachable is None else "error", f"{detail}, and {asked}",
+                 f"copy mnist.npz into {cache}/ or the four IDX files into {folder}/, or pass "
+                 "--data-dir FOLDER (the course's MNIST_data/) or --mirror URL to the lessons")
 
 
 def check_font():
@@ -262,39 +250,27 @@ def check_font():
     return Check("Chinese font", "warn", "none: plots show Chinese text as ?", INSTALL_HINT)
 
 
-def run_checks(data_dir=None, mirror=None, offline=False):
-    started, tf, answers = time.monotonic(), {}, {}
-    smi = _nvidia_smi()
-    # TensorFlow may see a GPU only with an NVIDIA driver or Apple's plugin: only then is it
-    # started (seconds, in a child process).
-    look = bool(smi and smi["gpus"]) or bool(_installed("tensorflow-metal")[1])
-    if _installed(*TF_DISTS)[1]:  # a timed-out child leaves no "gpus": "not checked"
-        tf.update(version=_installed(*TF_DISTS)[1], **({} if look else {"gpus": []}))
-    urls = [] if offline else mirror_urls(mirror)
-    probes = [threading.Thread(target=_probe, args=(url, answers), daemon=True) for url in urls]
-    gpus = [threading.Thread(target=_tensorflow_gpus, args=(tf, started + TF_SECONDS),
-                             daemon=True)] if look else []
-    for thread in probes + gpus:
-        thread.start()
-    first = [check_python(), *check_packages()]
-    for thread in probes:
-        thread.join(max(0.0, started + MIRROR_SECONDS + 0.5 - time.monotonic()))
-    answers = dict(answers)  # a probe still running past its time counts as no answer
-    reachable = None if offline else any(v is None for v in answers.values())
-    last = [check_mnist(data_dir, reachable), check_mirrors(answers, urls, offline), check_font()]
-    for thread in gpus:
-        thread.join(max(0.0, started + TF_SECONDS + 0.5 - time.monotonic()))
-    return first + [check_gpu(dict(tf), smi)] + last, time.monotonic() - started
-
-
 def main(argv=()):
     parser = command_parser(__doc__, "doctor")
     parser.add_argument("--offline", action="store_true", help="skip the mirror checks")
     parser.add_argument("--data-dir", type=Path, metavar="DIR", help="also verify MNIST in DIR")
     parser.add_argument("--mirror", metavar="URL", help="a MNIST mirror to check first")
     args = parser.parse_args(list(argv))
-    checks, seconds = run_checks(args.data_dir, args.mirror, args.offline)
-    ready = all(check.status != "error" for check in checks)
+    started, tf, smi = time.monotonic(), {}, _nvidia_smi()
+    # TensorFlow may see a GPU only with an NVIDIA driver or Apple's plugin: only then is it
+    # started, in a child process, while the rest is checked (a child too slow leaves no "gpus").
+    look = bool(smi and smi["gpus"]) or bool(_installed("tensorflow-metal")[1])
+    if _installed(*TF_DISTS)[1]:
+        tf.update(version=_installed(*TF_DISTS)[1], **({} if look else {"gpus": []}))
+    child = threading.Thread(target=_tensorflow_gpus, args=(tf, started + TF_SECONDS), daemon=True)
+    if look:
+        child.start()
+    mirrors, reachable = check_mirrors(args.mirror, args.offline)
+    checks = [check_python(), *check_packages()]
+    if look:
+        child.join(max(0.0, started + TF_SECONDS + 0.5 - time.monotonic()))
+    checks += [check_gpu(dict(tf), smi), check_mnist(args.data_dir, reachable), mirrors,
+               check_font()]
     sign = marks()
     print("python -m tfcourse doctor: is this machine ready for the course?")
     for check in checks:
@@ -302,6 +278,7 @@ def main(argv=()):
         if check.remedy and check.status != "ok":
             print(f"    {sign['arrow']} {check.remedy}")
     errors, warnings = (sum(c.status == s for c in checks) for s in ("error", "warn"))
-    print("\n" + ("Ready" if ready else f"Not ready: {errors} to fix ({sign['error']})")
-          + (f", {warnings} warning(s) (!)" if warnings else "") + f". ({seconds:.1f} s)")
-    return 0 if ready else 1
+    print("\n" + (f"Not ready: {errors} to fix ({sign['error']})" if errors else "Ready")
+          + (f", {warnings} warning(s) (!)" if warnings else "")
+          + f". ({time.monotonic() - started:.1f} s)")
+    return 1 if errors else 0
