@@ -1,4 +1,5 @@
 """Shared flags, device errors, the quiet start, and the lesson map against the README."""
+import argparse
 import json
 import os
 import re
@@ -6,6 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+import tfcourse
 from tfcourse.tools.lessons import lesson_files, lessons
 from lesson_runner import PROJECT_ROOT, run_lesson
 
@@ -119,3 +123,17 @@ def test_log_keeps_the_last_state_of_an_in_place_progress_line(tmp_path):
     log = (tmp_path / "log.txt").read_text(encoding="utf-8")
     assert log == "start\n>> Converting image 1000/1000\ndone\n"
     assert terminal.getvalue().count("\r") == 1000  # the terminal still sees every update
+
+
+def test_file_and_folder_flags_refuse_the_wrong_kind_of_path(tmp_path):
+    """--data-dir/--out must be folders, a file to read (9-1's --image, 10-4's --model) a file:
+    a wrong path is argparse's one-line error, not a traceback later."""
+    (tmp_path / "a.txt").write_text("x")
+    assert tfcourse.existing_file(str(tmp_path / "a.txt")) == tmp_path / "a.txt"
+    assert tfcourse.folder(str(tmp_path)) == tmp_path
+    wrong = [(tfcourse.existing_file, tmp_path / "none.jpg", "no such file"),
+             (tfcourse.existing_file, tmp_path, "is a folder, not a file"),
+             (tfcourse.folder, tmp_path / "a.txt", "is a file, not a folder")]
+    for flag_type, path, phrase in wrong:
+        with pytest.raises(argparse.ArgumentTypeError, match=phrase):
+            flag_type(str(path))
