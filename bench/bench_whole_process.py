@@ -4,7 +4,8 @@ medians compared. Also the peak memory (max RSS) of each.
 
 The teacher's scripts below are the course's 3-2 and 6-1 ported only as far as TF 2.21 needs:
 `tf.compat.v1` placeholders, feed_dict and Session, MNIST read from the IDX files with NumPy as
-`input_data` did, no run folder, no checks.
+`input_data` did, no run folder, no checks. Each also runs a second time with Python's garbage
+collector paused while TensorFlow imports, as `import tfcourse` does.
 
     python bench/bench_whole_process.py --data-dir ../shared/data/mnist   # 3-2 x1, x5; 6-1 x1
     python bench/bench_whole_process.py --data-dir ../shared/data/mnist --cases 3-2:1 --repeats 9
@@ -98,6 +99,9 @@ with tf.compat.v1.Session() as sess:
         print("Iter " + str(epoch) + ", Testing Accuracy= " + str(acc / 10))
 ''',
 }
+# The same start-up switch as `import tfcourse` (Python's garbage collector paused while TensorFlow
+# imports): the third column compares the lesson with a teacher that starts as fast.
+GC_PAUSED = "import gc\ngc.disable()\nimport tensorflow\ngc.enable()\ngc.freeze()\n"
 LESSON = {"3-2": "week03_regression/3_2_mnist_simple.py",
           "6-1": "week06_cnn_mnist/6_1_cnn_mnist.py"}
 
@@ -126,8 +130,11 @@ def main():
             lesson, epochs = case.split(":")
             teacher = Path(scratch) / f"teacher_{lesson}.py"
             teacher.write_text(TEACHER[lesson], encoding="utf-8")
+            paused = Path(scratch) / f"teacher_gc_paused_{lesson}.py"
+            paused.write_text(GC_PAUSED + TEACHER[lesson], encoding="utf-8")
             commands = {
                 "teacher": [sys.executable, str(teacher), str(args.data_dir), epochs],
+                "paused": [sys.executable, str(paused), str(args.data_dir), epochs],
                 "lesson": [sys.executable, str(ROOT / LESSON[lesson]), "--data-dir",
                            str(args.data_dir), "--epochs", epochs, "--out", f"{scratch}/run"],
             }
@@ -141,7 +148,9 @@ def main():
                   f"{memory['teacher']:.0f} MB, lesson {seconds['lesson']:.1f} s "
                   f"{memory['lesson']:.0f} MB: {seconds['lesson'] / seconds['teacher']:.2f}x time, "
                   f"{memory['lesson'] / memory['teacher']:.2f}x memory "
-                  f"(medians of {args.repeats}, interleaved)")
+                  f"(medians of {args.repeats}, interleaved); teacher with the collector paused "
+                  f"at import {seconds['paused']:.1f} s: lesson / it "
+                  f"{seconds['lesson'] / seconds['paused']:.2f}x")
 
 
 if __name__ == "__main__":
