@@ -152,3 +152,12 @@ def test_extract_tar_reports_a_damaged_archive(tmp_path):
     with pytest.raises(CourseError, match="download it again"):
         extract_tar(archive, tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_a_destination_below_a_file_is_one_message_before_any_url_is_tried(tmp_path):
+    """KERAS_HOME or --model-dir naming a file: no retries against the network, one message."""
+    (tmp_path / "a_file").write_text("x")
+    dest = tmp_path / "a_file" / "models" / "model.tgz"
+    with pytest.raises(DownloadError, match=r"Cannot make the folder .*\nRemedy: ") as error:
+        download("http://127.0.0.1:9/model.tgz", dest, retries=3, backoff=60)  # would wait 3 min
+    assert "Tried" not in str(error.value) and not (tmp_path / "a_file").is_dir()

@@ -31,7 +31,6 @@ def file_digest(path, algorithm):
 def _fetch(url, part):
     """Fetch `url` into `part`, resuming with an HTTP Range request from the bytes it has."""
     import requests  # here, not at the top: a lesson with its data at hand starts 0.1 s sooner
-    part.parent.mkdir(parents=True, exist_ok=True)
     have = part.stat().st_size if part.exists() else 0
     headers = {"Range": f"bytes={have}-"} if have else {}
     with requests.get(url, headers=headers, stream=True, timeout=30) as response:
@@ -83,6 +82,12 @@ def download(urls, dest, *, size=None, sha256=None, md5=None, verify=None, what=
             return dest
         print(f"注意 Note: {failure}. Deleted {dest}; downloading it again.")
         dest.unlink()
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise DownloadError(f"Cannot make the folder {dest.parent} for {what}: {error.strerror}.\n"
+                            "Remedy: name a folder you can write to (or set KERAS_HOME to one)."
+                            ) from None
     tried = []
     for url in urls:
         for attempt in range(retries):
