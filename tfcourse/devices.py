@@ -8,17 +8,18 @@ from tfcourse.errors import CourseError
 
 def apply_device_flags(args):
     """Apply the device flags; return a short description such as 'CPU' or 'GPU: GPU:0'."""
-    wanted, limit = getattr(args, "gpus", None), getattr(args, "memory_limit", None)
+    device, wanted = getattr(args, "device", "auto"), getattr(args, "gpus", None)
+    limit = getattr(args, "memory_limit", None)
     with quiet_stderr():  # the first device query prints CUDA driver lines on CPU-only machines
         gpus = tf.config.list_physical_devices("GPU")
-    if (getattr(args, "device", "auto") == "gpu" or wanted) and not gpus:
+    if (device == "gpu" or wanted) and not gpus:
         found = ", ".join(d.name for d in tf.config.list_physical_devices())
         raise CourseError(
             f"A GPU was asked for (--device gpu / --gpus) but TensorFlow sees none; found: {found}."
             "\nRemedy: run with --device cpu, or install GPU support (Linux: pip install "
             "\"tensorflow[and-cuda]==2.21.0\"; Windows: WSL2) and check the driver with "
             "`nvidia-smi`; `python week09_gpu_transfer/9_0_check_gpu.py` tells more.")
-    chosen = [] if getattr(args, "device", "auto") == "cpu" else gpus
+    chosen = [] if device == "cpu" else gpus
     if wanted:
         indices = str(wanted).replace(",", " ").split()
         if not all(index.isdigit() and int(index) < len(gpus) for index in indices):

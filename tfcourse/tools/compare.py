@@ -12,6 +12,7 @@ from pathlib import Path
 from tfcourse.cli import latest_run, runs_folder
 from tfcourse.errors import CourseError
 from tfcourse.tools import command_parser, marks
+from tfcourse.tools.lessons import is_lesson
 
 TEACHER_FILE = Path(__file__).with_name("teacher.json")
 SOURCES = {"saved": "the teacher's saved notebook output (the video)",
@@ -26,9 +27,9 @@ def teacher():
 
 def find_entry(name):
     """(lesson number, entry) for '3-2', 'lesson 3-2', a script's name or path."""
-    entries, key = teacher(), Path(name.strip().lower().removeprefix("lesson").strip()).stem
+    entries = teacher()
     for number, entry in entries.items():
-        if key in (number, Path(entry["script"]).stem):
+        if is_lesson(name, number, entry["script"]):
             return number, entry
     raise CourseError(f"No teacher's numbers for {name!r} (no such lesson, or its video prints "
                       f"none to compare with).\nRemedy: name one of {', '.join(entries)}.")

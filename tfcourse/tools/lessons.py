@@ -15,6 +15,12 @@ def lesson_files():
     return sorted(path.relative_to(PROJECT_ROOT).as_posix() for path in found)
 
 
+def is_lesson(name, number, script):
+    """Whether `name` ('6-1', 'lesson 6-1', a script's file name or path) names this lesson."""
+    key = Path(name.strip().lower().removeprefix("lesson").strip()).stem
+    return key in (number, Path(script).stem)
+
+
 def read_header(script):
     """(number, Chinese title, English title) from the first line of a script's docstring."""
     doc = ast.get_docstring(ast.parse(Path(script).read_text(encoding="utf-8"))) or ""

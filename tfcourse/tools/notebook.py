@@ -7,7 +7,7 @@ from tfcourse.cli import PROJECT_ROOT, folder
 from tfcourse.errors import CourseError
 from tfcourse.files import atomic_write
 from tfcourse.tools import command_parser
-from tfcourse.tools.lessons import lessons
+from tfcourse.tools.lessons import is_lesson, lessons
 
 SETUP = """\
 **运行 Run.** 本笔记本需要整个课程项目 tf-course-companion：上传（或 `!git clone`）项目，
@@ -21,9 +21,8 @@ KERNEL = {"name": "python3", "display_name": "Python 3", "language": "python"}
 
 def find_lesson(name):
     """The script of lesson `name`: its number (6-1), or its file's name or path."""
-    key = Path(name.strip().lower().removeprefix("lesson").strip()).stem
     for number, script, _, _ in lessons():
-        if key in (number, Path(script).stem):
+        if is_lesson(name, number, script):
             return script
     raise CourseError(f"No lesson {name!r}.\nRemedy: name one by its number, e.g. 6-1 "
                       "(`python -m tfcourse lessons` lists them), or pass --all.")
