@@ -26,6 +26,7 @@ import tensorflow as tf
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "week08_save_inception"))  # the lesson's `import _inception`
 import inception_standin  # noqa: E402
 
 LABEL_MAP = "imagenet_2012_challenge_label_map_proto.pbtxt"

@@ -9,6 +9,7 @@ same interface (its weights cannot be downloaded here, and building the real one
 import json
 import os
 import re
+import sys
 from pathlib import Path
 import stat
 
@@ -18,8 +19,10 @@ from PIL import Image
 
 import inception_standin
 import tfcourse
-from lesson_runner import run_lesson
-from tfcourse import inception
+from lesson_runner import PROJECT_ROOT, run_lesson
+
+sys.path.insert(0, str(PROJECT_ROOT / "week08_save_inception"))
+import _inception as inception  # noqa: E402  (week 8's plumbing: its URL and size are patched)
 
 DOWNLOAD = "week08_save_inception/8_3_download_inception.py"
 CLASSIFY = "week08_save_inception/8_4_inception_classify.py"

@@ -22,13 +22,13 @@ elsewhere and put it into ~/.keras/models/ (or the --model-dir folder), where it
 used; or name a mirror (--inception-url URL, TFCOURSE_INCEPTION_URL).
 
 Differences from the course code (TensorFlow 1.x):
-  - The download goes through `tfcourse.inception.ensure_inception`: progress, retries,
-    resume of a cut download (a `.part` file), a size and content check; an
+  - The download goes through `ensure_inception` (week 8's `_inception.py`): progress,
+    retries, resume of a cut download (a `.part` file), a size and content check; an
     incomplete file is never left under the archive's name (the course's loop left a truncated
     .tgz that later runs trusted). Extraction refuses absolute paths, `..` and outside links.
   - The graph is the 2015 file as it is: GraphDef version 5, with an op TensorFlow removed in
     version 9 (`BatchNormWithGlobalNormalization`), which a tf.compat.v1 graph still imports. A
-    TF2 function is built at today's version, so for it `tfcourse.inception.load_graph_def`
+    TF2 function is built at today's version, so for it `_inception.load_graph_def`
     rewrites that op as the same arithmetic (x * scale + offset).
   - `--writer v2` writes the same graph with TF2's `tf.summary.graph` instead of the
     `tf.compat.v1.summary.FileWriter` (`tf.summary.FileWriter` in the course).
@@ -40,10 +40,10 @@ import numpy as np
 
 import tfcourse  # first: TensorFlow starts quietly; shared flags, downloads, the run folder
 import tensorflow as tf
-from tfcourse import inception
+import _inception  # this week's Inception plumbing, beside the lessons: find, download, read
 
 parser = tfcourse.parser(__doc__)
-inception.add_model_flags(parser)
+_inception.add_model_flags(parser)
 parser.add_argument("--writer", choices=["v1", "v2"], default="v1",
                     help="v1: tf.compat.v1.summary.FileWriter (the course, default); "
                          "v2: tf.summary.graph")
@@ -55,7 +55,7 @@ run = tfcourse.start(args, "week08_save_inception/8_3_download_inception.py")
 # Prints "download:" only when it downloads, then "finish:" (the course's two lines).
 
 # %%
-model_dir = inception.ensure_inception(args)
+model_dir = _inception.ensure_inception(args)
 graph_file = model_dir / "classify_image_graph_def.pb"
 print(f"model files: {model_dir}")
 
@@ -87,7 +87,7 @@ print(f"graph: {operations} operations, {sum(n.op == 'Const' for n in graph_def.
 
 # %%
 imported = tf.compat.v1.wrap_function(
-    lambda: tf.compat.v1.import_graph_def(inception.load_graph_def(graph_file), name=""), [])
+    lambda: tf.compat.v1.import_graph_def(_inception.load_graph_def(graph_file), name=""), [])
 try:
     softmax_fn = imported.prune(imported.graph.get_tensor_by_name("DecodeJpeg/contents:0"),
                                 imported.graph.get_tensor_by_name("softmax:0"))

@@ -28,7 +28,7 @@ import numpy as np
 
 import tfcourse  # first: TensorFlow starts quietly; shared flags, downloads, the run folder
 import tensorflow as tf
-from tfcourse import inception
+import _inception  # this week's Inception plumbing, beside the lessons: find, download, read
 
 parser = tfcourse.parser(__doc__, quick=dict(max_images=2))
 parser.add_argument("--data-dir", type=tfcourse.folder, metavar="DIR",
@@ -41,7 +41,7 @@ parser.add_argument("--api", choices=["v1", "v2"], default="v1",
                     help="v1 (default): a Session; v2: a TF2 function (see below)")
 parser.add_argument("--top-k", type=tfcourse.number(int, 1, 1008), default=5,
                     help="classes printed per image, 1 to 1008 (lesson: 5)")
-inception.add_model_flags(parser)
+_inception.add_model_flags(parser)
 args = tfcourse.parse(parser)  # in a notebook: tfcourse.parse(parser, "--data-dir ~/Pictures")
 run = tfcourse.start(args, "week08_save_inception/8_4_inception_classify.py")
 
@@ -74,7 +74,7 @@ def jpeg_bytes(path):
 # softmax:0's class id -> ImageNet uid (the label map) -> a human-readable name (the synset file).
 
 # %%
-model_dir = inception.ensure_inception(args)  # prints download: / finish: as lesson 8-3
+model_dir = _inception.ensure_inception(args)  # prints download: / finish: as lesson 8-3
 
 
 class NodeLookup:
@@ -116,7 +116,7 @@ print(f"{len(node_lookup.node_lookup)} class names")
 # ## Model: the frozen graph
 # --api v1, the course's way: parse the GraphDef, import it into a graph, run it in a Session.
 # --api v2: the same graph as a TF2 function (`wrap_function`, then `prune` to input -> output),
-# with the 2015 batch norm rewritten by `inception.load_graph_def` (see lesson 8-3).
+# with the 2015 batch norm rewritten by `_inception.load_graph_def` (see lesson 8-3).
 
 # %%
 graph_file = model_dir / "classify_image_graph_def.pb"
@@ -133,7 +133,7 @@ if args.api == "v1":
     sess = tf.compat.v1.Session(graph=graph)
 else:
     imported = tf.compat.v1.wrap_function(
-        lambda: tf.compat.v1.import_graph_def(inception.load_graph_def(graph_file), name=""), [])
+        lambda: tf.compat.v1.import_graph_def(_inception.load_graph_def(graph_file), name=""), [])
     graph = imported.graph
 try:
     jpeg_input = graph.get_tensor_by_name("DecodeJpeg/contents:0")  # the bytes of a JPEG file

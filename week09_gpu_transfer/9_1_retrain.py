@@ -29,11 +29,14 @@ import datetime
 import hashlib
 import os
 import re
+import sys
 from pathlib import Path
 
 import numpy as np
 from _images import class_folders, draw_shapes  # this week's picture plumbing, beside the lessons
-from tfcourse import inception
+
+sys.path.insert(0, str(tfcourse.cli.PROJECT_ROOT / "week08_save_inception"))
+import _inception  # noqa: E402  (week 8's Inception plumbing: find, download, read the 2015 graph)
 
 RETRAIN = "week09_gpu_transfer/9_1_retrain.py"
 percentage = tfcourse.number(float, 0, 100)
@@ -63,7 +66,7 @@ add("--output-labels", "--output_labels", type=Path, metavar="FILE",
     help="the labels file (default: output_labels.txt in the run folder)")
 add("--graph", action="store_true",
     help="the lesson's 2015 graph instead of Keras's InceptionV3 (its flags below)")
-inception.add_model_flags(parser)  # --model-dir (retrain.py's --model_dir), --inception-url, ...
+_inception.add_model_flags(parser)  # --model-dir (retrain.py's --model_dir), --inception-url, ...
 args = tfcourse.parse(parser)  # in a notebook: tfcourse.parse(parser, "--data shapes --quick")
 if args.validation_percentage + args.testing_percentage >= 100:
     raise tfcourse.CourseError(
@@ -94,8 +97,8 @@ class_names = sorted(images)
 # %%
 if args.graph:
     base_name = "pool_3_2015"  # the cache of each base has its own name
-    graph_def = inception.load_graph_def(  # with the 2015 batch norm rewritten for today's TF
-        inception.ensure_inception(args) / "classify_image_graph_def.pb")
+    graph_def = _inception.load_graph_def(  # with the 2015 batch norm rewritten for today's TF
+        _inception.ensure_inception(args) / "classify_image_graph_def.pb")
     imported = tf.compat.v1.wrap_function(
         lambda: tf.compat.v1.import_graph_def(graph_def, name=""), signature=[])
     try:

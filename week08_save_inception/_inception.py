@@ -1,14 +1,19 @@
-"""Google's 2015 Inception-v3 for 8-3, 8-4 and 9-retrain --graph: the archive found in --model-dir
-(else downloaded there, a mirror first), extracted and checked; its graph, read for today's TF."""
+"""Week 8's Inception plumbing, shared by 8-3, 8-4 and 9-retrain --graph (none of them teaches it).
+
+- `add_model_flags(parser)`: --model-dir (the course's inception_model/) and --inception-url.
+- `ensure_inception(args)`: the folder of the extracted 2015 files: found in --model-dir, else the
+  archive downloaded there (a mirror first), checked by its size, extracted and its graph read.
+- `load_graph_def(path)`: the 2015 GraphDef, each batch-norm node of 2015 (an op today's
+  TensorFlow no longer has) rewritten as the same arithmetic, x * scale + offset.
+"""
 import os
 import shutil
 from pathlib import Path
 
 import numpy as np
 
-from tfcourse.cli import folder
-from tfcourse.download import DownloadError, download, extract_tar, keras_dir
-from tfcourse.errors import CourseError
+from tfcourse import CourseError, DownloadError, download, extract_tar, folder
+from tfcourse.download import keras_dir
 
 URL = "http://download.tensorflow.org/models/image/imagenet/inception-2015-12-05.tgz"
 ARCHIVE_NAME, ARCHIVE_SIZE = "inception-2015-12-05.tgz", 88_931_400  # bytes, as published
