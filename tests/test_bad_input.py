@@ -43,7 +43,6 @@ def assert_clear_failure(code, err, phrase, exit_code=1):
     ("--seed", str(2**32), "a whole number from 0 to 4294967295"),
     ("--threads", "0", "--threads"),
     ("--memory-limit", "-5", "a whole number above 0"),
-    ("--logical-cpus", "0", "a whole number from 1 to 64"),
 ])
 def test_impossible_numbers_stop_at_parse_time(tmp_path, flag, value, phrase):
     code, out, err = run_lesson(LESSON, *QUICK, flag, value, "--out", tmp_path / "run")

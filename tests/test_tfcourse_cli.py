@@ -49,7 +49,7 @@ def test_gpu_index_and_bad_values_are_rejected(tmp_path):
 def test_device_flags_after_tensorflow_started_are_one_clear_message(tmp_path):
     import tensorflow as tf
     float(tf.constant(1.0) + 1.0)  # this test process's devices now exist
-    code, out, err = run_lesson(LESSON, "--logical-cpus", "3", "--quick", "--data", "synthetic",
+    code, out, err = run_lesson(LESSON, "--threads", "1", "--quick", "--data", "synthetic",
                                 "--out", tmp_path)
     assert code == 1 and "Traceback" not in err
     assert "before TensorFlow starts" in err and "fresh Python process" in err

@@ -79,3 +79,16 @@ def test_impossible_flags_stop_at_parse(tmp_path, flag, value):
                                 flag, value.format(tmp=tmp_path))
     assert code == 2 and f"argument {flag}" in err and "Traceback" not in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a file"]
+
+
+def test_logical_cpus_out_of_range_or_too_late_is_one_clear_message(tmp_path):
+    code, out, err = run_lesson(LESSON, "--logical-cpus", "0", "--out", tmp_path / "run")
+    assert code == 2 and "--logical-cpus" in err and "a whole number from 1 to 64" in err
+    import tensorflow as tf
+    float(tf.constant(1.0) + 1.0)  # this test process's devices now exist, as in a notebook
+    code, out, err = run_lesson(LESSON, "--logical-cpus", "2", "--quick", "--data", "synthetic",
+                                "--out", tmp_path / "run")
+    assert code == 1 and "Traceback" not in err
+    assert "--logical-cpus must be applied before TensorFlow starts" in err
+    assert "fresh Python process" in err and "Iter" not in out
+    assert not (tmp_path / "run").exists()  # refused before the run folder

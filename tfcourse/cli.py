@@ -122,8 +122,6 @@ def parser(doc, *, epochs=None, steps=None, batch_size=None, lr=None, mnist=Fals
     add("--memory-growth", action="store_true", help="take GPU memory as needed, not all at once")
     add("--memory-limit", type=positive_int, metavar="MB", help="cap the memory of each GPU")
     add("--threads", type=positive_int, metavar="N", help="CPU threads for ops (default: all)")
-    add("--logical-cpus", type=number(int, 1, 64), metavar="N",
-        help="split the CPU into N logical devices, e.g. for MirroredStrategy without GPUs")
     return made
 
 

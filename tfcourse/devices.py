@@ -35,10 +35,6 @@ def apply_device_flags(args):
             if limit:
                 tf.config.set_logical_device_configuration(
                     gpu, [tf.config.LogicalDeviceConfiguration(memory_limit=limit)])
-        if (getattr(args, "logical_cpus", None) or 1) > 1:
-            split = [tf.config.LogicalDeviceConfiguration()] * args.logical_cpus
-            tf.config.set_logical_device_configuration(tf.config.list_physical_devices("CPU")[0],
-                                                       split)
         if getattr(args, "threads", None):
             tf.config.threading.set_intra_op_parallelism_threads(args.threads)
             tf.config.threading.set_inter_op_parallelism_threads(min(args.threads, 2))

@@ -33,21 +33,26 @@ parser.add_argument("--strategy", choices=["mirrored", "multiworker"], default="
                          "multiworker: the machines in TF_CONFIG")
 parser.add_argument("--mixed-precision", action="store_true",
                     help="compute in float16 (GPU) or bfloat16 (CPU); weights, loss in float32")
+parser.add_argument("--logical-cpus", type=tfcourse.number(int, 1, 64), default=1, metavar="N",
+                    help="without GPUs: split the CPU into N logical devices, one replica each")
 args = tfcourse.parse(parser)  # in a notebook: tfcourse.parse(parser, "--quick")
 
 # %% [markdown]
 # ## The strategy: where the replicas of the model live
-# MultiWorkerMirroredStrategy must be made before TensorFlow starts its devices (it reads the
-# cluster from TF_CONFIG; without one it runs as a single worker), so before `tfcourse.start`,
-# which applies the device flags; those flags would start the devices, so they are refused.
+# Devices are configured before TensorFlow starts them (the first op starts them): the CPU split
+# into logical devices, and MultiWorkerMirroredStrategy, which reads the cluster from TF_CONFIG
+# (without one it runs as a single worker). So both come before `tfcourse.start`, which applies
+# the device flags; with multiworker those flags would start the devices, so they are refused.
 
 # %%
 strategy = None
 if args.strategy == "multiworker":
     clash = []
-    for flag in ("threads", "logical_cpus", "memory_limit", "memory_growth", "gpus"):
+    for flag in ("threads", "memory_limit", "memory_growth", "gpus"):
         if getattr(args, flag):
             clash.append("--" + flag.replace("_", "-"))
+    if args.logical_cpus > 1:
+        clash.append("--logical-cpus")
     if clash:
         raise tfcourse.CourseError(
             f"--strategy multiworker cannot be combined with {', '.join(clash)}.\n"
@@ -59,7 +64,15 @@ if args.strategy == "multiworker":
             f"MultiWorkerMirroredStrategy could not start from TF_CONFIG: {error}\n"
             "Remedy: TF_CONFIG must be JSON like the example in --help (cluster, task type and "
             "index); start each worker in a fresh process.") from None
-run = tfcourse.start(args, "week09_gpu_transfer/9_3_distributed_cnn.py")  # --logical-cpus N, ...
+elif args.logical_cpus > 1:  # N logical CPUs, for MirroredStrategy on a machine without GPUs
+    try:
+        tf.config.set_logical_device_configuration(
+            tf.config.list_physical_devices("CPU")[0],
+            [tf.config.LogicalDeviceConfiguration()] * args.logical_cpus)
+    except RuntimeError:  # e.g. the lesson's cells run a second time in one notebook kernel
+        raise tfcourse.CourseError("--logical-cpus must be applied before TensorFlow starts; "
+                                   "run this lesson in a fresh Python process.") from None
+run = tfcourse.start(args, "week09_gpu_transfer/9_3_distributed_cnn.py")  # --threads N, ...
 gpus = tf.config.list_logical_devices("GPU")
 if strategy is None and gpus:  # all visible GPUs, NCCL all-reduce between them
     strategy = tf.distribute.MirroredStrategy()
