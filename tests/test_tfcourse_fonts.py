@@ -33,6 +33,10 @@ def fonts(monkeypatch):
 
 def test_without_a_cjk_font_chinese_shows_as_question_marks_and_one_note(fonts, tmp_path, capsys):
     assert plots.cjk_font() is None
+    fig, ax = plt.subplots()
+    ax.set_title("loss 0.25")
+    plots.save_figure(fig, tmp_path / "latin.png")
+    assert "no Chinese font" not in capsys.readouterr().out  # nothing to say for a latin plot
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         for i in range(2):

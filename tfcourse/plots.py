@@ -35,14 +35,16 @@ def save_figure(fig, path, show=False):
     """Save `fig` as a PNG file, whole, Chinese drawn by a CJK font (else "?"); show it if asked."""
     import matplotlib
     import matplotlib.pyplot as plt
-    name, family = cjk_font(), matplotlib.rcParams["font.family"]
-    if name is None and not _noted:  # once per process; then matplotlib's warnings add nothing
-        print(f"注意 Note: no Chinese font found, so plots show Chinese text as ?; {INSTALL_HINT}.")
+    name, family, texts = cjk_font(), matplotlib.rcParams["font.family"], fig.findobj(plt.Text)
+    if name is None:  # the note once per process, for a plot with Chinese; not a warning a glyph
         warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from font")
-        _noted.append(True)
+        if not _noted and any(CJK.search(text.get_text()) for text in texts):
+            print(f"注意 Note: no Chinese font found, so plots show Chinese text as ?; "
+                  f"{INSTALL_HINT}.")
+            _noted.append(True)
     if name is not None and name not in family:  # for texts drawn from now on (tick labels)
         matplotlib.rcParams["font.family"] = [*family, name]
-    for text in fig.findobj(plt.Text):  # older texts keep the family they were made with
+    for text in texts:  # older texts keep the family they were made with
         if name is None:
             text.set_text(CJK.sub("?", text.get_text()))  # "?" reads better than boxes
         elif name not in text.get_fontfamily():
