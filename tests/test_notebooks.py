@@ -1,5 +1,6 @@
 """Lessons as notebooks: every lesson file splits into its cells (`python -m tfcourse notebook`),
 and three of them run, cell by cell, in a real Jupyter kernel (nbclient + ipykernel)."""
+import json
 import os
 import re
 import signal
@@ -139,25 +140,31 @@ def kernel_outputs(tmp_path_factory):
                 (out if output.name == "stdout" else err).append(output.text)
             elif output.output_type == "error":
                 errors.append(f"{output.ename}: {output.evalue}")
-    return {lesson: ("".join(out), "".join(err), errors) for lesson, (out, err, errors) in
-            found.items()}
+    outputs = {lesson: ("".join(out), "".join(err), errors) for lesson, (out, err, errors) in
+               found.items()}
+    return outputs, tmp
 
 
 @pytest.mark.timeout(300)
 @pytest.mark.parametrize("script", RUNS)
 def test_a_lesson_runs_in_a_jupyter_kernel_and_prints_its_progress(script, kernel_outputs):
-    out, err, errors = kernel_outputs[script]
+    outputs, tmp = kernel_outputs
+    out, err, errors = outputs[script]
     assert errors == [], err
     progress = re.search(RUNS[script][1], out, re.M)
     assert progress, out
     if progress.groups():  # 3-2 learns in its two short epochs: chance is 0.1
         assert float(progress[1]) > 0.3, out
     assert "完成 Done: lesson" in out and "[IPKernelApp]" not in out + err
+    record = json.loads((tmp / script / "metrics.json").read_text(encoding="utf-8"))
+    # the flags set in the notebook, not the kernel's own arguments (-f kernel-1.json)
+    assert record["command"] == [*RUNS[script][0].split(), "--out", str(tmp / script)]
+    assert record["status"] == "finished"
 
 
 @pytest.mark.timeout(300)
 def test_a_course_error_in_a_notebook_cell_is_one_message_without_traceback(kernel_outputs):
-    out, err, errors = kernel_outputs["bad"]
+    out, err, errors = kernel_outputs[0]["bad"]
     assert err.count("错误 Error:") == 1 and "no such folder" in err
     assert "Traceback" not in out + err
     assert errors == []  # shown as the message alone, not as a failed cell's traceback

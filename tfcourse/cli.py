@@ -130,15 +130,21 @@ def in_notebook():
     return "ipykernel" in sys.modules and "-f" in sys.argv[1:]
 
 
+_typed = {}  # the flags of the last parse, for the run's record (a kernel's argv is its own)
+
+
 def parse(made, flags=None):
     """The flags: from the command line, else from `flags` ("--quick --epochs 2"), else defaults."""
     if flags is not None:
-        return made.parse_args(shlex.split(flags))
-    if in_notebook():
+        typed = shlex.split(flags)
+    elif in_notebook():
         print("notebook: the lesson's defaults; to change them: "
               'args = tfcourse.parse(parser, "--quick --epochs 2")')
-        return made.parse_args([])
-    return made.parse_args()
+        typed = []
+    else:
+        typed = sys.argv[1:]
+    _typed["flags"] = typed
+    return made.parse_args(typed)
 
 
 def runs_folder(script):
@@ -322,7 +328,7 @@ def start(args, script):
     header = read_header(PROJECT_ROOT / script) if (PROJECT_ROOT / script).is_file() else None
     data = getattr(args, "data", None)
     record = {"lesson": header[0] if header else Path(script).stem, "script": script,
-              "command": sys.argv[1:], "device": device, "seed": args.seed,
+              "command": _typed.pop("flags", sys.argv[1:]), "device": device, "seed": args.seed,
               "flags": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
               "versions": {"python": platform.python_version(), "tensorflow": tf.__version__,
                            "keras": keras.__version__, "numpy": np.__version__},
