@@ -6,6 +6,7 @@ import re
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -97,6 +98,7 @@ RUNS = {  # lesson -> (flags, a progress line the lesson prints)
                                       r"^Iter 0, Testing Accuracy= 0\.\d+$"),
 }
 BAD = ("week03_regression/3_2_mnist_simple.py", "--quick --data-dir {tmp}/no-such-folder")
+HELPERS = "week09_gpu_transfer/9_1_retrain.py"  # imports week 9's _images and week 8's _inception
 
 
 def with_flags(notebook, flags, tag):
@@ -123,6 +125,11 @@ def kernel_outputs(tmp_path_factory):
     data_cell = next(i for i, c in enumerate(bad.cells) if "load_mnist(" in c.source)
     bad.cells = bad.cells[:data_cell + 1]  # the cell that raises; nothing after it can run
     notebook.cells += with_flags(bad, BAD[1].format(tmp=tmp), "bad")
+    helpers = make_notebook(HELPERS)  # its week's helper and week 8's, from a folder elsewhere
+    imports = next(i for i, c in enumerate(helpers.cells) if "import _inception" in c.source)
+    helpers.cells = helpers.cells[:imports + 1] + [v4.new_code_cell(
+        'print(sys.modules["_images"].__file__, sys.modules["_inception"].__file__)')]
+    notebook.cells += with_flags(helpers, "", "helpers")
     manager = KernelManager(kernel_name="python3", transport="ipc", ip=str(tmp / "ipc"))
     client = NotebookClient(notebook, km=manager, timeout=300, allow_errors=True)
     handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
@@ -168,3 +175,13 @@ def test_a_course_error_in_a_notebook_cell_is_one_message_without_traceback(kern
     assert err.count("错误 Error:") == 1 and "no such folder" in err
     assert "Traceback" not in out + err
     assert errors == []  # shown as the message alone, not as a failed cell's traceback
+
+
+@pytest.mark.timeout(300)
+def test_week_helpers_import_in_a_kernel_started_elsewhere(kernel_outputs):
+    """Colab or a notebooks/ folder: the kernel's working folder is not the lesson's week folder."""
+    out, err, errors = kernel_outputs[0]["helpers"]
+    assert errors == [], err
+    images, inception = out.split()[-2:]
+    assert Path(images) == PROJECT_ROOT / "week09_gpu_transfer" / "_images.py"
+    assert Path(inception) == PROJECT_ROOT / "week08_save_inception" / "_inception.py"
