@@ -328,7 +328,7 @@ def start(args, script):
     header = read_header(PROJECT_ROOT / script) if (PROJECT_ROOT / script).is_file() else None
     data = getattr(args, "data", None)
     record = {"lesson": header[0] if header else Path(script).stem, "script": script,
-              "command": _typed.pop("flags", sys.argv[1:]), "device": device, "seed": args.seed,
+              "command": _typed.get("flags", sys.argv[1:]), "device": device, "seed": args.seed,
               "flags": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
               "versions": {"python": platform.python_version(), "tensorflow": tf.__version__,
                            "keras": keras.__version__, "numpy": np.__version__},
