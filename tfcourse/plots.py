@@ -28,6 +28,8 @@ def cjk_font():
                     fontManager.addfont(path)
         installed = {font.name for font in fontManager.ttflist}
         _found.append(next((name for name in CJK_FONTS if name in installed), None))
+        if _found[0] is None:  # Chinese is drawn as "?": a warning for each glyph would add nothing
+            warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from font")
     return _found[0]
 
 
@@ -36,12 +38,9 @@ def save_figure(fig, path, show=False):
     import matplotlib
     import matplotlib.pyplot as plt
     name, family, texts = cjk_font(), matplotlib.rcParams["font.family"], fig.findobj(plt.Text)
-    if name is None:  # the note once per process, for a plot with Chinese; not a warning a glyph
-        warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from font")
-        if not _noted and any(CJK.search(text.get_text()) for text in texts):
-            print(f"注意 Note: no Chinese font found, so plots show Chinese text as ?; "
-                  f"{INSTALL_HINT}.")
-            _noted.append(True)
+    if name is None and not _noted and any(CJK.search(text.get_text()) for text in texts):
+        print(f"注意 Note: no Chinese font found, so plots show Chinese text as ?; {INSTALL_HINT}.")
+        _noted.append(True)  # once per process
     if name is not None and name not in family:  # for texts drawn from now on (tick labels)
         matplotlib.rcParams["font.family"] = [*family, name]
     for text in texts:  # older texts keep the family they were made with

@@ -33,7 +33,7 @@ parser.add_argument("--strategy", choices=["mirrored", "multiworker"], default="
                          "multiworker: the machines in TF_CONFIG")
 parser.add_argument("--mixed-precision", action="store_true",
                     help="compute in float16 (GPU) or bfloat16 (CPU); weights, loss in float32")
-parser.add_argument("--logical-cpus", type=tfcourse.number(int, 1, 64), default=1, metavar="N",
+parser.add_argument("--logical-cpus", type=tfcourse.number(int, 1, 64), metavar="N",
                     help="without GPUs: split the CPU into N logical devices, one replica each")
 args = tfcourse.parse(parser)  # in a notebook: tfcourse.parse(parser, "--quick")
 
@@ -48,11 +48,9 @@ args = tfcourse.parse(parser)  # in a notebook: tfcourse.parse(parser, "--quick"
 strategy = None
 if args.strategy == "multiworker":
     clash = []
-    for flag in ("threads", "memory_limit", "memory_growth", "gpus"):
+    for flag in ("threads", "logical_cpus", "memory_limit", "memory_growth", "gpus"):
         if getattr(args, flag):
             clash.append("--" + flag.replace("_", "-"))
-    if args.logical_cpus > 1:
-        clash.append("--logical-cpus")
     if clash:
         raise tfcourse.CourseError(
             f"--strategy multiworker cannot be combined with {', '.join(clash)}.\n"
@@ -64,7 +62,7 @@ if args.strategy == "multiworker":
             f"MultiWorkerMirroredStrategy could not start from TF_CONFIG: {error}\n"
             "Remedy: TF_CONFIG must be JSON like the example in --help (cluster, task type and "
             "index); start each worker in a fresh process.") from None
-elif args.logical_cpus > 1:  # N logical CPUs, for MirroredStrategy on a machine without GPUs
+elif args.logical_cpus:  # N logical CPUs, for MirroredStrategy on a machine without GPUs
     try:
         tf.config.set_logical_device_configuration(
             tf.config.list_physical_devices("CPU")[0],

@@ -260,8 +260,9 @@ def main(argv=()):
     # TensorFlow may see a GPU only with an NVIDIA driver or Apple's plugin: only then is it
     # started, in a child process, while the rest is checked (a child too slow leaves no "gpus").
     look = bool(smi and smi["gpus"]) or bool(_installed("tensorflow-metal")[1])
-    if _installed(*TF_DISTS)[1]:
-        tf.update(version=_installed(*TF_DISTS)[1], **({} if look else {"gpus": []}))
+    version = _installed(*TF_DISTS)[1]
+    if version:
+        tf.update(version=version, **({} if look else {"gpus": []}))
     child = threading.Thread(target=_tensorflow_gpus, args=(tf, started + TF_SECONDS), daemon=True)
     if look:
         child.start()
