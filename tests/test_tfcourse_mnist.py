@@ -33,11 +33,7 @@ def fake_mnist(monkeypatch):
         "t10k-labels-idx1-ubyte": idx_bytes(y_test, 2049),
     }
     table = {
-        name: (
-            int.from_bytes(data[:4], "big"),
-            int.from_bytes(data[4:8], "big"),
-            hashlib.md5(data).hexdigest(),
-        )
+        name: (int.from_bytes(data[4:8], "big"), hashlib.md5(data).hexdigest())
         for name, data in raw.items()
     }
     monkeypatch.setattr(mnist, "IDX_FILES", table)
@@ -140,19 +136,22 @@ def test_truncated_files_are_rejected(fake_mnist, tmp_path):
         load_mnist(data_dir=folder, verbose=False)
 
 
-def test_wrong_magic_number_is_rejected(fake_mnist, tmp_path):
+def test_another_file_under_an_mnist_name_is_rejected(fake_mnist, tmp_path):
     folder = write_idx_folder(tmp_path / "d", fake_mnist)
-    (folder / "train-labels-idx1-ubyte.gz").write_bytes(
-        gzip.compress(b"\x00\x00\x08\x99" + b"\x00" * 20)
-    )
-    with pytest.raises(CourseError, match="magic number"):
+    test_labels = gzip.compress(fake_mnist["t10k-labels-idx1-ubyte"])
+    (folder / "train-labels-idx1-ubyte.gz").write_bytes(test_labels)  # the test set's labels
+    with pytest.raises(CourseError, match=r"train-labels-idx1-ubyte.gz has \d+ bytes.*truncated"):
         load_mnist(data_dir=folder, verbose=False)
 
 
-def test_npz_in_data_dir_and_pickles_refused(fake_mnist, tmp_path):
+def test_npz_in_data_dir_is_checksummed_and_pickles_refused(fake_mnist, tmp_path, monkeypatch):
     folder = tmp_path / "npz"
     folder.mkdir()
     (folder / "mnist.npz").write_bytes(npz_bytes(fake_mnist))
+    refused = r"(?s)mnist.npz: sha256 [0-9a-f]{64}, not Keras's.*Remedy"
+    with pytest.raises(CourseError, match=refused):
+        load_mnist(data_dir=folder, verbose=False)  # a re-saved copy is not Keras's file
+    monkeypatch.setattr(mnist, "NPZ_SHA256", hashlib.sha256(npz_bytes(fake_mnist)).hexdigest())
     data = load_mnist(data_dir=folder, verbose=False)
     assert len(data.x_test) == N_TEST
     np.savez(

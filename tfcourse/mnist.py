@@ -1,6 +1,6 @@
 """MNIST for every lesson, as float32 in [0, 1]: from --data-dir (the course's MNIST_data/ or
 mnist.npz), else Keras's cache, else a download (--mirror, Keras's mnist.npz, then a public
-mirror's IDX files). Every source gets the same checks. `--data synthetic`: drawn digits."""
+mirror's IDX files). Every source is checked by its checksums. `--data synthetic`: drawn digits."""
 import gzip
 import hashlib
 import os
@@ -10,19 +10,19 @@ from pathlib import Path
 
 import numpy as np
 
-from tfcourse.download import DownloadError, download, keras_dir
+from tfcourse.download import DownloadError, download, file_digest, keras_dir
 from tfcourse.errors import CourseError
 
 NPZ_NAME = "mnist.npz"
 NPZ_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
 NPZ_URLS = ["https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"]
 IDX_MIRRORS = ["https://ossci-datasets.s3.amazonaws.com/mnist/"]
-# name -> (magic, count, MD5 of the decompressed bytes): a re-compressed copy is just as good
+# name -> (count, MD5 of the decompressed bytes): a re-compressed copy is just as good
 IDX_FILES = {
-    "train-images-idx3-ubyte": (2051, 60000, "6bbc9ace898e44ae57da46a324031adb"),
-    "train-labels-idx1-ubyte": (2049, 60000, "a25bea736e30d166cdddb491f175f624"),
-    "t10k-images-idx3-ubyte": (2051, 10000, "2646ac647ad5339dbf082846283269ea"),
-    "t10k-labels-idx1-ubyte": (2049, 10000, "27ae3e4e09519cfbb04c329615203637"),
+    "train-images-idx3-ubyte": (60000, "6bbc9ace898e44ae57da46a324031adb"),
+    "train-labels-idx1-ubyte": (60000, "a25bea736e30d166cdddb491f175f624"),
+    "t10k-images-idx3-ubyte": (10000, "2646ac647ad5339dbf082846283269ea"),
+    "t10k-labels-idx1-ubyte": (10000, "27ae3e4e09519cfbb04c329615203637"),
 }
 DOWNLOAD_BACKOFF = 1.0  # seconds before a retry (times the attempt number)
 
@@ -53,51 +53,30 @@ def _idx_files(folder):
 
 
 def read_idx(path, name=None):
-    """One of MNIST's IDX files, gzipped or not, checked -> uint8 array; or a ValueError."""
-    name = name or Path(path).name
-    raw = Path(path).read_bytes()
+    """One of MNIST's IDX files, checked by its MD5 -> uint8 array (or ValueError)."""
+    name, raw = name or Path(path).name, Path(path).read_bytes()
     try:
         raw = gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
     except (OSError, EOFError, zlib.error) as error:  # cut short, or damaged inside
         raise ValueError(f"{name} is damaged ({error})") from None
-    magic, count, md5 = IDX_FILES[idx_stem(name)]
-    header = int.from_bytes(raw[:4], "big"), int.from_bytes(raw[4:8], "big")
-    if header != (magic, count):
-        raise ValueError(f"{name}: magic number {header[0]} and count {header[1]}, "
-                         f"expected {magic} and {count}")
-    shape = (count, 28, 28) if magic == 2051 else (count,)  # images, or labels
-    offset = 4 + 4 * len(shape)  # the magic number, then 4 bytes for each dimension
-    expected = offset + int(np.prod(shape))
+    count, md5 = IDX_FILES[idx_stem(name)]
+    shape = (count, 28, 28) if "images" in idx_stem(name) else (count,)
+    size = int(np.prod(shape))
+    expected = 4 + 4 * len(shape) + size  # the magic number, 4 bytes for each dimension, pixels
     if len(raw) != expected:
         what = "truncated" if len(raw) < expected else "extra bytes"
         raise ValueError(f"{name} has {len(raw)} bytes, not {expected} ({what})")
     if (actual := hashlib.md5(raw).hexdigest()) != md5:
         raise ValueError(f"{name}: MD5 of its content is {actual}, expected {md5}")
-    return np.frombuffer(raw, dtype=np.uint8, offset=offset).reshape(shape)
+    return np.frombuffer(raw, dtype=np.uint8, offset=expected - size).reshape(shape)
 
 
 def read_npz(path):
-    """The four arrays from Keras's mnist.npz, checked, never unpickling anything."""
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            return check_arrays(*(npz[key] for key in ("x_train", "y_train", "x_test", "y_test")))
-    except Exception as error:  # BadZipFile, OSError, KeyError (an array missing), ValueError
-        raise ValueError(f"{Path(path).name}: {error}") from None
-
-
-def check_arrays(x_train, y_train, x_test, y_test):
-    """The checks for every source: 28x28 images, a label 0-9 for each, train not swapped."""
-    for split, x, y in (("training", x_train, y_train), ("test", x_test, y_test)):
-        if x.ndim != 3 or x.shape[1:] != (28, 28):
-            raise ValueError(f"the {split} images are {x.shape[1:]}, not 28x28")
-        if y.ndim != 1 or len(x) != len(y):
-            raise ValueError(f"{len(x)} {split} images but labels of shape {y.shape}")
-        if not np.issubdtype(y.dtype, np.integer) or y.size and not 0 <= y.min() <= y.max() <= 9:
-            raise ValueError(f"the {split} labels hold values outside 0-9 ({y.min()} to {y.max()})")
-    if len(x_train) <= len(x_test):
-        raise ValueError(f"{len(x_train)} training images but {len(x_test)} test images: "
-                         "train and test look swapped")
-    return x_train, y_train, x_test, y_test
+    """The four arrays of Keras's mnist.npz, checked by its SHA-256, never unpickling anything."""
+    if (actual := file_digest(path, "sha256")) != NPZ_SHA256:
+        raise ValueError(f"{Path(path).name}: sha256 {actual}, not Keras's {NPZ_SHA256}")
+    with np.load(path, allow_pickle=False) as npz:
+        return tuple(npz[key] for key in ("x_train", "y_train", "x_test", "y_test"))
 
 
 def read_folder(folder):
@@ -110,8 +89,7 @@ def read_folder(folder):
     found = _idx_files(folder)
     try:
         if len(found) == len(IDX_FILES):
-            arrays = check_arrays(*(read_idx(found[stem]) for stem in IDX_FILES))
-            return arrays, f"MNIST (IDX files in {folder})"
+            return [read_idx(found[stem]) for stem in IDX_FILES], f"MNIST (IDX files in {folder})"
         if (folder / NPZ_NAME).is_file():
             return read_npz(folder / NPZ_NAME), f"MNIST ({folder / NPZ_NAME})"
     except (ValueError, OSError) as error:
@@ -132,7 +110,7 @@ def _idx_into(folder, urls):
         download([url + name for url in urls], found.get(stem, folder / name),
                  verify=lambda path, name=name: arrays.append(read_idx(path, name)),
                  what=f"MNIST ({name})", retries=2, backoff=DOWNLOAD_BACKOFF)
-    return check_arrays(*arrays)
+    return arrays
 
 
 def _from_cache_or_mirrors(mirror):
@@ -148,9 +126,10 @@ def _from_cache_or_mirrors(mirror):
         try:
             if kind == "idx":
                 return _idx_into(cache / "mnist", urls), f"MNIST (IDX files in {cache / 'mnist'})"
-            path = download(urls, cache / NPZ_NAME, sha256=NPZ_SHA256, what="MNIST (mnist.npz)",
-                            retries=2, backoff=DOWNLOAD_BACKOFF)
-            return read_npz(path), f"MNIST ({path})"
+            read = []  # the check reads the arrays, as it does the IDX files'
+            path = download(urls, cache / NPZ_NAME, verify=lambda p, read=read: read.append(
+                read_npz(p)), what="MNIST (mnist.npz)", retries=2, backoff=DOWNLOAD_BACKOFF)
+            return read[-1], f"MNIST ({path})"
         except DownloadError as error:
             if urls:
                 failures.append(str(error).split("\nRemedy:")[0])
