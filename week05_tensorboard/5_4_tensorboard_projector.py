@@ -111,11 +111,13 @@ with tfcourse.atomic_path(logdir / "sprite.png") as tmp:
     Image.fromarray(np.round(sprite * 255).astype(np.uint8), mode="L").save(tmp, format="PNG")
 
 # The checkpoint goes into a temporary folder that becomes projector/embedding/ when complete
-# (Ctrl-C or a kill in between leaves nothing half-written); the `checkpoint` file beside it
-# tells TensorBoard (tf.train.latest_checkpoint) where it is.
+# (Ctrl-C or a kill in between leaves nothing half-written). TensorBoard finds it through the
+# `checkpoint` file beside it (tf.train.latest_checkpoint reads it): one line of text, written
+# here by hand. TF1's update_checkpoint_state wrote it and is deprecated; Checkpoint.save writes
+# one too, for numbered checkpoints in the folder itself.
 with tfcourse.atomic_path(logdir / "embedding") as tmp:
     tf.train.Checkpoint(embedding=embedding).write(str(tmp / "embedding.ckpt"))
-tf.compat.v1.train.update_checkpoint_state(str(logdir), "embedding/embedding.ckpt")
+tfcourse.atomic_write(logdir / "checkpoint", 'model_checkpoint_path: "embedding/embedding.ckpt"\n')
 
 config = projector.ProjectorConfig()
 embed = config.embeddings.add()
