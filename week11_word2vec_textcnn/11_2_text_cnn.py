@@ -287,6 +287,7 @@ ax.plot(*zip(*history), marker="o" if len(history) < 30 else None, markersize=3,
 ax.axhline(majority_share, color="gray", linestyle="--", label="always the larger kind")
 ax.set(xlabel="step", ylabel="dev accuracy", title=f"Text CNN (Kim 2014) on {args.data}: "
        "accuracy on the dev sentences")
+ax.locator_params(axis="x", integer=True)  # steps are whole numbers (--quick: 100, 101)
 ax.grid(alpha=0.3)
 ax.legend()
 tfcourse.save_figure(fig, run.path("dev_accuracy.png"), show=args.show)

@@ -345,6 +345,7 @@ for name, points in history.items():
 ax.axhline(majority_share, color="gray", linestyle="--", label="always the larger kind")
 ax.set(xlabel="step", ylabel="dev accuracy",
        title=f"Text CNN on {args.data}: random vs word2vec embedding, dev accuracy")
+ax.locator_params(axis="x", integer=True)  # steps are whole numbers (--quick: 100, 101)
 ax.grid(alpha=0.3)
 ax.legend()
 tfcourse.save_figure(fig, run.path("dev_accuracy.png"), show=args.show)
