@@ -163,6 +163,7 @@ def test_a_lesson_runs_in_a_jupyter_kernel_and_prints_its_progress(script, kerne
     if progress.groups():  # 3-2 learns in its two short epochs: chance is 0.1
         assert float(progress[1]) > 0.3, out
     assert "完成 Done: lesson" in out and "[IPKernelApp]" not in out + err
+    assert "WARNING" not in err, err  # TensorFlow's log lines show in the notebook, in red
     record = json.loads((tmp / script / "metrics.json").read_text(encoding="utf-8"))
     # the flags set in the notebook, not the kernel's own arguments (-f kernel-1.json)
     assert record["command"] == [*RUNS[script][0].split(), "--out", str(tmp / script)]
