@@ -49,6 +49,8 @@ def awkward_pictures(root):
     Image.open(green / "green square 000.jpg").save(green / "动图.gif")
     (root / "green square" / "notes.txt").write_text("not a picture")
     (root / "blue triangle" / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0" + b"not a jpeg" * 4)
+    whole = (root / "red circle" / "red circle 001.jpg").read_bytes()
+    (root / "blue triangle" / "cut.jpg").write_bytes(whole[:-10])  # a copy broken off near its end
     (root / "empty class").mkdir()
     return root
 
@@ -135,6 +137,7 @@ def test_retrain_keras_base_with_the_courses_flags(tmp_path, fake_keras_inceptio
     assert f"Bottlenecks: {usable} computed, 0 reused from {tmp_path / 'bn'}" in out
     assert len(list((tmp_path / "bn").rglob("*_inception_v3.txt"))) == usable
     assert "notes.txt: not an image file" in out and "broken.jpg: cannot be decoded" in out
+    assert "cut.jpg: cannot be decoded" in out and "Premature end" not in err  # libjpeg's line
     assert "no images found in class folder 'empty class'" in out
     assert re.search(r": Step 0: Train accuracy = \d+\.\d%", out)
     assert re.search(r": Step 11: Validation accuracy = \d+\.\d% \(N=\d+\)", out)

@@ -36,6 +36,8 @@ def make_pictures(root, per_class=6):
     Image.open(green / "green square 000.jpg").save(green / "动图.gif")
     (green / "notes.txt").write_text("not a picture")
     (root / "黄色 星形" / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0" + b"not a jpeg" * 4)
+    whole = (root / "red circle" / "red circle 001.jpg").read_bytes()
+    (root / "黄色 星形" / "cut.jpg").write_bytes(whole[:-10])  # a copy broken off near its end
     (root / "empty class").mkdir()
     return root
 
@@ -100,22 +102,24 @@ TINY = ("--steps", "30", "--image-size", "32", "--batch-size", "16")  # 3 colour
 
 @pytest.fixture(scope="module")
 def shards(tmp_path_factory):
-    """Pictures of three classes (and the awkward files) converted once: (pictures, shards, out)."""
+    """Pictures of three classes (and the awkward files) converted once:
+    (pictures, shards, out, err)."""
     root = tmp_path_factory.mktemp("week09_tfrecord")
     images = make_pictures(root / "pictures", per_class=20)
     code, out, err = run_lesson(CONVERT, "--dataset-dir", images, "--num-test", "12",
                                 "--out", root / "records")
     assert code == 0, err
-    return images, root / "records", out
+    return images, root / "records", out, err
 
 
 def test_tfrecord_shards_hold_the_pictures_and_labels(shards):
     import tensorflow as tf
-    images, out_dir, out = shards
+    images, out_dir, out, err = shards
     usable = 3 * 20 + 2  # the pictures + the PNG and the GIF; not the text nor the broken JPEG
     assert f">> Converting image {usable - 12}/{usable - 12} shard 4" in out
     assert ">> Converting image 12/12 shard 3" in out  # 3 per shard: the fifth test shard is empty
     assert "broken.jpg: cannot be decoded" in out and "notes.txt: not an image file" in out
+    assert "cut.jpg: cannot be decoded" in out and "Premature end" not in err  # libjpeg's line
     names = sorted(p.name for p in out_dir.glob("*.tfrecord"))
     assert names == [f"image_{s}_{i:05d}-of-00005.tfrecord" for s in ("test", "train")
                      for i in range(5)]
@@ -143,7 +147,7 @@ def test_tfrecord_shards_hold_the_pictures_and_labels(shards):
 
 
 def test_train_own_model_learns_and_goes_on_from_its_checkpoint(shards, tmp_path):
-    _, out_dir, _ = shards
+    _, out_dir, _, _ = shards
     code, out, err = run_lesson(TRAIN, "--dataset_dir", out_dir, *TINY, "--log_every_n_steps", "7",
                                 "--out", tmp_path / "train")
     assert code == 0, err

@@ -6,8 +6,9 @@ import tempfile
 
 
 @contextlib.contextmanager
-def quiet_stderr():
-    """Send fd 2 to a scratch file, shown only if the block raises. TFCOURSE_VERBOSE=1: show all."""
+def quiet_stderr(replay=True):
+    """Send fd 2 to a scratch file, shown if the block raises (replay=False: not even then, for an
+    error the caller reports in its own words). TFCOURSE_VERBOSE=1: show all."""
     sys.stderr.flush()
     try:
         saved = None if os.environ.get("TFCOURSE_VERBOSE") else os.dup(2)
@@ -24,7 +25,8 @@ def quiet_stderr():
             sys.stderr.flush()
             os.dup2(saved, 2)
             scratch.seek(0)
-            sys.stderr.write(scratch.read().decode("utf-8", "replace"))
+            if replay:
+                sys.stderr.write(scratch.read().decode("utf-8", "replace"))
             raise
         finally:
             sys.stderr.flush()

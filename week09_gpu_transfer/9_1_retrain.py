@@ -194,7 +194,7 @@ for name in class_names:
         except (OSError, ValueError):  # missing, or damaged: computed again
             pass
         try:
-            with tfcourse.quiet_stderr():  # libjpeg writes its complaints straight to stderr
+            with tfcourse.quiet_stderr(replay=False):  # libjpeg's complaints: said below
                 bottlenecks[path] = model.bottleneck(tf.constant(data)).numpy()
         except (tf.errors.InvalidArgumentError, tf.errors.UnknownError):
             print(f"WARNING: skipped {path.relative_to(image_dir)}: cannot be decoded "

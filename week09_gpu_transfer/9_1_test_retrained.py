@@ -130,7 +130,7 @@ shown = []  # (path, bytes, best class, its score) for the picture below
 for path in pictures:
     image_data = path.read_bytes()
     try:
-        with tfcourse.quiet_stderr():  # libjpeg writes its complaints straight to stderr
+        with tfcourse.quiet_stderr(replay=False):  # libjpeg's complaints: said below
             result = classify(images=tf.constant([image_data]))
     except (tf.errors.InvalidArgumentError, tf.errors.UnknownError):
         print(f"WARNING: skipped {path}: cannot be decoded (a damaged or truncated image)")

@@ -96,7 +96,7 @@ if convert:
         for path in classes[name]:
             image_data = path.read_bytes()
             try:
-                with tfcourse.quiet_stderr():  # libjpeg writes its complaints to stderr
+                with tfcourse.quiet_stderr(replay=False):  # libjpeg's complaints: said below
                     tf.io.decode_image(image_data, channels=3, expand_animations=False)
             except (tf.errors.InvalidArgumentError, tf.errors.UnknownError):
                 print(f"WARNING: skipped {path.relative_to(image_dir)}: cannot be decoded "
