@@ -114,7 +114,7 @@ def with_flags(notebook, flags, tag):
 @pytest.fixture(scope="module")
 def kernel_outputs(tmp_path_factory):
     """Execute the three lessons (week 2, 3-2, the LSTM 7-2) and the bad one in one kernel (IPC
-    transport: no TCP warning); return {lesson: (stdout, stderr, error outputs)}."""
+    transport: no TCP warning); return {lesson: (stdout, stderr, error outputs, images shown)}."""
     from jupyter_client.manager import KernelManager
     from nbclient import NotebookClient
     tmp = tmp_path_factory.mktemp("kernel")
@@ -141,14 +141,16 @@ def kernel_outputs(tmp_path_factory):
             signal.signal(number, handler)
     found = {}
     for cell in notebook.cells:
-        out, err, errors = found.setdefault(cell.metadata.get("lesson"), ([], [], []))
+        out, err, errors, images = found.setdefault(cell.metadata.get("lesson"), ([], [], [], []))
         for output in cell.get("outputs", []):
             if output.output_type == "stream":
                 (out if output.name == "stdout" else err).append(output.text)
             elif output.output_type == "error":
                 errors.append(f"{output.ename}: {output.evalue}")
-    outputs = {lesson: ("".join(out), "".join(err), errors) for lesson, (out, err, errors) in
-               found.items()}
+            elif "image/png" in output.get("data", {}):
+                images.append(output)
+    outputs = {lesson: ("".join(out), "".join(err), errors, images)
+               for lesson, (out, err, errors, images) in found.items()}
     return outputs, tmp
 
 
@@ -156,8 +158,10 @@ def kernel_outputs(tmp_path_factory):
 @pytest.mark.parametrize("script", RUNS)
 def test_a_lesson_runs_in_a_jupyter_kernel_and_prints_its_progress(script, kernel_outputs):
     outputs, tmp = kernel_outputs
-    out, err, errors = outputs[script]
+    out, err, errors, images = outputs[script]
     assert errors == [], err
+    # a plot the lesson saves is also shown under its cell (2-4: the fitted line)
+    assert len(images) == out.count("saved plot: ") == (1 if "2_4" in script else 0)
     progress = re.search(RUNS[script][1], out, re.M)
     assert progress, out
     if progress.groups():  # 3-2 learns in its two short epochs: chance is 0.1
@@ -172,7 +176,7 @@ def test_a_lesson_runs_in_a_jupyter_kernel_and_prints_its_progress(script, kerne
 
 @pytest.mark.timeout(300)
 def test_a_course_error_in_a_notebook_cell_is_one_message_without_traceback(kernel_outputs):
-    out, err, errors = kernel_outputs[0]["bad"]
+    out, err, errors, _ = kernel_outputs[0]["bad"]
     assert err.count("错误 Error:") == 1 and "no such folder" in err
     assert "Traceback" not in out + err
     assert errors == []  # shown as the message alone, not as a failed cell's traceback
@@ -181,7 +185,7 @@ def test_a_course_error_in_a_notebook_cell_is_one_message_without_traceback(kern
 @pytest.mark.timeout(300)
 def test_week_helpers_import_in_a_kernel_started_elsewhere(kernel_outputs):
     """Colab or a notebooks/ folder: the kernel's working folder is not the lesson's week folder."""
-    out, err, errors = kernel_outputs[0]["helpers"]
+    out, err, errors, _ = kernel_outputs[0]["helpers"]
     assert errors == [], err
     images, inception = out.split()[-2:]
     assert Path(images) == PROJECT_ROOT / "week09_gpu_transfer" / "_images.py"

@@ -1,9 +1,11 @@
-"""Plots saved as PNG (headless; --show also opens a window). An installed Chinese font goes behind
-matplotlib's usual one; without one, Chinese text is saved as "?" and one note says what to do."""
+"""Plots saved as PNG (headless; --show also opens a window; a notebook shows them under the cell).
+An installed Chinese font goes behind matplotlib's usual one; without one, Chinese text is saved
+as "?" and one note says what to do."""
 import contextlib
 import re
 import warnings
 
+from tfcourse.cli import in_notebook
 from tfcourse.files import atomic_path
 
 # Fonts that draw simplified Chinese, in order of preference (Linux, Windows, macOS names).
@@ -34,7 +36,8 @@ def cjk_font():
 
 
 def save_figure(fig, path, show=False):
-    """Save `fig` as a PNG file, whole, Chinese drawn by a CJK font (else "?"); show it if asked."""
+    """Save `fig` as a PNG file, whole, Chinese drawn by a CJK font (else "?"); show it if asked,
+    or in a notebook."""
     import matplotlib
     import matplotlib.pyplot as plt
     name, family, texts = cjk_font(), matplotlib.rcParams["font.family"], fig.findobj(plt.Text)
@@ -51,6 +54,6 @@ def save_figure(fig, path, show=False):
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=100, bbox_inches="tight", format="png")
     print(f"saved plot: {path}")
-    if show:
+    if show or in_notebook():  # a notebook shows it under its cell, as the teacher's did
         plt.show()
     plt.close(fig)
