@@ -99,6 +99,7 @@ RUNS = {  # lesson -> (flags, a progress line the lesson prints)
 }
 BAD = ("week03_regression/3_2_mnist_simple.py", "--quick --data-dir {tmp}/no-such-folder")
 HELPERS = "week09_gpu_transfer/9_1_retrain.py"  # imports week 9's _images and week 8's _inception
+STOPPED = "week02_basics/2_4_simple_example.py"
 
 
 def with_flags(notebook, flags, tag):
@@ -130,6 +131,12 @@ def kernel_outputs(tmp_path_factory):
     helpers.cells = helpers.cells[:imports + 1] + [v4.new_code_cell(
         'print(sys.modules["_images"].__file__, sys.modules["_inception"].__file__)')]
     notebook.cells += with_flags(helpers, "", "helpers")
+    stopped = make_notebook(STOPPED)  # the kernel's stop button after training, before the end
+    trained = next(i for i, c in enumerate(stopped.cells) if "run.log(" in c.source)
+    stopped.cells = stopped.cells[:trained + 1] + [
+        v4.new_code_cell("raise KeyboardInterrupt"),
+        v4.new_code_cell("import sys\nprint('stdout is', type(sys.stdout).__name__)")]
+    notebook.cells += with_flags(stopped, f"--quick --out {tmp / 'stopped'}", "stopped")
     manager = KernelManager(kernel_name="python3", transport="ipc", ip=str(tmp / "ipc"))
     client = NotebookClient(notebook, km=manager, timeout=300, allow_errors=True)
     handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
@@ -190,3 +197,15 @@ def test_week_helpers_import_in_a_kernel_started_elsewhere(kernel_outputs):
     images, inception = out.split()[-2:]
     assert Path(images) == PROJECT_ROOT / "week09_gpu_transfer" / "_images.py"
     assert Path(inception) == PROJECT_ROOT / "week08_save_inception" / "_inception.py"
+
+
+@pytest.mark.timeout(300)
+def test_the_kernels_stop_button_ends_the_run_as_ctrl_c_does(kernel_outputs):
+    """A KeyboardInterrupt in a cell: one line, the record says "interrupted", and what later
+    cells print no longer goes into that run's log.txt."""
+    (out, err, errors, _), tmp = kernel_outputs[0]["stopped"], kernel_outputs[1]
+    assert err.count("已中断 Interrupted.") == 1 and "Traceback" not in err and errors == []
+    assert "stdout is OutStream" in out  # the kernel's own stream again, not the run's copy
+    record = json.loads((tmp / "stopped" / "metrics.json").read_text(encoding="utf-8"))
+    assert record["status"] == "interrupted"
+    assert "stdout is" not in (tmp / "stopped" / "log.txt").read_text(encoding="utf-8")

@@ -397,10 +397,10 @@ def install_handlers():
         shell = get_ipython()  # noqa: F821 -- defined inside IPython only
     except NameError:
         shell = None
-    if shell is not None:
+    if shell is not None:  # the kernel's stop button is a KeyboardInterrupt: the run ends too
         def show(shell, kind, error, traceback, tb_offset=None):
             report(error)
-        shell.set_custom_exc((CourseError,), show)
+        shell.set_custom_exc((CourseError, KeyboardInterrupt), show)
     elif not in_notebook():
         for name in ("SIGTERM", "SIGHUP"):
             if hasattr(signal, name):
