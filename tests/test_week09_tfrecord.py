@@ -165,6 +165,17 @@ def test_train_own_model_learns_and_goes_on_from_its_checkpoint(shards, tmp_path
     assert "(global step 30)" in out and "global step 40:" in out and "global step 10:" not in out
 
 
+def test_train_own_model_gives_the_same_run_for_the_same_seed(shards, tmp_path):
+    _, out_dir, _, _ = shards
+    losses = []
+    for name in ("first", "again"):
+        code, out, err = run_lesson(TRAIN, "--data-dir", out_dir, *TINY, "--steps", "14",
+                                    "--log-every-n-steps", "7", "--out", tmp_path / name)
+        assert code == 0, err
+        losses.append(re.findall(r"^global step \d+: loss = ([\d.]+)", out, re.M))
+    assert len(losses[0]) == 2 and losses[0] == losses[1]
+
+
 def test_shards_of_drawn_shapes_are_labelled_synthetic_when_trained_on(tmp_path, monkeypatch):
     monkeypatch.setattr(tfcourse.cli, "PROJECT_ROOT", tmp_path)  # runs/ goes under tmp_path
     code, out, err = run_lesson(CONVERT, "--data", "shapes", "--quick", "--shapes-per-class", "6",

@@ -142,7 +142,8 @@ if sum(counts[shard] for shard in train_files) == 0:
 # %% [markdown]
 # ## The input pipeline: shards -> (pictures in [-1, 1], labels) batches
 # All shards are read at once (interleave), pictures decoded in parallel, shuffled, batched,
-# and the next batch prepared while the model trains on this one (prefetch).
+# and the next batch prepared while the model trains on this one (prefetch). The parallel steps
+# keep their order (tf.data's default), so the same --seed gives the same run.
 
 # %%
 def make_dataset(files, batch_size, training):
@@ -153,8 +154,7 @@ def make_dataset(files, batch_size, training):
         return image / 127.5 - 1.0, example["image/class/label"]  # -> (size, size, 3), ()
 
     dataset = tf.data.Dataset.from_tensor_slices([str(f) for f in files]).interleave(
-        tf.data.TFRecordDataset, cycle_length=len(files), num_parallel_calls=tf.data.AUTOTUNE,
-        deterministic=not training)
+        tf.data.TFRecordDataset, cycle_length=len(files), num_parallel_calls=tf.data.AUTOTUNE)
     if training:
         dataset = dataset.shuffle(1000, seed=args.seed).repeat()
     dataset = dataset.map(decode, num_parallel_calls=tf.data.AUTOTUNE)
