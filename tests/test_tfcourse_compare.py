@@ -81,6 +81,24 @@ def test_a_quick_run_is_not_comparable_and_gets_no_mark_per_row(tmp_path, capsys
     assert "✓" not in out and "✗" not in out  # no verdict per row that the run's verdict takes back
 
 
+@pytest.mark.parametrize("lesson", ["11-2", "12-1"])
+def test_a_run_on_other_data_than_the_teachers_is_not_compared(lesson, tmp_path, capsys):
+    """11-2 and 12-1 also read Chinese reviews and a learner's CSV: the teacher's number is for
+    the English polarity data, so it says so rather than 'ours is better, check the flags'."""
+    metric = next(iter(TEACHER[lesson]["points"][0]))
+    for data, comparable in [("waimai", False), ("my_reviews.CSV", False),
+                             ("rt-polaritydata", True), ("polarity", True)]:
+        run = made_run(tmp_path / data, lesson, [], flags={"data": data}, data=data,
+                       final={metric: TEACHER[lesson]["points"][0][metric] + 0.15})
+        code, out, _ = compare_main(capsys, lesson, run)
+        if comparable:
+            assert code == 1 and "differs beyond ±0.02" in out, data
+        else:
+            assert f"not comparable: this run read {data}; the teacher's number is for the " \
+                   "course's English sentence polarity data" in out, data
+            assert "✗" not in out
+
+
 def test_a_known_difference_says_why_and_names_the_flag(tmp_path, capsys):
     fixed = made_run(
         tmp_path / "fixed", "4-3", near_teacher("4-3", -0.0128, at=20, double_softmax=False)

@@ -5,6 +5,7 @@
 
 Exit status 1 when a run differs in a way the project does not explain, or there is no run.
 """
+import fnmatch
 import json
 import math
 from pathlib import Path
@@ -159,9 +160,13 @@ def compare_run(entry, record):
     expected = differs and not _matches(flags, differs.get("when"))
     check = "the flags this run was made with"
     doctor = f"{check}, then `python -m tfcourse doctor`"
+    data = str(flags.get("data") or "")  # 11-2 and 12-1 also read Chinese reviews, a CSV file
     if record.get("synthetic") or record.get("data") == "SYNTHETIC":
         verdict = "none", ("not comparable: SYNTHETIC data (a drawn stand-in) shows that the code "
                            "runs, not how it learns. Run it without --data synthetic.")
+    elif any(fnmatch.fnmatch(data.lower(), other) for other in entry.get("other_data", [])):
+        verdict = "none", (f"not comparable: this run read {data}; the teacher's number is for "
+                           f"{entry['data']}: run it on that data (the default) to compare.")
     elif flags.get("quick"):
         verdict = "none", "not comparable: a --quick run (less data, fewer steps); drop --quick."
     elif not compared:
