@@ -137,6 +137,11 @@ def kernel_outputs(tmp_path_factory):
         v4.new_code_cell("raise KeyboardInterrupt"),
         v4.new_code_cell("import sys\nprint('stdout is', type(sys.stdout).__name__)")]
     notebook.cells += with_flags(stopped, f"--quick --out {tmp / 'stopped'}", "stopped")
+    flags = [v4.new_code_cell(source, metadata={"lesson": "flags"}) for source in (
+        "parser = tfcourse.parser('Lesson 0-0 测试 — a test.', epochs=3)",
+        'args = tfcourse.parse(parser, "--epochs -1")', 'args = tfcourse.parse(parser, "--help")',
+        'args = tfcourse.parse(parser, "--epochs 2")\nprint("epochs", args.epochs)')]
+    notebook.cells += flags
     manager = KernelManager(kernel_name="python3", transport="ipc", ip=str(tmp / "ipc"))
     client = NotebookClient(notebook, km=manager, timeout=300, allow_errors=True)
     handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
@@ -209,3 +214,15 @@ def test_the_kernels_stop_button_ends_the_run_as_ctrl_c_does(kernel_outputs):
     record = json.loads((tmp / "stopped" / "metrics.json").read_text(encoding="utf-8"))
     assert record["status"] == "interrupted"
     assert "stdout is" not in (tmp / "stopped" / "log.txt").read_text(encoding="utf-8")
+
+
+@pytest.mark.timeout(300)
+def test_flags_a_notebook_gets_wrong_or_asks_help_for_are_one_message(kernel_outputs):
+    """argparse's SystemExit in a kernel is IPython's traceback (for a bad flag it even ended in
+    IPython's own AttributeError); in a notebook it is one message with the remedy instead."""
+    out, err, errors, _ = kernel_outputs[0]["flags"]
+    assert errors == [] and "Traceback" not in err and "SystemExit" not in out + err
+    assert "错误 Error: argument --epochs: expected a whole number above 0, got '-1'." in err
+    assert "--help lists the flags above; the lesson stops here." in err
+    assert "--memory-growth" in out  # the help itself
+    assert "epochs 2" in out  # and the next cell parses as usual

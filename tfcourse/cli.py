@@ -73,6 +73,16 @@ class CourseParser(argparse.ArgumentParser):
 
     quick_defaults = {}
 
+    def exit(self, status=0, message=None):  # in a notebook: one message, not a SystemExit
+        if not in_notebook():
+            super().exit(status, message)
+        if status == 0:  # --help, printed above
+            raise CourseError('--help lists the flags above; the lesson stops here.\nRemedy: '
+                              'name the flags you want, e.g. tfcourse.parse(parser, "--quick").')
+        problem = (message or "").strip().removeprefix(f"{self.prog}: error: ")
+        raise CourseError(f"{problem}.\nRemedy: fix the flags in tfcourse.parse(parser, "
+                          '"..."); "--help" lists them.')
+
     def parse_args(self, args=None, namespace=None):
         parsed = super().parse_args(args, namespace)
         if not getattr(parsed, "quick", False) or not self.quick_defaults:
