@@ -137,3 +137,21 @@ def test_file_and_folder_flags_refuse_the_wrong_kind_of_path(tmp_path):
     for flag_type, path, phrase in wrong:
         with pytest.raises(argparse.ArgumentTypeError, match=phrase):
             flag_type(str(path))
+
+
+def test_a_python_without_tensorflow_is_told_how_to_install_it():
+    """`pip install -e .` alone, or the wrong Python: `import tfcourse` says what to install, in
+    one message, not ModuleNotFoundError's traceback."""
+    blocked = ("import importlib.abc, sys\n"
+               "class NoTensorFlow(importlib.abc.MetaPathFinder):\n"
+               "    def find_spec(self, name, path, target=None):\n"
+               "        if name == 'tensorflow':\n"
+               "            raise ModuleNotFoundError('No tensorflow', name=name)\n"
+               "sys.meta_path.insert(0, NoTensorFlow())\n"
+               "sys.argv = ['lesson.py']\n"
+               "import tfcourse\n")
+    done = subprocess.run([sys.executable, "-c", blocked], capture_output=True, text=True,
+                          encoding="utf-8", timeout=60, cwd=PROJECT_ROOT)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert f"tensorflow is not installed in this Python ({sys.executable})" in done.stderr
+    assert "Remedy: pip install -r requirements.txt" in done.stderr

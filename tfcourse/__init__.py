@@ -27,6 +27,10 @@ if "tensorflow" not in sys.modules and sys.argv[:1] != ["-m"]:
         with quiet_stderr():
             import tensorflow
             tensorflow.config.list_physical_devices()  # the first device query prints CUDA lines
+    except ModuleNotFoundError as error:  # `pip install -e .` alone, or another Python
+        raise CourseError(f"{error.name} is not installed in this Python ({sys.executable}).\n"
+                          "Remedy: pip install -r requirements.txt in the project folder, or run "
+                          "the Python you installed it in.") from None
     finally:
         gc.enable()
     gc.freeze()
