@@ -44,11 +44,6 @@ def test_every_lesson_becomes_a_notebook_cell_for_cell(script):
     setup, *cells = notebook.cells
     assert setup.cell_type == "markdown" and "pip install -r requirements.txt" in setup.source
     assert script in setup.source
-    week = PROJECT_ROOT / script.rsplit("/", 1)[0]
-    imported = re.findall(r"^(?:import|from) (_[a-z]\w*)", text, re.M)
-    if any((week / f"{name}.py").is_file() for name in imported):  # this week's helper
-        helper = cells.pop(1)
-        assert f'PROJECT_ROOT / "{script.rsplit("/", 1)[0]}"' in helper.source
     made = [(c.cell_type, c.source.removeprefix("__doc__ = ").strip()) for c in cells]
     assert made == percent_cells(text)
     for index, cell in enumerate(cells):  # each code cell runs on its own, as a notebook runs it
@@ -126,11 +121,14 @@ def kernel_outputs(tmp_path_factory):
     data_cell = next(i for i, c in enumerate(bad.cells) if "load_mnist(" in c.source)
     bad.cells = bad.cells[:data_cell + 1]  # the cell that raises; nothing after it can run
     notebook.cells += with_flags(bad, BAD[1].format(tmp=tmp), "bad")
-    helpers = make_notebook(HELPERS)  # its week's helper and week 8's, from a folder elsewhere
-    imports = next(i for i, c in enumerate(helpers.cells) if "import _inception" in c.source)
-    helpers.cells = helpers.cells[:imports + 1] + [v4.new_code_cell(
-        'print(sys.modules["_images"].__file__, sys.modules["_inception"].__file__)')]
-    notebook.cells += with_flags(helpers, "", "helpers")
+    # its week's helper and week 8's, in a kernel started elsewhere, the cells pasted one by one
+    # from the .py (not through the notebook command)
+    pasted = [v4.new_code_cell(source, metadata={"lesson": "helpers"}) for kind, source in
+              percent_cells((PROJECT_ROOT / HELPERS).read_text(encoding="utf-8")) if kind == "code"]
+    imports = next(i for i, c in enumerate(pasted) if "import _inception" in c.source)
+    notebook.cells += pasted[:imports + 1] + [v4.new_code_cell(
+        'print(sys.modules["_images"].__file__, sys.modules["_inception"].__file__)',
+        metadata={"lesson": "helpers"})]
     stopped = make_notebook(STOPPED)  # the kernel's stop button after training, before the end
     trained = next(i for i, c in enumerate(stopped.cells) if "run.log(" in c.source)
     stopped.cells = stopped.cells[:trained + 1] + [
@@ -196,7 +194,8 @@ def test_a_course_error_in_a_notebook_cell_is_one_message_without_traceback(kern
 
 @pytest.mark.timeout(300)
 def test_week_helpers_import_in_a_kernel_started_elsewhere(kernel_outputs):
-    """Colab or a notebooks/ folder: the kernel's working folder is not the lesson's week folder."""
+    """Cells pasted into Jupyter, Colab, a notebooks/ folder, PyCharm: the kernel's working folder
+    is not the lesson's week folder; the lesson puts it on sys.path itself."""
     out, err, errors, _ = kernel_outputs[0]["helpers"]
     assert errors == [], err
     images, inception = out.split()[-2:]

@@ -34,12 +34,15 @@ Differences from the course code (TensorFlow 1.x):
     `tf.compat.v1.summary.FileWriter` (`tf.summary.FileWriter` in the course).
 """
 # %%
+import tfcourse  # first: TensorFlow starts quietly; shared flags, downloads, the run folder
+import tensorflow as tf
+
 import shlex
+import sys
 
 import numpy as np
 
-import tfcourse  # first: TensorFlow starts quietly; shared flags, downloads, the run folder
-import tensorflow as tf
+sys.path.insert(0, str(tfcourse.cli.PROJECT_ROOT / "week08_save_inception"))  # also in a notebook
 import _inception  # this week's Inception plumbing, beside the lessons: find, download, read
 
 parser = tfcourse.parser(__doc__)

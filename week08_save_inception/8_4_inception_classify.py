@@ -24,10 +24,14 @@ Differences from the course code (TensorFlow 1.x):
     and listed (exit status 1). Files go in sorted order (os.walk's order depends on the disk).
 """
 # %%
-import numpy as np
-
 import tfcourse  # first: TensorFlow starts quietly; shared flags, downloads, the run folder
 import tensorflow as tf
+
+import sys
+
+import numpy as np
+
+sys.path.insert(0, str(tfcourse.cli.PROJECT_ROOT / "week08_save_inception"))  # also in a notebook
 import _inception  # this week's Inception plumbing, beside the lessons: find, download, read
 
 parser = tfcourse.parser(__doc__, quick=dict(max_images=2))

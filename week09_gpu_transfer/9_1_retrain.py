@@ -33,6 +33,8 @@ import sys
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(tfcourse.cli.PROJECT_ROOT / "week09_gpu_transfer"))  # also in a notebook
 from _images import class_folders, draw_shapes  # this week's picture plumbing, beside the lessons
 
 sys.path.insert(0, str(tfcourse.cli.PROJECT_ROOT / "week08_save_inception"))

@@ -29,10 +29,13 @@ Differences from the course code (TensorFlow 1.x):
 import tfcourse  # first: TensorFlow starts quietly; shared flags, the run folder
 import tensorflow as tf
 
+import sys
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
+
+sys.path.insert(0, str(tfcourse.cli.PROJECT_ROOT / "week09_gpu_transfer"))  # also in a notebook
 from _images import why_not_a_picture  # this week's picture plumbing, beside the lessons
 
 RETRAIN = "week09_gpu_transfer/9_1_retrain.py"

@@ -46,6 +46,7 @@ import shlex
 import sys
 from pathlib import Path
 
+sys.path.insert(0, str(tfcourse.cli.PROJECT_ROOT / "week09_gpu_transfer"))  # also in a notebook
 from _images import class_folders, draw_shapes  # this week's picture plumbing, beside the lessons
 
 parser = tfcourse.parser(__doc__, quick=dict(shapes_per_class=50, num_test=40))

@@ -39,6 +39,7 @@ import sys
 
 import numpy as np
 
+sys.path.insert(0, str(tfcourse.cli.PROJECT_ROOT / "week10_captcha_tfrecord"))  # also in a notebook
 import _captcha  # this week's plumbing, beside the lessons: finding 10-1's run, reading pictures
 
 parser = tfcourse.parser(__doc__, quick=dict(test_count=60))

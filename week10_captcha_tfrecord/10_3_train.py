@@ -39,7 +39,9 @@ import json
 import re
 import shlex
 import shutil
+import sys
 
+sys.path.insert(0, str(tfcourse.cli.PROJECT_ROOT / "week10_captcha_tfrecord"))  # also in a notebook
 import _captcha  # this week's plumbing, beside the lessons: finding 10-2's run, checking files
 
 

@@ -35,7 +35,9 @@ import tfcourse  # first: TensorFlow starts quietly; shared flags, the run folde
 import tensorflow as tf
 
 import numpy as np
+import sys
 
+sys.path.insert(0, str(tfcourse.cli.PROJECT_ROOT / "week10_captcha_tfrecord"))  # also in a notebook
 import _captcha  # this week's plumbing, beside the lessons: finding runs, pictures, checks
 
 parser = tfcourse.parser(__doc__)

@@ -40,11 +40,13 @@ import tensorflow as tf
 
 import collections
 import re
+import sys
 
 import matplotlib.pyplot as plt
 import numpy as np
 from tensorboard.plugins import projector
 
+sys.path.insert(0, str(tfcourse.cli.PROJECT_ROOT / "week11_word2vec_textcnn"))  # also in a notebook
 import _text  # this week's data files (read, downloaded, checked), beside the lessons
 
 parser = tfcourse.parser(__doc__, steps=100001, batch_size=128, lr=1.0,

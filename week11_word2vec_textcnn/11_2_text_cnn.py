@@ -42,10 +42,12 @@ import tensorflow as tf
 import collections
 import datetime
 import re
+import sys
 
 import matplotlib.pyplot as plt
 import numpy as np
 
+sys.path.insert(0, str(tfcourse.cli.PROJECT_ROOT / "week11_word2vec_textcnn"))  # also in a notebook
 import _text  # this week's data files (read, downloaded, checked), beside the lessons
 
 

@@ -45,10 +45,12 @@ import tensorflow as tf
 import hashlib
 import inspect
 import json
+import sys
 
 import matplotlib.pyplot as plt
 import numpy as np
 
+sys.path.insert(0, str(tfcourse.cli.PROJECT_ROOT / "week12_textcnn_sound"))  # also in a notebook
 import _sound  # this week's plumbing, beside the lesson: WAV files, UrbanSound8K's folders
 
 parser = tfcourse.parser(__doc__, epochs=20, batch_size=64, lr=1e-3,  # ours: the notes give none

@@ -1,6 +1,5 @@
 """`python -m tfcourse notebook LESSON... | --all`: lessons as Jupyter notebooks (Colab, Kaggle).
 Made from the lessons' `# %%` cells: make one again after its lesson changes."""
-import re
 from pathlib import Path
 
 from tfcourse.cli import PROJECT_ROOT, folder
@@ -35,15 +34,7 @@ def make_notebook(script):
     text = (PROJECT_ROOT / script).read_text(encoding="utf-8")
     cells = list(jupytext.reads(text, fmt="py:percent").cells)
     # A kernel has no module docstring, and the parser's --help text comes from __doc__.
-    cells[0].source = "__doc__ = " + cells[0].source
-    week = Path(script).parent
-    helpers = sorted(h for h in set(re.findall(r"^(?:import|from) (_[a-z]\w*)", text, re.M))
-                     if (PROJECT_ROOT / week / f"{h}.py").is_file())  # (another week's helper
-    if helpers:  # is found through the sys.path line in the lesson, as 12-1 finds week 11's)
-        cells.insert(1, v4.new_code_cell(
-            f"# {', '.join(h + '.py' for h in helpers)}: the week's helper, beside the lesson\n"
-            "import sys\n\nfrom tfcourse.cli import PROJECT_ROOT\n\n"
-            f'sys.path.insert(0, str(PROJECT_ROOT / "{week.as_posix()}"))'))
+    cells[0].source = "__doc__ = " + cells[0].source  # (a lesson finds its week's helper itself)
     made = v4.new_notebook(metadata={"kernelspec": KERNEL, "language_info": {"name": "python"}})
     made.cells = [v4.new_markdown_cell(SETUP.format(script=script))]
     made.cells += [v4.new_markdown_cell(c.source) if c.cell_type == "markdown"
