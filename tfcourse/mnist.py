@@ -59,8 +59,9 @@ def read_idx(path, name=None):
         raw = gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
     except (OSError, EOFError, zlib.error) as error:  # cut short, or damaged inside
         raise ValueError(f"{name} is damaged ({error})") from None
-    count, md5 = IDX_FILES[idx_stem(name)]
-    shape = (count, 28, 28) if "images" in idx_stem(name) else (count,)
+    stem = idx_stem(name)
+    count, md5 = IDX_FILES[stem]
+    shape = (count, 28, 28) if "images" in stem else (count,)
     size = int(np.prod(shape))
     expected = 4 + 4 * len(shape) + size  # the magic number, 4 bytes for each dimension, pixels
     if len(raw) != expected:

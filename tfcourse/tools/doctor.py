@@ -210,7 +210,8 @@ def check_mnist(data_dir, reachable):
         damaged.append(str(error))
     try:
         if len(found) == 4:
-            [mnist.read_idx(found[stem], stem) for stem in mnist.IDX_FILES]
+            for stem in mnist.IDX_FILES:  # each raises if its file is damaged
+                mnist.read_idx(found[stem], stem)
             return Check("MNIST", "ok", f"IDX files in {folder} (verified)")
     except (OSError, ValueError) as error:
         damaged.append(str(error))
