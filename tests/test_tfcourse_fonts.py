@@ -50,16 +50,33 @@ def test_without_a_cjk_font_chinese_shows_as_question_marks_and_one_note(fonts, 
     assert matplotlib.rcParams["font.family"] == ["sans-serif"]
 
 
+def test_without_a_cjk_font_chinese_tick_labels_are_question_marks_too(fonts, tmp_path, capsys):
+    fig, (left, right) = plt.subplots(1, 2)  # 12-2's confusion matrix of your own sounds' classes
+    left.imshow([[3, 1], [0, 4]])
+    left.set(xticks=[0, 1], yticks=[0, 1], yticklabels=["狗叫", "门铃 bell"])
+    right.bar(["猫", "dog"], [1, 2])  # categories: labels made only when the figure is drawn
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a missing glyph would warn: none is drawn
+        plots.save_figure(fig, tmp_path / "classes.png")
+    assert [t.get_text() for t in left.get_yticklabels()] == ["??", "?? bell"]
+    assert [t.get_text() for t in right.get_xticklabels()] == ["?", "dog"]
+    assert [t.get_text() for t in left.get_xticklabels()] == ["0", "1"]  # numbers untouched
+    assert capsys.readouterr().out.count("no Chinese font found") == 1
+
+
 def test_an_installed_cjk_font_is_the_fallback_for_every_text(fonts, tmp_path, capsys):
     fonts("WenQuanYi Zen Hei")
     fonts("Noto Sans CJK SC")  # preferred over WenQuanYi
     fig, ax = plt.subplots()
     title = ax.set_title("准确率 accuracy")  # made before the font was chosen
+    ax.set(yticks=[0, 1], yticklabels=["狗叫", "门铃"])
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Glyph")  # the stand-in 'CJK font' is DejaVu
         plots.save_figure(fig, tmp_path / "plot.png")
     assert plots.cjk_font() == "Noto Sans CJK SC"
     assert title.get_fontfamily() == ["sans-serif", "Noto Sans CJK SC"]  # latin, then CJK
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["狗叫", "门铃"]
+    assert all("Noto Sans CJK SC" in t.get_fontfamily() for t in ax.get_yticklabels())
     assert matplotlib.rcParams["font.family"] == ["sans-serif", "Noto Sans CJK SC"]
     assert "no Chinese font" not in capsys.readouterr().out
 
