@@ -180,6 +180,107 @@ def test_12_2_learns_short_spoken_digits(tmp_path):
     assert "data urbansound8k" in out and (tmp_path / "run" / "mfcc_and_confusion.png").is_file()
 
 
+# ## Your own sounds: one folder of WAV files per class (--data own)
+
+WORDS = ["你好", "谢谢", "再见", "对不起"]
+ESPEAK = pytest.mark.skipif(shutil.which("espeak-ng") is None,
+                            reason="espeak-ng is not installed (Debian/Ubuntu: apt-get install "
+                                   "espeak-ng): no real short clips can be made")
+
+
+def speak_words(root, per_class):
+    """Folders named by four Chinese words, each holding the word said by `per_class` Mandarin
+    voices of espeak-ng (variant, speed, pitch). As recordings a learner collects: some files
+    re-saved at 44.1 kHz stereo 24-bit or 16 kHz float, a phone's .m4a, a damaged WAV, a hidden
+    file."""
+    for word in WORDS:
+        (root / word).mkdir(parents=True)
+        for k in range(per_class):
+            wav = root / word / f"录音{k:02d}.wav"
+            subprocess.run(["espeak-ng", "-w", str(wav), "-v", f"cmn+{VARIANTS[k % 8]}",
+                            "-s", str(110 + k * 37 % 100), "-p", str(20 + k * 23 % 70), word],
+                           check=True)
+            if k % 3:
+                samples, rate = _sound.read_wav(wav)
+                target = 44100 if k % 3 == 1 else 16000
+                speech = _sound.resample(samples[:, 0], rate, target)
+                if k % 3 == 1:
+                    write_wav(wav, np.stack([speech, speech], 1), target, "pcm24")
+                else:
+                    write_wav(wav, speech, target, "float32")
+    (root / "你好" / "手机录音.m4a").write_bytes(b"\x00\x00\x00\x20ftypM4A ")
+    (root / "谢谢" / "坏的.wav").write_bytes(b"<html>not a wav</html>")
+    (root / "再见" / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1")
+    return root
+
+
+@ESPEAK
+def test_12_2_learns_your_own_sounds_in_chinese_named_folders(tmp_path):
+    data = speak_words(tmp_path / "我的声音", per_class=25)
+    tiny = ["--quick", "--clip-seconds", "1", "--lr", "3e-3", "--epochs", "8", "--batch-size",
+            "8", "--data-dir", data]
+    code, out, err = run_lesson(LESSON, *tiny, "--out", tmp_path / "run")
+    assert code == 1 and "holds folders of WAV files, not UrbanSound8K" in err
+    assert "Remedy: for your own sounds, one folder per class, add --data own." in err
+
+    code, out, err = run_lesson(LESSON, *tiny, "--data", "own", "--out", tmp_path / "run")
+    assert code == 0, err
+    assert (f"your sounds in {data}: WAV files per class: "
+            "你好 25, 再见 25, 对不起 25, 谢谢 26") in out
+    assert "left out 1 file(s) that are not .wav, e.g. 你好/手机录音.m4a; " in out
+    assert "ffmpeg -i IN.mp3 OUT.wav" in out
+    assert "skipped 1 WAV file(s) that cannot be read: 谢谢/坏的.wav (not a RIFF/WAVE file)" in out
+    assert "80 training clips, 20 test clips (one in five of each class)" in out
+    history = accuracies(out)
+    assert len(history) == 8 and max(history[-2:]) >= 0.5  # four words: chance is 0.25
+    assert "right per class: 你好 " in out and "data own" in out
+    record = json.loads((tmp_path / "run" / "metrics.json").read_text(encoding="utf-8"))
+    assert record["status"] == "finished" and record["flags"]["data"] == "own"
+    assert not record["synthetic"] and (tmp_path / "run" / "mfcc_and_confusion.png").is_file()
+
+
+def test_12_2_cuts_the_quiet_start_and_end_of_your_recordings(tmp_path):
+    """A recording holds silence (or a hiss) before and after the sound; padded behind the sound,
+    it would wash the sound out of the GRU's final state. The run says how long the sounds are."""
+    rate = 8000
+    for name, seconds in {"短": [0.3, 0.3, 0.3], "长": [0.3, 0.3, 0.8]}.items():
+        (tmp_path / "sounds" / name).mkdir(parents=True)
+        for k, length in enumerate(seconds):
+            t = np.arange(int(length * rate)) / rate
+            sound = 0.5 * np.sin(2 * np.pi * 440 * t)
+            quiet = np.random.default_rng(k).normal(0, 0.002, int(0.7 * rate))  # a faint hiss
+            write_wav(tmp_path / "sounds" / name / f"{k}.wav",
+                      np.concatenate([quiet, sound, quiet]), rate)
+    code, out, err = run_lesson(LESSON, *TINY, *TOO_BIG_A_BATCH, "--data", "own", "--data-dir",
+                                tmp_path / "sounds", "--out", tmp_path / "run")
+    assert ("decoded 6 WAVs at 8000 Hz; without their quiet start and end they last 0.30-0.80 s "
+            "(median 0.30 s): --clip-seconds 0.5 holds 83% of them whole") in out
+    assert "4 training clips, 2 test clips (one in five of each class)" in out
+    assert code == 1 and "Only 4 training clips" in err  # stopped before training, as asked
+
+
+@pytest.mark.parametrize("layout, phrase, remedy", [
+    ("none", "--data own reads your sounds from a folder", "--data own --data-dir DIR"),
+    ("one class", "needs at least two sub-folders of WAV files", "own folder, e.g."),
+    ("one readable", "The class 'b' has 1 readable WAV file(s); it needs at least two",
+     "add WAV files to"),
+])
+def test_12_2_own_sounds_it_cannot_split_get_one_message(tmp_path, layout, phrase, remedy):
+    tone = np.sin(np.arange(4000) / 5)
+    for name, count in {"none": {}, "one class": {"a": 3},
+                        "one readable": {"a": 3, "b": 2}}[layout].items():
+        (tmp_path / "sounds" / name).mkdir(parents=True)
+        for k in range(count):
+            write_wav(tmp_path / "sounds" / name / f"{k}.wav", tone, 8000)
+    if layout == "one readable":
+        (tmp_path / "sounds" / "b" / "1.wav").write_bytes(b"RIFF")
+    where = [] if layout == "none" else ["--data-dir", tmp_path / "sounds"]
+    code, out, err = run_lesson(LESSON, *TINY, "--data", "own", *where, "--out", tmp_path / "run")
+    assert code == 1 and "Traceback" not in err
+    assert phrase in err and remedy in err
+    assert not (tmp_path / "run").exists()
+
+
 # ## A fake UrbanSound8K: drawn clips in mixed formats and rates
 
 CLASSES = ["air_conditioner", "car_horn", "children_playing", "dog_bark", "drilling",

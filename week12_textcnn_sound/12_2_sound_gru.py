@@ -6,7 +6,9 @@
 第 10 折测试、其余各折训练（不是随机划分），只有部分折也能训练；比片段长度短的声音放在片段末尾、
 前面补静音，这样最后一个 GRU 的最终状态紧接着声音读出（不然短声音后面几秒的静音会把它冲掉）；
 笔记没有给出网络大小和训练设置，这里的数值是我们选的。数据集约 6 GB，要先下载（见下文）；
-没有数据时可先用 --data synthetic（画出来的 10 类声音）试跑。
+没有数据时可先用 --data synthetic（画出来的 10 类声音）试跑。也可以用你自己的声音：每类一个文件夹，
+里面放 WAV 文件（如 我的声音/狗叫/*.wav、我的声音/门铃/*.wav），用 --data own --data-dir 我的声音；
+每类随机留出五分之一测试（由 --seed 决定），每个录音先去掉开头和结尾的安静部分。
 
 Each WAV is mixed to mono and resampled to 22050 Hz; a clip shorter than UrbanSound8K's 4 s is
 padded with silence *in front*, so that the sound ends where the last GRU's final state is read.
@@ -25,10 +27,18 @@ audio/fold1..fold10 and metadata/UrbanSound8K.csv), or let --download fetch it (
 ~/.keras/datasets/urbansound8k/. The first run decodes every WAV (minutes); the MFCCs of each
 fold are cached (--cache-dir) for the runs after it.
 
+Your own sounds: `--data own --data-dir DIR`, where DIR holds one folder of WAV files per class
+(any number of classes from 2; the folder names are the class names, Chinese ones too); one in
+five clips of each class, drawn by --seed, tests. Each recording loses its quiet start and end
+(below 2% of its peak), as UrbanSound8K's clips were cut; one still longer than --clip-seconds
+keeps its first --clip-seconds (the run says how long your clips are). Other formats (mp3, m4a)
+must be converted to WAV first.
+
 Run:
     python week12_textcnn_sound/12_2_sound_gru.py --data-dir ~/data/UrbanSound8K
     python week12_textcnn_sound/12_2_sound_gru.py --data-dir ~/data/UrbanSound8K --test-fold 3
     python week12_textcnn_sound/12_2_sound_gru.py --quick --data synthetic
+    python week12_textcnn_sound/12_2_sound_gru.py --data own --data-dir ~/my_sounds --clip-seconds 2
 
 Differences from a TensorFlow 1.x version (the notes quote no code for this lesson):
   - MFCCs from `tf.signal` (stft -> linear_to_mel_weight_matrix -> log ->
@@ -57,12 +67,14 @@ parser = tfcourse.parser(__doc__, epochs=20, batch_size=64, lr=1e-3,  # ours: th
                          quick=dict(epochs=5, batch_size=16, clips=400, sample_rate=8000,
                                     clip_seconds=0.5, gru_size=32))
 data = parser.add_argument_group("data (数据)")
-data.add_argument("--data", choices=["urbansound8k", "synthetic"], default="urbansound8k",
-                  help="urbansound8k: the real data set (default); synthetic: drawn sounds of 10 "
-                       "kinds, for a run with nothing downloaded (labelled as such)")
+data.add_argument("--data", choices=["urbansound8k", "own", "synthetic"], default="urbansound8k",
+                  help="urbansound8k: the real data set (default); own: your sounds in --data-dir"
+                       ", one folder of WAV files per class; synthetic: drawn sounds of 10 kinds, "
+                       "for a run with nothing downloaded (labelled as such)")
 data.add_argument("--data-dir", type=tfcourse.folder, default=None, metavar="DIR",
                   help="the UrbanSound8K folder: audio/foldN/*.wav and metadata/UrbanSound8K.csv"
-                       f" (default {_sound.DATA_DIR}/UrbanSound8K)")
+                       f" (default {_sound.DATA_DIR}/UrbanSound8K); with --data own, your "
+                       "folder of class folders")
 data.add_argument("--download", action="store_true",
                   help=f"fetch {_sound.ARCHIVE} (about 6 GB, md5-checked) into {_sound.DATA_DIR}")
 data.add_argument("--mirror", default=None, metavar="URL",
@@ -71,7 +83,8 @@ data.add_argument("--cache-dir", type=tfcourse.folder, default=None, metavar="DI
                   help="where the MFCCs of each fold are kept "
                        "(default ~/.keras/datasets/urbansound8k_features)")
 data.add_argument("--test-fold", type=tfcourse.number(int, 1, 10), default=10, metavar="1..10",
-                  help="the fold to test on; every other fold on disk trains (default 10)")
+                  help="the fold to test on; every other fold on disk trains (default 10; "
+                       "--data own tests one in five clips of each class instead)")
 data.add_argument("--clips", type=tfcourse.number(int, 0, 8732), default=0, metavar="N",
                   help="use about N clips, evenly from every fold (default 0: all; synthetic: "
                        "1000)")
@@ -87,6 +100,10 @@ if args.download and (args.data_dir is not None or args.data == "synthetic"):
     raise tfcourse.CourseError(
         f"--download fetches UrbanSound8K into {_sound.DATA_DIR}; it takes no --data-dir and no "
         "--data synthetic.\nRemedy: drop --download, or the other flag.")
+if args.data == "own" and args.data_dir is None:
+    raise tfcourse.CourseError("--data own reads your sounds from a folder: name it with --data-dir"
+                               ".\nRemedy: --data own --data-dir DIR, where DIR holds one folder "
+                               "of WAV files per class.")
 if args.mirror and not args.download:
     raise tfcourse.CourseError("--mirror names where --download fetches the archive from; "
                                "nothing is downloaded without --download.\nRemedy: add "
@@ -144,7 +161,7 @@ def features_of(clips):
 
 
 # %% [markdown]
-# ## Data: UrbanSound8K's folds (or the drawn sounds)
+# ## Data: UrbanSound8K's folds (or your own sounds, or the drawn ones)
 # The data set comes in 10 folds, and its authors ask to test on one fold and train on the
 # others (clips cut from the same recording share a fold). Decoding thousands of WAVs takes
 # minutes, so each fold's MFCCs are kept in a cache file, named by a hash of everything that
@@ -247,10 +264,65 @@ def drawn_sounds():
             _sound.DRAWN_CLASSES)
 
 
-(x_train, y_train), (x_test, y_test), class_names = (
-    drawn_sounds() if args.data == "synthetic" else urbansound8k())
-print(f"{len(x_train)} training clips (every fold but {args.test_fold}), {len(x_test)} test clips "
-      f"(fold {args.test_fold}); each {frames} frames x {NUM_MFCCS} MFCCs")
+# %% [markdown]
+# Your own sounds come as recordings, not as cut clips: silence (or a faint hiss) before and
+# after the sound. Behind the sound it would wash the sound out of the final state, so each
+# recording loses its quiet start and end first. Then one in five clips of each class tests.
+
+# %%
+def trimmed(clip):
+    """A recording without its quiet start and end (below 2% of its peak), cut as UrbanSound8K's
+    clips are: silence after the sound would wash it out of the GRU's final state."""
+    loud = np.flatnonzero(np.abs(clip) > 0.02 * np.abs(clip).max())
+    return clip[loud[0]:loud[-1] + 1] if len(loud) else clip
+
+
+def own_sounds():
+    """The same, from your folders: one in five clips of each class (drawn by --seed) tests."""
+    classes = _sound.sound_folders(args.data_dir)
+    total = sum(len(paths) for paths in classes.values())
+    step = -(-total // args.clips) if args.clips else 1  # about --clips clips in all
+    rng = np.random.default_rng(args.seed)
+    x_train, y_train, x_test, y_test, skipped = [], [], [], [], []
+    for label, (name, paths) in enumerate(classes.items()):
+        clips = []
+        for path in paths[::step]:
+            try:
+                clips.append(trimmed(_sound.read_clip(path, args.sample_rate)))
+            except (_sound.WavError, OSError) as error:
+                skipped.append(f"{path.relative_to(args.data_dir)} ({error})")
+        if len(clips) < 2:
+            raise tfcourse.CourseError(
+                f"The class '{name}' has {len(clips)} readable WAV file(s); it needs at least two"
+                " (one to train on, one to test).\nRemedy: add WAV files to "
+                f"{args.data_dir / name}, or remove that folder.")
+        order = rng.permutation(len(clips))
+        n_test = max(1, round(len(clips) / 5))
+        x_test += [clips[i] for i in order[:n_test]]
+        x_train += [clips[i] for i in order[n_test:]]
+        y_test += [label] * n_test
+        y_train += [label] * (len(clips) - n_test)
+    if skipped:
+        print(f"skipped {len(skipped)} WAV file(s) that cannot be read: " + "; ".join(skipped[:5])
+              + (f"; and {len(skipped) - 5} more" if len(skipped) > 5 else ""))
+    seconds = np.array([len(clip) for clip in x_train + x_test]) / args.sample_rate
+    print(f"decoded {len(seconds)} WAVs at {args.sample_rate} Hz; without their quiet start and "
+          f"end they last {seconds.min():.2f}-{seconds.max():.2f} s (median "
+          f"{np.median(seconds):.2f} s): --clip-seconds {args.clip_seconds:g} holds "
+          f"{np.mean(seconds <= args.clip_seconds):.0%} of them whole")
+    return ((features_of(x_train), np.array(y_train, np.int32)),
+            (features_of(x_test), np.array(y_test, np.int32)), list(classes))
+
+
+if args.data == "own":
+    (x_train, y_train), (x_test, y_test), class_names = own_sounds()
+    split = f"{len(x_train)} training clips, {len(x_test)} test clips (one in five of each class)"
+else:
+    (x_train, y_train), (x_test, y_test), class_names = (
+        drawn_sounds() if args.data == "synthetic" else urbansound8k())
+    split = (f"{len(x_train)} training clips (every fold but {args.test_fold}), {len(x_test)} "
+             f"test clips (fold {args.test_fold})")
+print(f"{split}; each {frames} frames x {NUM_MFCCS} MFCCs")
 if len(x_train) < args.batch_size:
     raise tfcourse.CourseError(f"Only {len(x_train)} training clips: fewer than one batch of "
                                f"--batch-size {args.batch_size}.\nRemedy: --batch-size "
@@ -267,7 +339,7 @@ train_data = (tf.data.Dataset.from_tensor_slices((x_train, y_train))
 # state to the next; the third gives only its final state, after the last frame.
 
 # %%
-n_classes = 10
+n_classes = len(class_names)  # 10 in UrbanSound8K; as many as your folders
 model = tf.keras.Sequential([
     tf.keras.Input((frames, NUM_MFCCS)),                            # -> (171 frames, 40 MFCCs)
     tf.keras.layers.Normalization(mean=x_train.mean(axis=(0, 1)),
@@ -329,13 +401,14 @@ print("right per class: " + ", ".join(f"{name} {r:.2f}" for name, r in zip(class
 
 # %% [markdown]
 # ## Pictures: the normalised MFCCs of one test clip per class, and the confusion matrix
-# A short sound shows as colour at the right end, after the silence padded in front.
+# A short sound shows as colour at the right end, after the silence padded in front. (Your own
+# sounds in more than 10 classes: the first 10 classes get a panel.)
 
 # %%
 fig = plt.figure(figsize=(16, 5.5))
 cells = fig.add_gridspec(2, 7, wspace=0.3, hspace=0.3)
 normalised = model.layers[0](x_test).numpy()  # what the first GRU reads
-for k in range(n_classes):
+for k in range(min(n_classes, 10)):
     ax, first = fig.add_subplot(cells[k // 5, k % 5]), np.flatnonzero(y_test == k)[:1]
     if len(first):
         ax.imshow(normalised[first[0]].T, origin="lower", aspect="auto", cmap="magma",
@@ -345,7 +418,8 @@ for k in range(n_classes):
 ax = fig.add_subplot(cells[:, 5:])
 ax.imshow(confusion, cmap="Blues")
 ax.yaxis.tick_right()  # the class names, clear of the clips' panels
-ax.set(title=f"fold {args.test_fold}: accuracy {acc:.3f}", xlabel="predicted", ylabel="true",
+tested = "your test clips" if args.data == "own" else f"fold {args.test_fold}"
+ax.set(title=f"{tested}: accuracy {acc:.3f}", xlabel="predicted", ylabel="true",
        xticks=range(n_classes), yticks=range(n_classes), yticklabels=class_names)
 fig.suptitle("true -> predicted class of one test clip per class"
              + (" (SYNTHETIC)" if run.synthetic else ""))

@@ -1,6 +1,6 @@
 """Lesson 12-2's plumbing, which the lesson does not teach: WAV files, UrbanSound8K's folders and
-metadata, its download, and drawn stand-in sounds. The MFCCs, the cache and the network are in
-the lesson.
+metadata, its download, folders of your own sounds, and drawn stand-in sounds. The MFCCs, the
+cache and the network are in the lesson.
 
 Why our own WAV reader: UrbanSound8K keeps each clip as it was uploaded to Freesound, so its WAVs
 differ in sample format (16- and 24-bit PCM and float, some in WAVE_FORMAT_EXTENSIBLE headers) and
@@ -148,8 +148,36 @@ def find_root(data_dir, given):
                                    + where_to_get())
     if not data_dir.is_dir():
         raise tfcourse.CourseError(f"--data-dir {data_dir} does not exist.\n" + where_to_get())
+    if any(data_dir.glob("*/*.[wW][aA][vV]")) and not (data_dir / "audio").is_dir():
+        raise tfcourse.CourseError(f"--data-dir {data_dir} holds folders of WAV files, not "
+                                   f"UrbanSound8K (no {CSV_NAME}).\nRemedy: for your own sounds, "
+                                   "one folder per class, add --data own.")
     raise tfcourse.CourseError(f"--data-dir {data_dir} is not laid out like UrbanSound8K: it has "
                                f"no {CSV_NAME}.\n" + where_to_get())
+
+
+def sound_folders(root):
+    """{class name: sorted [WAV paths]} for your own sounds, one sub-folder per class (`--data
+    own`); says what it found and which files it leaves out."""
+    classes, others = {}, []
+    for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        files = sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
+        others += [p.relative_to(root) for p in files if p.suffix.lower() != ".wav"]
+        wavs = [p for p in files if p.suffix.lower() == ".wav"]
+        if wavs:
+            classes[folder.name] = wavs
+    found = ", ".join(f"{name} {len(paths)}" for name, paths in classes.items()) or "none"
+    print(f"your sounds in {root}: WAV files per class: {found}")
+    if others:
+        print(f"left out {len(others)} file(s) that are not .wav, e.g. "
+              + ", ".join(map(str, others[:3])) + "; to use one, convert it first: "
+              "ffmpeg -i IN.mp3 OUT.wav (or sox IN.mp3 OUT.wav)")
+    if len(classes) < 2:
+        raise tfcourse.CourseError(
+            f"--data own needs at least two sub-folders of WAV files under --data-dir {root}, one "
+            f"per class; it has {len(classes)} ({found}).\nRemedy: put each kind of sound in its "
+            f"own folder, e.g. {root / '狗叫'}/*.wav and {root / '门铃'}/*.wav.")
+    return classes
 
 
 def read_metadata(root):

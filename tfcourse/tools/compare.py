@@ -165,6 +165,7 @@ def compare_run(entry, record):
         verdict = "none", ("not comparable: SYNTHETIC data (a drawn stand-in) shows that the code "
                            "runs, not how it learns. Run it without --data synthetic.")
     elif any(fnmatch.fnmatch(data.lower(), other) for other in entry.get("other_data", [])):
+        data = "your own data" if data == "own" else data  # 12-2 --data own
         verdict = "none", (f"not comparable: this run read {data}; the teacher's number is for "
                            f"{entry['data']}: run it on that data (the default) to compare.")
     elif flags.get("quick"):
