@@ -8,9 +8,12 @@ import stat
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image, ImageDraw
 
 import tfcourse.cli
+from tfcourse.synthetic import STROKES
 from lesson_runner import run_lesson
 
 SAVE = "week08_save_inception/8_1_saver_save.py"
@@ -87,6 +90,62 @@ def test_8_2_finds_8_1s_newest_finished_run_without_flags(saved, tmp_path, monke
     assert code == 0, err
     assert f"Restoring parameters from {runs / '20260101-000000'}" in out
     assert out.splitlines()[-3] == str(accuracies(saved_out)[-1])
+
+
+def photograph(digit, path, rng, pen=4, turned=False):
+    """A photo of `digit` written with a pen on paper, as a learner takes one: the tests' stand-in
+    digit strokes drawn thin on a big, unevenly lit page, saved as JPEG or PNG; `turned`: stored
+    on its side with the EXIF tag that turns it upright, as phones do."""
+    page = Image.new("L", (360, 300), 0)
+    draw, size, left, top = ImageDraw.Draw(page), 200, 80 + rng.integers(-30, 30), 50
+    for stroke in STROKES[digit]:
+        points = [(left + x * size + rng.normal(0, 3), top + y * size + rng.normal(0, 3))
+                  for x, y in stroke]
+        draw.line(points, fill=255, width=pen, joint="curve")
+    light = np.linspace(190, 245, 360)[None, :] + rng.normal(0, 5, (300, 360))
+    photo = light * (1 - 0.85 * np.asarray(page, np.float32) / 255)  # dark ink on the paper
+    photo = Image.fromarray(np.clip(photo, 0, 255).astype(np.uint8)).convert("RGB")
+    exif = Image.Exif()
+    if turned:
+        photo = photo.rotate(90, expand=True)
+        exif[0x0112] = 6  # Orientation: turn 90 degrees clockwise to show
+    photo.save(path, exif=exif, **({"quality": 85} if path.suffix == ".jpg" else {}))
+    return path
+
+
+def test_8_2_reads_your_own_handwritten_digits(saved, tmp_path):
+    api, out_dir, _ = saved
+    rng = np.random.default_rng(0)
+    photos = [photograph(d, tmp_path / f"{'我写的' if k else ''}{d}_{k}.{'jpg' if k else 'png'}",
+                         rng, pen=3 + k, turned=k == 1 and d == 7)
+              for d in range(10) for k in range(3)]
+    code, out, err = run_lesson(RESTORE, *QUICK, "--api", api, "--model-dir", out_dir,
+                                "--image", *photos, "--out", tmp_path / "run")
+    assert code == 0 and "Traceback" not in err, err
+    read = dict(re.findall(r"^(\S+): (\d) \(probability [0-9.]+; next \d, [0-9.]+\)$", out, re.M))
+    assert sorted(read) == sorted(p.name for p in photos)
+    right = sum(read[p.name] == p.name.removeprefix("我写的")[0] for p in photos)
+    assert right >= 15, read  # half of 30 (chance: 3), from a model of 2 quick epochs
+    assert (tmp_path / "run" / "your_digits.png").stat().st_size > 10_000
+    record = json.loads((tmp_path / "run" / "metrics.json").read_text(encoding="utf-8"))
+    assert [p["image"] for p in record["progress"] if "image" in p] == [p.name for p in photos]
+
+
+@pytest.mark.parametrize("what, phrase", [
+    ("text", "cannot read it as a picture"),
+    ("blank", "no digit found, the picture is nearly one shade"),
+])
+def test_8_2_a_picture_it_cannot_read_is_one_message(saved, tmp_path, what, phrase):
+    api, out_dir, _ = saved
+    picture = tmp_path / "7.png"
+    if what == "text":
+        picture.write_text("not a picture")
+    else:
+        Image.new("L", (200, 200), 230).save(picture)
+    result = run_lesson(RESTORE, *QUICK, "--api", api, "--model-dir", out_dir, "--image",
+                        picture, "--out", tmp_path / "run")
+    refused(result, f"--image {picture}: {phrase}")
+    assert "Remedy: " in result[2] and not (tmp_path / "run").exists()
 
 
 # ------------------------------------------------------- bad input: one message, nothing left

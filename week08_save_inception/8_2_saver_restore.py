@@ -4,7 +4,8 @@
 参数，打印载入后的准确率：正好是 8-1 最后打印的值。--api v1 用课程的 Saver.restore，默认的 --api v2
 用 tf.train.Checkpoint。与视频的不同：载入前先核对检查点里的变量（名字、形状、数值有限），
 别的模型的、损坏的或缺失的检查点都只给一条说明，并给出重新生成它的 8-1 命令；默认找 8-1 最新
-一次完成的运行。
+一次完成的运行。--image 我写的7.jpg …：载入的模型识别你自己手写数字的照片（每张一个数字），
+先把照片变成 MNIST 的样子（白字黑底、20x20 的框、按重心居中、笔画加粗到 MNIST 的粗细）。
 
 Prints the test accuracy of the rebuilt 4-1 model before and after restoring 8-1's weights:
     0.098                                  (W = b = 0: every image is called a 0)
@@ -17,6 +18,13 @@ Run lesson 8-1 first, with the same --api (8-2 reads 8-1's newest finished run, 
   --api v1: `Saver().restore(sess, "net/my_net.ckpt")` in a tf.compat.v1 Session, by name: W, b.
   --api v2: `tf.train.Checkpoint(W=W, b=b).restore(path)`, by the attribute names W= and b=.
 
+Your own handwritten digits: `--image my7.jpg [more.png ...]`, a photo or scan of one digit each
+(dark on light paper, or light on dark). Each becomes a picture as MNIST's were made: white on
+black, the strokes thickened to MNIST's (about a seventh of the digit's height; a pen's line on
+a page is far thinner), scaled into a 20x20 box and centred by its centre of mass in 28x28. The
+restored model names the digit of each; the pictures it saw go to your_digits.png.
+    python week08_save_inception/8_2_saver_restore.py --image my7.jpg my2.png
+
 Differences from the course code (TensorFlow 1.x):
   - The checkpoint's variables are compared with the model's first: another model's checkpoint
     is refused naming every variable that does not match, a damaged one (or one holding NaN) is
@@ -27,7 +35,9 @@ Differences from the course code (TensorFlow 1.x):
 import shlex
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
+from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
 
 import tfcourse  # first: TensorFlow starts quietly; shared flags, MNIST, the run folder
 import tensorflow as tf
@@ -41,6 +51,9 @@ parser.add_argument("--api", choices=["v1", "v2"], default="v2",
 parser.add_argument("--model-dir", type=tfcourse.folder, default=None, metavar="DIR",
                     help="the run folder of lesson 8-1 (default: its newest finished run with "
                          "this --api)")
+parser.add_argument("--image", nargs="+", type=tfcourse.existing_file, default=[], metavar="FILE",
+                    help="pictures of your own handwritten digits, one digit each, for the "
+                         "restored model to read")
 args = tfcourse.parse(parser)  # in a notebook: tfcourse.parse(parser, "--api v1")
 if args.model_dir and args.out and args.out.resolve() == args.model_dir.resolve():
     raise tfcourse.CourseError(f"--out {args.out} is 8-1's run folder: this run's log and record "
@@ -140,6 +153,65 @@ if not_finite:
 mnist = tfcourse.load_mnist(args, one_hot=True)
 
 # %% [markdown]
+# Your own digits (--image), made the way MNIST's were: white on black; the strokes as thick as
+# MNIST's (a seventh of the digit's height: a pen's line on a page is far thinner, and shrunk to
+# 20 pixels it would fade away); the digit scaled into a 20x20 box, then placed in 28x28 so that
+# its centre of mass is the centre.
+
+# %%
+def as_mnist(path):
+    """A photo or scan of one digit -> 28x28 values in [0, 1], as MNIST's digits were made."""
+    try:
+        with Image.open(path) as image:  # a phone's photo may be stored turned: EXIF says so
+            grey = np.asarray(ImageOps.exif_transpose(image).convert("L"), np.float32)
+    except (OSError, UnidentifiedImageError) as error:
+        raise tfcourse.CourseError(f"--image {path}: cannot read it as a picture ({error}).\n"
+                                   "Remedy: pass a JPEG or PNG photo of one digit.") from None
+    edge = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
+    if np.median(edge) > 127:  # dark ink on light paper: turn it into MNIST's light on dark
+        grey, edge = 255 - grey, 255 - edge
+    ink = np.clip(grey - np.median(edge), 0, None)  # 0 where the paper is
+    if ink.max() < 40:
+        raise tfcourse.CourseError(f"--image {path}: no digit found, the picture is nearly one "
+                                   "shade.\nRemedy: a photo of a digit written darker (or "
+                                   "lighter) than its paper, filling a good part of the picture.")
+    ink = np.where(ink > 0.25 * ink.max(), ink / ink.max(), 0)  # the paper's grain goes
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    digit = ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]  # the digit's box
+    k = -(-max(digit.shape) // 160)  # a phone's photo: shrink the box to about 160 pixels first,
+    if k > 1:  # keeping each k x k block's brightest pixel, so that a thin line stays
+        digit = np.pad(digit, ((0, -len(digit) % k), (0, -digit.shape[1] % k)))
+        digit = digit.reshape(len(digit) // k, k, -1, k).max(axis=(1, 3))
+    solid = digit > 0.5
+    inside = (solid & np.roll(solid, 1, 0) & np.roll(solid, -1, 0)
+              & np.roll(solid, 1, 1) & np.roll(solid, -1, 1))
+    stroke = 2 * solid.sum() / max((solid & ~inside).sum(), 1)  # area / half the outline
+    grow = int(max(digit.shape) / 7 - stroke)  # MNIST's strokes: a seventh of the digit
+    if grow >= 2:
+        size = grow // 2 * 2 + 1  # MaxFilter widens a stroke by size - 1 pixels
+        wide = Image.fromarray(np.pad(digit * 255, size).astype(np.uint8))
+        digit = np.asarray(wide.filter(ImageFilter.MaxFilter(size)), np.float32) / 255
+        rows, cols = np.flatnonzero(digit.any(axis=1)), np.flatnonzero(digit.any(axis=0))
+        digit = digit[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    height, width = digit.shape
+    scale = 20 / max(height, width)  # the longer side becomes 20 pixels
+    small = Image.fromarray(digit).resize((max(1, round(width * scale)),
+                                           max(1, round(height * scale))), Image.BOX)
+    small = np.asarray(small)
+    small = small / small.max()
+    ys, xs = np.indices(small.shape)
+    centre_y, centre_x = (ys * small).sum() / small.sum(), (xs * small).sum() / small.sum()
+    top = int(np.clip(round(14 - centre_y), 0, 28 - small.shape[0]))
+    left = int(np.clip(round(14 - centre_x), 0, 28 - small.shape[1]))
+    picture = np.zeros((28, 28), np.float32)
+    picture[top:top + small.shape[0], left:left + small.shape[1]] = small
+    return picture
+
+
+own = np.stack([as_mnist(path) for path in args.image]) if args.image else np.zeros((0, 28, 28))
+own_x = own.reshape(-1, 784).astype(np.float32)  # as the model reads them: 784 values each
+
+# %% [markdown]
 # ## --api v1: the course's program
 # Rebuild the graph with the same variable names, print the accuracy of W = b = 0, restore, print.
 
@@ -166,6 +238,7 @@ if args.api == "v1":
         except Exception as error:  # OpError, or IndexError/ValueError from a cut file
             raise damaged(error) from None
         after = float(sess.run(accuracy, feed_dict=feed))
+        own_prediction = sess.run(prediction, feed_dict={x: own_x})  # your digits, fed to x
 
 # %% [markdown]
 # ## --api v2 (default): today's program
@@ -190,6 +263,7 @@ if args.api == "v2":
     except Exception as error:  # OpError, AssertionError, or IndexError from a cut file
         raise damaged(error) from None
     after = float(accuracy(mnist.x_test, mnist.y_test))
+    own_prediction = tf.nn.softmax(tf.matmul(own_x, W) + b).numpy()  # your digits
 
 # %% [markdown]
 # ## Evaluation
@@ -198,4 +272,27 @@ if args.api == "v2":
 # %%
 print(round(after, 4))
 run.log(before=before, after=after)
+
+# %% [markdown]
+# ## Your own digits: what the restored model reads in each picture, and the pictures it saw
+
+# %%
+for path, p in zip(args.image, own_prediction):
+    first, second = np.argsort(p)[::-1][:2]
+    print(f"{path.name}: {first} (probability {p[first]:.2f}; next {second}, {p[second]:.2f})")
+    run.log(image=path.name, digit=int(first), probability=float(p[first]))
+if args.image:
+    shown = list(zip(args.image, own, own_prediction))[:12]  # every one is printed above
+    fig, axes = plt.subplots(2, len(shown), figsize=(1.6 * len(shown) + 0.4, 3.6), squeeze=False)
+    for (path, picture, p), photo_ax, mnist_ax in zip(shown, axes[0], axes[1]):
+        with Image.open(path) as photo:
+            photo_ax.imshow(ImageOps.exif_transpose(photo).convert("L"), cmap="gray")
+        photo_ax.set_title(path.name if len(path.name) < 16 else path.name[:14] + "…", fontsize=8)
+        mnist_ax.imshow(picture, cmap="gray", vmin=0, vmax=1)
+        mnist_ax.set_title(f"-> {p.argmax()} ({p.max():.2f})", fontsize=9)
+    for ax in axes.flat:
+        ax.set(xticks=[], yticks=[])
+    axes[0, 0].set_ylabel("your picture")
+    axes[1, 0].set_ylabel("as MNIST")
+    tfcourse.save_figure(fig, run.path("your_digits.png"), show=args.show)
 run.finish(test_accuracy=after)
