@@ -111,10 +111,11 @@ def _no_real_network(monkeypatch, tmp_path_factory):
 # The two test processes take whole files (--dist loadfile) in collection order, the next one
 # when one is done (--no-loadscope-reorder: not xdist's order by number of tests). The longest
 # files go first, so that no long file starts last on one process while the other has finished.
-LONGEST_FIRST = ["test_week09_strategy.py", "test_week06_cnn_mnist.py", "test_week10_captcha.py",
-                 "test_week04_softmax_dropout_optimizers.py", "test_notebooks.py",
-                 "test_bad_input.py", "test_week12_sound.py", "test_week05_tensorboard.py",
-                 "test_week07_lstm.py", "test_week11_text.py", "test_week09_tfrecord.py"]
+LONGEST_FIRST = ["test_week09_strategy.py", "test_week06_cnn_mnist.py", "test_week12_sound.py",
+                 "test_week04_softmax_dropout_optimizers.py", "test_week10_captcha.py",
+                 "test_notebooks.py", "test_week07_lstm.py", "test_week09_tfrecord.py",
+                 "test_week11_text.py", "test_week05_tensorboard.py", "test_bad_input.py",
+                 "test_week08_save_restore.py"]
 
 
 def pytest_collection_modifyitems(items):
