@@ -119,16 +119,23 @@ def test_8_2_reads_your_own_handwritten_digits(saved, tmp_path):
     photos = [photograph(d, tmp_path / f"{'我写的' if k else ''}{d}_{k}.{'jpg' if k else 'png'}",
                          rng, pen=3 + k, turned=k == 1 and d == 7)
               for d in range(10) for k in range(3)]
+    drawing = Image.new("RGBA", (200, 200), (0, 0, 0, 0))  # a drawing app's: black on clear
+    ImageDraw.Draw(drawing).line([(40, 40), (160, 40), (90, 170)], fill=(0, 0, 0, 255), width=12)
+    drawing.save(tmp_path / "drawn.png")
+    scan = np.asarray(Image.open(photos[0]).convert("L"), np.uint16) * 257  # a 16-bit scan
+    Image.fromarray(scan).save(tmp_path / "scan16.png")
+    others = [tmp_path / "drawn.png", tmp_path / "scan16.png"]
     code, out, err = run_lesson(RESTORE, *QUICK, "--api", api, "--model-dir", out_dir,
-                                "--image", *photos, "--out", tmp_path / "run")
+                                "--image", *photos, *others, "--out", tmp_path / "run")
     assert code == 0 and "Traceback" not in err, err
     read = dict(re.findall(r"^(\S+): (\d) \(probability [0-9.]+; next \d, [0-9.]+\)$", out, re.M))
-    assert sorted(read) == sorted(p.name for p in photos)
+    assert sorted(read) == sorted(p.name for p in photos + others)
     right = sum(read[p.name] == p.name.removeprefix("我写的")[0] for p in photos)
     assert right >= 15, read  # half of 30 (chance: 3), from a model of 2 quick epochs
     assert (tmp_path / "run" / "your_digits.png").stat().st_size > 10_000
     record = json.loads((tmp_path / "run" / "metrics.json").read_text(encoding="utf-8"))
-    assert [p["image"] for p in record["progress"] if "image" in p] == [p.name for p in photos]
+    assert [p["image"] for p in record["progress"] if "image" in p] == [
+        p.name for p in photos + others]
 
 
 @pytest.mark.parametrize("what, phrase", [

@@ -159,14 +159,27 @@ mnist = tfcourse.load_mnist(args, one_hot=True)
 # its centre of mass is the centre.
 
 # %%
-def as_mnist(path):
-    """A photo or scan of one digit -> 28x28 values in [0, 1], as MNIST's digits were made."""
+def read_photo(path):
+    """A picture file as grey values 0-255, upright, a transparent background made white."""
     try:
         with Image.open(path) as image:  # a phone's photo may be stored turned: EXIF says so
-            grey = np.asarray(ImageOps.exif_transpose(image).convert("L"), np.float32)
+            image = ImageOps.exif_transpose(image)
+            if image.mode.startswith(("I", "F")):  # 16-bit or 32-bit grey: scaled to 0-255
+                grey = np.asarray(image, np.float32)
+                grey = grey * (255 / max(grey.max(), 1))
+            else:  # a drawing app's transparent background: on white paper
+                if "A" in image.getbands() or "transparency" in image.info:
+                    image = Image.alpha_composite(Image.new("RGBA", image.size, "white"),
+                                                  image.convert("RGBA"))
+                grey = np.asarray(image.convert("L"), np.float32)
     except (OSError, UnidentifiedImageError) as error:
         raise tfcourse.CourseError(f"--image {path}: cannot read it as a picture ({error}).\n"
                                    "Remedy: pass a JPEG or PNG photo of one digit.") from None
+    return grey
+
+
+def as_mnist(grey, path):
+    """A photo of one digit (grey values) -> 28x28 values in [0, 1], as MNIST's were made."""
     edge = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
     if np.median(edge) > 127:  # dark ink on light paper: turn it into MNIST's light on dark
         grey, edge = 255 - grey, 255 - edge
@@ -208,7 +221,9 @@ def as_mnist(path):
     return picture
 
 
-own = np.stack([as_mnist(path) for path in args.image]) if args.image else np.zeros((0, 28, 28))
+photos = [read_photo(path) for path in args.image]
+own = np.stack([as_mnist(grey, path) for grey, path in zip(photos, args.image)]
+               if args.image else np.zeros((0, 28, 28)))
 own_x = own.reshape(-1, 784).astype(np.float32)  # as the model reads them: 784 values each
 
 # %% [markdown]
@@ -282,11 +297,10 @@ for path, p in zip(args.image, own_prediction):
     print(f"{path.name}: {first} (probability {p[first]:.2f}; next {second}, {p[second]:.2f})")
     run.log(image=path.name, digit=int(first), probability=float(p[first]))
 if args.image:
-    shown = list(zip(args.image, own, own_prediction))[:12]  # every one is printed above
+    shown = list(zip(args.image, photos, own, own_prediction))[:12]  # all are printed above
     fig, axes = plt.subplots(2, len(shown), figsize=(1.6 * len(shown) + 0.4, 3.6), squeeze=False)
-    for (path, picture, p), photo_ax, mnist_ax in zip(shown, axes[0], axes[1]):
-        with Image.open(path) as photo:
-            photo_ax.imshow(ImageOps.exif_transpose(photo).convert("L"), cmap="gray")
+    for (path, photo, picture, p), photo_ax, mnist_ax in zip(shown, axes[0], axes[1]):
+        photo_ax.imshow(photo, cmap="gray", vmin=0, vmax=255)  # as read: upright, in grey
         photo_ax.set_title(path.name if len(path.name) < 16 else path.name[:14] + "…", fontsize=8)
         mnist_ax.imshow(picture, cmap="gray", vmin=0, vmax=1)
         mnist_ax.set_title(f"-> {p.argmax()} ({p.max():.2f})", fontsize=9)
