@@ -124,7 +124,15 @@ def test_8_2_reads_your_own_handwritten_digits(saved, tmp_path):
     drawing.save(tmp_path / "drawn.png")
     scan = np.asarray(Image.open(photos[0]).convert("L"), np.uint16) * 257  # a 16-bit scan
     Image.fromarray(scan).save(tmp_path / "scan16.png")
-    others = [tmp_path / "drawn.png", tmp_path / "scan16.png"]
+    desk = Image.new("L", (400, 300), 60)  # the paper lies on a dark desk, both in the photo
+    ImageDraw.Draw(desk).rectangle([40, 20, 360, 280], fill=235)
+    ImageDraw.Draw(desk).line([(150, 70), (250, 70), (180, 230)], fill=20, width=6)
+    desk.save(tmp_path / "desk.jpg")
+    row = Image.new("L", (500, 200), 235)  # three digits in one picture
+    for left in (60, 210, 360):
+        ImageDraw.Draw(row).line([(left, 40), (left + 80, 40), (left + 20, 170)], fill=20, width=8)
+    row.save(tmp_path / "row.png")
+    others = [tmp_path / name for name in ("drawn.png", "scan16.png", "desk.jpg", "row.png")]
     code, out, err = run_lesson(RESTORE, *QUICK, "--api", api, "--model-dir", out_dir,
                                 "--image", *photos, *others, "--out", tmp_path / "run")
     assert code == 0 and "Traceback" not in err, err
@@ -132,6 +140,9 @@ def test_8_2_reads_your_own_handwritten_digits(saved, tmp_path):
     assert sorted(read) == sorted(p.name for p in photos + others)
     right = sum(read[p.name] == p.name.removeprefix("我写的")[0] for p in photos)
     assert right >= 15, read  # half of 30 (chance: 3), from a model of 2 quick epochs
+    assert "desk.jpg: 68% of it stands out from its edges" in out and "crop it to the paper" in out
+    assert "row.png: what is written is wider than one digit" in out
+    assert len(re.findall(r"注意 Note: \S+\.(png|jpg):", out)) == 2  # the other 32: nothing
     assert (tmp_path / "run" / "your_digits.png").stat().st_size > 10_000
     record = json.loads((tmp_path / "run" / "metrics.json").read_text(encoding="utf-8"))
     assert [p["image"] for p in record["progress"] if "image" in p] == [

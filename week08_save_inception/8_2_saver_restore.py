@@ -189,8 +189,18 @@ def as_mnist(grey, path):
                                    "shade.\nRemedy: a photo of a digit written darker (or "
                                    "lighter) than its paper, filling a good part of the picture.")
     ink = np.where(ink > 0.25 * ink.max(), ink / ink.max(), 0)  # the paper's grain goes
+    on = ink > 0  # a speck (dust, noise in a dark corner) has fewer than two inked neighbours
+    neighbours = sum(np.roll(on, (dy, dx), axis=(0, 1)) for dy in (-1, 0, 1) for dx in (-1, 0, 1))
+    ink = np.where(neighbours - on >= 2, ink, 0)
     rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
     digit = ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]  # the digit's box
+    if np.mean(ink > 0) > 0.4:  # a digit's strokes cover far less of a picture
+        print(f"注意 Note: {path.name}: {np.mean(ink > 0):.0%} of it stands out from its edges, "
+              "as if the paper's edge or a shadow were in the photo; crop it to the paper "
+              "around the digit.")
+    elif digit.shape[1] > 1.5 * digit.shape[0]:
+        print(f"注意 Note: {path.name}: what is written is wider than one digit; the model reads "
+              "one digit a picture: crop it to one.")
     k = -(-max(digit.shape) // 160)  # a phone's photo: shrink the box to about 160 pixels first,
     if k > 1:  # keeping each k x k block's brightest pixel, so that a thin line stays
         digit = np.pad(digit, ((0, -len(digit) % k), (0, -digit.shape[1] % k)))
