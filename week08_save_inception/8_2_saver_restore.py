@@ -184,14 +184,18 @@ def as_mnist(grey, path):
     if np.median(edge) > 127:  # dark ink on light paper: turn it into MNIST's light on dark
         grey, edge = 255 - grey, 255 - edge
     ink = np.clip(grey - np.median(edge), 0, None)  # 0 where the paper is
-    if ink.max() < 40:
+    if ink.max() < 40:  # nearly one shade: no ink at all
+        ink[:] = 0
+    else:
+        ink = np.where(ink > 0.25 * ink.max(), ink / ink.max(), 0)  # the paper's grain goes
+        on = ink > 0  # a speck (dust, noise in a dark corner) has fewer than two inked neighbours
+        neighbours = sum(np.roll(on, (dy, dx), axis=(0, 1))
+                         for dy in (-1, 0, 1) for dx in (-1, 0, 1))
+        ink = np.where(neighbours - on >= 2, ink, 0)
+    if not ink.any():
         raise tfcourse.CourseError(f"--image {path}: no digit found, the picture is nearly one "
                                    "shade.\nRemedy: a photo of a digit written darker (or "
                                    "lighter) than its paper, filling a good part of the picture.")
-    ink = np.where(ink > 0.25 * ink.max(), ink / ink.max(), 0)  # the paper's grain goes
-    on = ink > 0  # a speck (dust, noise in a dark corner) has fewer than two inked neighbours
-    neighbours = sum(np.roll(on, (dy, dx), axis=(0, 1)) for dy in (-1, 0, 1) for dx in (-1, 0, 1))
-    ink = np.where(neighbours - on >= 2, ink, 0)
     rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
     digit = ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]  # the digit's box
     if np.mean(ink > 0) > 0.4:  # a digit's strokes cover far less of a picture
