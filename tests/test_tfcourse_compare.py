@@ -106,6 +106,15 @@ def test_a_run_on_other_data_than_the_teachers_is_not_compared(lesson, datasets,
             assert "✗" not in out
 
 
+def test_10_4_on_your_own_picture_is_not_compared(tmp_path, capsys):
+    run = made_run(tmp_path / "own", "10-4", [], flags={"image": "1234.png"}, data=None,
+                   final={"read": "1234"})
+    code, out, _ = compare_main(capsys, "10-4", run)
+    assert "not comparable: this run read your own picture (--image); the teacher's number is " \
+           "for 10-2's test captchas." in out
+    assert "cannot compare" not in out and "✗" not in out and code == 0
+
+
 def test_a_known_difference_says_why_and_names_the_flag(tmp_path, capsys):
     fixed = made_run(
         tmp_path / "fixed", "4-3", near_teacher("4-3", -0.0128, at=20, double_softmax=False)

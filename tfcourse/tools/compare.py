@@ -164,6 +164,9 @@ def compare_run(entry, record):
     if record.get("synthetic") or record.get("data") == "SYNTHETIC":
         verdict = "none", ("not comparable: SYNTHETIC data (a drawn stand-in) shows that the code "
                            "runs, not how it learns. Run it without --data synthetic.")
+    elif entry.get("own_flag") and flags.get(entry["own_flag"]):  # 10-4 --image: one picture
+        verdict = "none", (f"not comparable: this run read your own picture "
+                           f"(--{entry['own_flag']}); the teacher's number is for {entry['data']}.")
     elif any(fnmatch.fnmatch(data.lower(), other) for other in entry.get("other_data", [])):
         data = "your own data" if data == "own" else data  # 12-2 --data own
         verdict = "none", (f"not comparable: this run read {data}; the teacher's number is for "
