@@ -236,8 +236,9 @@ def as_mnist(grey, path):
 
 
 photos = [read_photo(path) for path in args.image]
-own = np.stack([as_mnist(grey, path) for grey, path in zip(photos, args.image)]
-               if args.image else np.zeros((0, 28, 28)))
+own = np.zeros((len(photos), 28, 28), np.float32)  # none without --image
+for i, (grey, image_path) in enumerate(zip(photos, args.image)):  # `path` is the checkpoint's
+    own[i] = as_mnist(grey, image_path)
 own_x = own.reshape(-1, 784).astype(np.float32)  # as the model reads them: 784 values each
 
 # %% [markdown]
@@ -306,16 +307,18 @@ run.log(before=before, after=after)
 # ## Your own digits: what the restored model reads in each picture, and the pictures it saw
 
 # %%
-for path, p in zip(args.image, own_prediction):
+for image_path, p in zip(args.image, own_prediction):
     first, second = np.argsort(p)[::-1][:2]
-    print(f"{path.name}: {first} (probability {p[first]:.2f}; next {second}, {p[second]:.2f})")
-    run.log(image=path.name, digit=int(first), probability=float(p[first]))
+    print(f"{image_path.name}: {first} (probability {p[first]:.2f}; next {second}, "
+          f"{p[second]:.2f})")
+    run.log(image=image_path.name, digit=int(first), probability=float(p[first]))
 if args.image:
     shown = list(zip(args.image, photos, own, own_prediction))[:12]  # all are printed above
     fig, axes = plt.subplots(2, len(shown), figsize=(1.6 * len(shown) + 0.4, 3.6), squeeze=False)
-    for (path, photo, picture, p), photo_ax, mnist_ax in zip(shown, axes[0], axes[1]):
+    for (image_path, photo, picture, p), photo_ax, mnist_ax in zip(shown, axes[0], axes[1]):
         photo_ax.imshow(photo, cmap="gray", vmin=0, vmax=255)  # as read: upright, in grey
-        photo_ax.set_title(path.name if len(path.name) < 16 else path.name[:14] + "…", fontsize=8)
+        name = image_path.name
+        photo_ax.set_title(name if len(name) < 16 else name[:14] + "…", fontsize=8)
         mnist_ax.imshow(picture, cmap="gray", vmin=0, vmax=1)
         mnist_ax.set_title(f"-> {p.argmax()} ({p.max():.2f})", fontsize=9)
     for ax in axes.flat:
