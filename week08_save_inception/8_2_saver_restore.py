@@ -184,6 +184,10 @@ def as_mnist(grey, path):
     if np.median(edge) > 127:  # dark ink on light paper: turn it into MNIST's light on dark
         grey, edge = 255 - grey, 255 - edge
     ink = np.clip(grey - np.median(edge), 0, None)  # 0 where the paper is
+    k = -(-max(ink.shape) // 1000)  # a phone's photo: at most 1000 pixels a side are enough;
+    if k > 1:  # each k x k block keeps its darkest ink, so that a thin line stays
+        ink = np.pad(ink, ((0, -len(ink) % k), (0, -ink.shape[1] % k)))
+        ink = ink.reshape(len(ink) // k, k, -1, k).max(axis=(1, 3))
     if ink.max() < 40:  # nearly one shade: no ink at all
         ink[:] = 0
     else:
@@ -316,7 +320,8 @@ if args.image:
     shown = list(zip(args.image, photos, own, own_prediction))[:12]  # all are printed above
     fig, axes = plt.subplots(2, len(shown), figsize=(1.6 * len(shown) + 0.4, 3.6), squeeze=False)
     for (image_path, photo, picture, p), photo_ax, mnist_ax in zip(shown, axes[0], axes[1]):
-        photo_ax.imshow(photo, cmap="gray", vmin=0, vmax=255)  # as read: upright, in grey
+        step = -(-max(photo.shape) // 400)  # a phone's photo: a thumbnail is enough to show
+        photo_ax.imshow(photo[::step, ::step], cmap="gray", vmin=0, vmax=255)  # as read, upright
         name = image_path.name
         photo_ax.set_title(name if len(name) < 16 else name[:14] + "…", fontsize=8)
         mnist_ax.imshow(picture, cmap="gray", vmin=0, vmax=1)
