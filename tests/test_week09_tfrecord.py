@@ -10,6 +10,7 @@ import shutil
 
 import pytest
 
+import tfcourse
 import tfcourse.cli
 from lesson_runner import run_lesson
 
@@ -144,6 +145,48 @@ def test_tfrecord_shards_hold_the_pictures_and_labels(shards):
     assert code == 1 and "would leave none for training" in err and "Traceback" not in err
     assert len(list(out_dir.glob("*.tfrecord"))) == 10  # the earlier shards are untouched
     assert (out_dir / "labels.txt").read_text(encoding="utf-8") == labels
+
+
+def phone_photo(path, size=(30, 40)):
+    """A portrait photo (w, h = size) with a red top-left corner, stored as phones do: the pixels
+    turned on their side, and the EXIF Orientation tag 6 saying 'turn 90 degrees clockwise'."""
+    from PIL import Image, ImageDraw
+    upright = Image.new("RGB", size, (40, 40, 40))
+    ImageDraw.Draw(upright).rectangle([0, 0, 9, 9], fill=(230, 20, 20))
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    upright.rotate(90, expand=True).save(path, exif=exif, quality=95)  # stored: 40 wide, 30 high
+    return path
+
+
+def test_a_phones_photo_is_read_upright(tmp_path):
+    """TensorFlow's decoders ignore the EXIF tag: 8-4, 8-4b, 9-retrain, 9-1 and 9-2 would see a
+    phone's photo on its side. tfcourse.upright turns it as the tag says; other bytes pass."""
+    import tensorflow as tf
+    photo = phone_photo(tmp_path / "phone.jpg").read_bytes()
+    assert tf.io.decode_image(photo).shape == (30, 40, 3)  # on its side, as stored
+    image = tf.io.decode_image(tfcourse.upright(photo)).numpy()
+    assert image.shape == (40, 30, 3)  # upright: 40 high, 30 wide
+    assert image[2, 2, 0] > 180 and image[2, 2, 1] < 80 and image[-3, -3, 0] < 80  # red top-left
+    plain = tmp_path / "plain.png"
+    from PIL import Image
+    Image.new("RGB", (5, 5)).save(plain)
+    assert tfcourse.upright(plain.read_bytes()) == plain.read_bytes()  # no tag: the same bytes
+    assert tfcourse.upright(b"not a picture") == b"not a picture"  # the decoder will say so
+
+    (tmp_path / "pictures" / "phone").mkdir(parents=True)  # 9-2 stores it upright
+    phone_photo(tmp_path / "pictures" / "phone" / "IMG_0001.jpg")
+    (tmp_path / "pictures" / "other").mkdir()
+    Image.new("RGB", (30, 30)).save(tmp_path / "pictures" / "other" / "plain.jpg")
+    code, out, err = run_lesson(CONVERT, "--data-dir", tmp_path / "pictures", "--num-test", "1",
+                                "--num-shards", "1", "--out", tmp_path / "records")
+    assert code == 0, err
+    shapes, shards = [], [str(p) for p in (tmp_path / "records").glob("*.tfrecord")]
+    for record in tf.data.TFRecordDataset(shards):
+        feature = tf.train.Example.FromString(record.numpy()).features.feature
+        encoded = feature["image/encoded"].bytes_list.value[0]
+        shapes.append(tuple(tf.io.decode_image(encoded).shape))
+    assert sorted(shapes) == [(30, 30, 3), (40, 30, 3)]
 
 
 def test_train_own_model_learns_and_goes_on_from_its_checkpoint(shards, tmp_path):

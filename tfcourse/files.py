@@ -1,5 +1,7 @@
-"""Files and folders written whole: a crash, a full disk or Ctrl-C never leaves half of one."""
+"""Files and folders written whole: a crash, a full disk or Ctrl-C never leaves half of one; a
+phone's photo read upright."""
 import contextlib
+import io
 import os
 import shutil
 from pathlib import Path
@@ -31,3 +33,19 @@ def atomic_write(path, data):
     with atomic_path(path) as tmp:
         tmp.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
     return Path(path)
+
+
+def upright(data):
+    """A picture file's bytes, turned upright (as JPEG) when its EXIF Orientation tag says it was
+    stored turned, as phones store photos: TensorFlow's decoders ignore the tag. Else `data`."""
+    from PIL import Image, ImageOps
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            if image.getexif().get(0x0112, 1) == 1:
+                return data
+            turned = ImageOps.exif_transpose(image).convert("RGB")
+    except (OSError, ValueError, SyntaxError):  # not a picture: the lesson's decoder says so
+        return data
+    jpeg = io.BytesIO()
+    turned.save(jpeg, format="JPEG", quality=95)
+    return jpeg.getvalue()
