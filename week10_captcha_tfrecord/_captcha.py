@@ -30,11 +30,11 @@ def input_folder(given, lesson, need, flag):
 
 def read_picture(path):
     """A picture file as a PIL image; anything else is one message."""
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image, ImageOps, UnidentifiedImageError
     try:
         with Image.open(path) as image:
             image.load()
-            return image.copy()
+            return ImageOps.exif_transpose(image)  # a copy, upright if a phone stored it turned
     except (OSError, UnidentifiedImageError) as error:
         raise tfcourse.CourseError(f"Cannot read the picture {path}: {error}.\n"
                                    "Remedy: pass a JPEG or PNG file.") from None
