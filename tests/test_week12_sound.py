@@ -264,12 +264,15 @@ def test_12_2_cuts_the_quiet_start_and_end_of_your_recordings(tmp_path):
     ("one class", "needs at least two sub-folders of WAV files", "own folder, e.g."),
     ("one readable", "The class 'b' has 1 readable WAV file(s); it needs at least two",
      "add WAV files to"),
+    ("missing", "does not exist", "name the folder that holds one folder of WAV files per class"),
+    ("a class's own folder", "and 3 WAV file(s) of its own, as one class's folder would",
+     "and name their parent folder"),
 ])
 def test_12_2_own_sounds_it_cannot_split_get_one_message(tmp_path, layout, phrase, remedy):
     tone = np.sin(np.arange(4000) / 5)
-    for name, count in {"none": {}, "one class": {"a": 3},
-                        "one readable": {"a": 3, "b": 2}}[layout].items():
-        (tmp_path / "sounds" / name).mkdir(parents=True)
+    for name, count in {"one class": {"a": 3}, "one readable": {"a": 3, "b": 2},
+                        "a class's own folder": {".": 3}}.get(layout, {}).items():
+        (tmp_path / "sounds" / name).mkdir(parents=True, exist_ok=True)
         for k in range(count):
             write_wav(tmp_path / "sounds" / name / f"{k}.wav", tone, 8000)
     if layout == "one readable":

@@ -159,6 +159,9 @@ def find_root(data_dir, given):
 def sound_folders(root):
     """{class name: sorted [WAV paths]} for your own sounds, one sub-folder per class (`--data
     own`); says what it found and which files it leaves out."""
+    if not root.is_dir():
+        raise tfcourse.CourseError(f"--data-dir {root} does not exist.\nRemedy: name the folder "
+                                   "that holds one folder of WAV files per class.")
     classes, others = {}, []
     for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
         files = sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
@@ -172,11 +175,14 @@ def sound_folders(root):
         print(f"left out {len(others)} file(s) that are not .wav, e.g. "
               + ", ".join(map(str, others[:3])) + "; to use one, convert it first: "
               "ffmpeg -i IN.mp3 OUT.wav (or sox IN.mp3 OUT.wav)")
+    loose = [p.name for p in root.glob("*.[wW][aA][vV]")]  # one class's folder named itself?
     if len(classes) < 2:
         raise tfcourse.CourseError(
             f"--data own needs at least two sub-folders of WAV files under --data-dir {root}, one "
-            f"per class; it has {len(classes)} ({found}).\nRemedy: put each kind of sound in its "
-            f"own folder, e.g. {root / '狗叫'}/*.wav and {root / '门铃'}/*.wav.")
+            f"per class; it has {len(classes)} ({found})"
+            + (f" and {len(loose)} WAV file(s) of its own, as one class's folder would" if loose
+               else "") + ".\nRemedy: put each kind of sound in its own folder, e.g. "
+            f"{root / '狗叫'}/*.wav and {root / '门铃'}/*.wav, and name their parent folder.")
     return classes
 
 
