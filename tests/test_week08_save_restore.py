@@ -116,9 +116,12 @@ def photograph(digit, path, rng, pen=4, turned=False):
 def test_8_2_reads_your_own_handwritten_digits(saved, tmp_path):
     api, out_dir, _ = saved
     rng = np.random.default_rng(0)
-    photos = [photograph(d, tmp_path / f"{'我写的' if k else ''}{d}_{k}.{'jpg' if k else 'png'}",
+    folder = tmp_path / "我的数字"  # given as a folder: Windows' cmd leaves *.jpg unexpanded
+    folder.mkdir()
+    photos = [photograph(d, folder / f"{'我写的' if k else ''}{d}_{k}.{'jpg' if k else 'png'}",
                          rng, pen=3 + k, turned=k == 1 and d == 7)
               for d in range(10) for k in range(3)]
+    photos.sort()
     drawing = Image.new("RGBA", (200, 200), (0, 0, 0, 0))  # a drawing app's: black on clear
     ImageDraw.Draw(drawing).line([(40, 40), (160, 40), (90, 170)], fill=(0, 0, 0, 255), width=12)
     drawing.save(tmp_path / "drawn.png")
@@ -134,7 +137,7 @@ def test_8_2_reads_your_own_handwritten_digits(saved, tmp_path):
     row.save(tmp_path / "row.png")
     others = [tmp_path / name for name in ("drawn.png", "scan16.png", "desk.jpg", "row.png")]
     code, out, err = run_lesson(RESTORE, *QUICK, "--api", api, "--model-dir", out_dir,
-                                "--image", *photos, *others, "--out", tmp_path / "run")
+                                "--image", folder, *others, "--out", tmp_path / "run")
     assert code == 0 and "Traceback" not in err, err
     read = dict(re.findall(r"^(\S+): (\d) \(probability [0-9.]+; next \d, [0-9.]+\)$", out, re.M))
     assert sorted(read) == sorted(p.name for p in photos + others)
@@ -150,6 +153,8 @@ def test_8_2_reads_your_own_handwritten_digits(saved, tmp_path):
 
 
 @pytest.mark.parametrize("what, phrase", [
+    ("missing", "no such file or folder"),  # e.g. a *.jpg that Windows' cmd left as it is
+    ("empty folder", "the folder holds no pictures"),
     ("text", "cannot read it as a picture"),
     ("blank", "no digit found, the picture is nearly one shade"),
     ("specks", "no digit found, the picture is nearly one shade"),  # dust on white paper
@@ -157,9 +162,12 @@ def test_8_2_reads_your_own_handwritten_digits(saved, tmp_path):
 def test_8_2_a_picture_it_cannot_read_is_one_message(saved, tmp_path, what, phrase):
     api, out_dir, _ = saved
     picture = tmp_path / "7.png"
-    if what == "text":
+    if what == "empty folder":
+        picture = tmp_path / "photos"
+        picture.mkdir()
+    elif what == "text":
         picture.write_text("not a picture")
-    else:
+    elif what != "missing":
         paper = Image.new("L", (200, 200), 230)
         if what == "specks":
             for xy in [(20, 30), (150, 90), (60, 170)]:

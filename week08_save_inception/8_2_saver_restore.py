@@ -18,12 +18,14 @@ Run lesson 8-1 first, with the same --api (8-2 reads 8-1's newest finished run, 
   --api v1: `Saver().restore(sess, "net/my_net.ckpt")` in a tf.compat.v1 Session, by name: W, b.
   --api v2: `tf.train.Checkpoint(W=W, b=b).restore(path)`, by the attribute names W= and b=.
 
-Your own handwritten digits: `--image my7.jpg [more.png ...]`, a photo or scan of one digit each
-(dark on light paper, or light on dark). Each becomes a picture as MNIST's were made: white on
-black, the strokes thickened to MNIST's (about a seventh of the digit's height; a pen's line on
-a page is far thinner), scaled into a 20x20 box and centred by its centre of mass in 28x28. The
-restored model names the digit of each; the pictures it saw go to your_digits.png.
+Your own handwritten digits: `--image my7.jpg [more.png ...]` (or a folder of them), a photo or
+scan of one digit each (dark on light paper, or light on dark). Each becomes a picture as
+MNIST's were made: white on black, the strokes thickened to MNIST's (about a seventh of the
+digit's height; a pen's line on a page is far thinner), scaled into a 20x20 box and centred by
+its centre of mass in 28x28. The restored model names the digit of each; the pictures it saw go
+to your_digits.png.
     python week08_save_inception/8_2_saver_restore.py --image my7.jpg my2.png
+    python week08_save_inception/8_2_saver_restore.py --image my_digits
 
 Differences from the course code (TensorFlow 1.x):
   - The checkpoint's variables are compared with the model's first: another model's checkpoint
@@ -44,6 +46,7 @@ import tensorflow as tf
 
 LESSON_8_1 = "week08_save_inception/8_1_saver_save.py"
 FOLDERS = {"v1": "net", "v2": "net_tf2"}  # where 8-1 puts each kind of checkpoint
+PICTURE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
 
 parser = tfcourse.parser(__doc__, mnist=True)
 parser.add_argument("--api", choices=["v1", "v2"], default="v2",
@@ -51,10 +54,24 @@ parser.add_argument("--api", choices=["v1", "v2"], default="v2",
 parser.add_argument("--model-dir", type=tfcourse.folder, default=None, metavar="DIR",
                     help="the run folder of lesson 8-1 (default: its newest finished run with "
                          "this --api)")
-parser.add_argument("--image", nargs="+", type=tfcourse.existing_file, default=[], metavar="FILE",
+parser.add_argument("--image", nargs="+", type=Path, default=[], metavar="FILE",
                     help="pictures of your own handwritten digits, one digit each, for the "
-                         "restored model to read")
+                         "restored model to read (files, or a folder of them)")
 args = tfcourse.parse(parser)  # in a notebook: tfcourse.parse(parser, "--api v1")
+images = []  # --image: files, or a folder of them (Windows' cmd leaves *.jpg unexpanded)
+for given in args.image:
+    if given.is_dir():
+        found = sorted(p for p in given.iterdir() if p.suffix.lower() in PICTURE_SUFFIXES)
+        if not found:
+            raise tfcourse.CourseError(f"--image {given}: the folder holds no pictures (.jpg, "
+                                       ".png, ...).\nRemedy: put your photos in it, or name them.")
+        images += found
+    elif not given.is_file():
+        raise tfcourse.CourseError(f"--image {given}: no such file or folder.\nRemedy: name "
+                                   "picture files, or the folder that holds them (--image "
+                                   "my_digits).")
+    else:
+        images.append(given)
 if args.model_dir and args.out and args.out.resolve() == args.model_dir.resolve():
     raise tfcourse.CourseError(f"--out {args.out} is 8-1's run folder: this run's log and record "
                                "would replace 8-1's.\nRemedy: leave out --out, or name another "
@@ -239,9 +256,9 @@ def as_mnist(grey, path):
     return picture
 
 
-photos = [read_photo(path) for path in args.image]
+photos = [read_photo(path) for path in images]
 own = np.zeros((len(photos), 28, 28), np.float32)  # none without --image
-for i, (grey, image_path) in enumerate(zip(photos, args.image)):  # `path` is the checkpoint's
+for i, (grey, image_path) in enumerate(zip(photos, images)):  # `path` is the checkpoint's
     own[i] = as_mnist(grey, image_path)
 own_x = own.reshape(-1, 784).astype(np.float32)  # as the model reads them: 784 values each
 
@@ -311,13 +328,13 @@ run.log(before=before, after=after)
 # ## Your own digits: what the restored model reads in each picture, and the pictures it saw
 
 # %%
-for image_path, p in zip(args.image, own_prediction):
+for image_path, p in zip(images, own_prediction):
     first, second = np.argsort(p)[::-1][:2]
     print(f"{image_path.name}: {first} (probability {p[first]:.2f}; next {second}, "
           f"{p[second]:.2f})")
     run.log(image=image_path.name, digit=int(first), probability=float(p[first]))
-if args.image:
-    shown = list(zip(args.image, photos, own, own_prediction))[:12]  # all are printed above
+if images:
+    shown = list(zip(images, photos, own, own_prediction))[:12]  # all are printed above
     fig, axes = plt.subplots(2, len(shown), figsize=(1.6 * len(shown) + 0.4, 3.6), squeeze=False)
     for (image_path, photo, picture, p), photo_ax, mnist_ax in zip(shown, axes[0], axes[1]):
         step = -(-max(photo.shape) // 400)  # a phone's photo: a thumbnail is enough to show
