@@ -257,6 +257,12 @@ def test_12_2_cuts_the_quiet_start_and_end_of_your_recordings(tmp_path):
             "(median 0.30 s): --clip-seconds 0.5 holds 83% of them whole") in out
     assert "4 training clips, 2 test clips (one in five of each class)" in out
     assert code == 1 and "Only 4 training clips" in err  # stopped before training, as asked
+    assert "Note:" not in out
+
+    code, out, err = run_lesson(LESSON, *TINY, *TOO_BIG_A_BATCH, "--clip-seconds", "4",
+                                "--data", "own", "--data-dir", tmp_path / "sounds",
+                                "--out", tmp_path / "run2")  # 4 s for sounds of 0.3-0.8 s:
+    assert "--clip-seconds 1 would hold every one of them, with 4.0 times fewer frames" in out
 
 
 @pytest.mark.parametrize("layout, phrase, remedy", [

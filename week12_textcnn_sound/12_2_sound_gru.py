@@ -310,6 +310,15 @@ def own_sounds():
           f"end they last {seconds.min():.2f}-{seconds.max():.2f} s (median "
           f"{np.median(seconds):.2f} s): --clip-seconds {args.clip_seconds:g} holds "
           f"{np.mean(seconds <= args.clip_seconds):.0%} of them whole")
+    enough = max(0.5, np.ceil(seconds.max() * 2) / 2)  # the longest sound, in half seconds
+    if enough < args.clip_seconds:
+        print(f"注意 Note: --clip-seconds {enough:g} would hold every one of them, with "
+              f"{args.clip_seconds / enough:.1f} times fewer frames to read.")
+    batches = len(x_train) // args.batch_size
+    if 0 < batches < 5:  # none at all: a message below
+        print(f"注意 Note: {len(x_train)} training clips make only {batches} batch(es) of "
+              f"{args.batch_size} an epoch; a smaller --batch-size (e.g. "
+              f"{max(1, len(x_train) // 8)}) takes more steps from so few clips.")
     return ((features_of(x_train), np.array(y_train, np.int32)),
             (features_of(x_test), np.array(y_test, np.int32)), list(classes))
 
