@@ -159,20 +159,31 @@ def phone_photo(path, size=(30, 40)):
     return path
 
 
-def test_a_phones_photo_is_read_upright(tmp_path):
-    """TensorFlow's decoders ignore the EXIF tag: 8-4, 8-4b, 9-retrain, 9-1 and 9-2 would see a
-    phone's photo on its side. tfcourse.upright turns it as the tag says; other bytes pass."""
+def test_a_phones_photo_is_read_upright_and_a_clear_background_white(tmp_path):
+    """TensorFlow's decoders ignore the EXIF tag and the alpha channel: 8-4, 8-4b, 9-retrain, 9-1
+    and 9-2 would see a phone's photo on its side and a clear background as black. as_shown
+    gives the picture as a viewer shows it; other bytes pass."""
     import tensorflow as tf
     photo = phone_photo(tmp_path / "phone.jpg").read_bytes()
     assert tf.io.decode_image(photo).shape == (30, 40, 3)  # on its side, as stored
-    image = tf.io.decode_image(tfcourse.upright(photo)).numpy()
+    image = tf.io.decode_image(tfcourse.as_shown(photo)).numpy()
     assert image.shape == (40, 30, 3)  # upright: 40 high, 30 wide
     assert image[2, 2, 0] > 180 and image[2, 2, 1] < 80 and image[-3, -3, 0] < 80  # red top-left
     plain = tmp_path / "plain.png"
     from PIL import Image
     Image.new("RGB", (5, 5)).save(plain)
-    assert tfcourse.upright(plain.read_bytes()) == plain.read_bytes()  # no tag: the same bytes
-    assert tfcourse.upright(b"not a picture") == b"not a picture"  # the decoder will say so
+    assert tfcourse.as_shown(plain.read_bytes()) == plain.read_bytes()  # no tag: the same bytes
+    assert tfcourse.as_shown(b"not a picture") == b"not a picture"  # the decoder will say so
+    clear = Image.new("RGBA", (20, 20), (0, 0, 0, 0))  # a product photo's clear background
+    clear.paste((200, 30, 30, 255), (5, 5, 15, 15))
+    clear.save(tmp_path / "clear.png")
+    assert tf.io.decode_image(clear_bytes := (tmp_path / "clear.png").read_bytes(),
+                              channels=3).numpy()[0, 0].tolist() == [0, 0, 0]  # black, as stored
+    shown = tf.io.decode_image(tfcourse.as_shown(clear_bytes), channels=3).numpy()
+    assert shown[0, 0].min() > 245 and shown[10, 10, 0] > 180 and shown[10, 10, 1] < 80
+    opaque = tmp_path / "opaque.png"  # an alpha channel that hides nothing: kept as it is
+    Image.new("RGBA", (5, 5), (9, 9, 9, 255)).save(opaque)
+    assert tfcourse.as_shown(opaque.read_bytes()) == opaque.read_bytes()
 
     (tmp_path / "pictures" / "phone").mkdir(parents=True)  # 9-2 stores it upright
     phone_photo(tmp_path / "pictures" / "phone" / "IMG_0001.jpg")

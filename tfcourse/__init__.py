@@ -11,7 +11,7 @@ from tfcourse.cli import (CourseError, existing_file, folder, latest_run, non_ne
                           read_record, start)
 from tfcourse.cli import install_handlers as _install_handlers
 from tfcourse.download import DownloadError, download, extract_tar
-from tfcourse.files import atomic_path, atomic_write, upright
+from tfcourse.files import as_shown, atomic_path, atomic_write
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's Python-side INFO/WARNING lines
 _install_handlers()
@@ -39,7 +39,7 @@ if "tensorflow" not in sys.modules and sys.argv[:1] != ["-m"]:
 from tfcourse.mnist import load_mnist  # noqa: E402
 from tfcourse.plots import save_figure  # noqa: E402
 
-__all__ = ["CourseError", "DownloadError", "atomic_path", "atomic_write", "download",
+__all__ = ["CourseError", "DownloadError", "as_shown", "atomic_path", "atomic_write", "download",
            "existing_file", "extract_tar", "folder", "latest_run", "load_mnist", "non_negative_int",
            "number", "parse", "parser", "positive_float", "positive_int", "probability",
-           "quiet_stderr", "read_record", "save_figure", "start", "upright"]
+           "quiet_stderr", "read_record", "save_figure", "start"]

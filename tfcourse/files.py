@@ -1,5 +1,5 @@
 """Files and folders written whole: a crash, a full disk or Ctrl-C never leaves half of one; a
-phone's photo read upright."""
+picture read as a viewer shows it."""
 import contextlib
 import io
 import os
@@ -35,17 +35,24 @@ def atomic_write(path, data):
     return Path(path)
 
 
-def upright(data):
-    """A picture file's bytes, turned upright (as JPEG) when its EXIF Orientation tag says it was
-    stored turned, as phones store photos: TensorFlow's decoders ignore the tag. Else `data`."""
+def as_shown(data):
+    """A picture file's bytes as a viewer shows the picture: turned upright when its EXIF tag says
+    a phone stored it turned, on white where it is transparent (TensorFlow's decoders do neither:
+    they give the stored pixels, and black or any colour under a clear background). Such a
+    picture comes back as a JPEG; any other `data` as it is."""
     from PIL import Image, ImageOps
     try:
         with Image.open(io.BytesIO(data)) as image:
-            if image.getexif().get(0x0112, 1) == 1:
+            turned = image.getexif().get(0x0112, 1) != 1
+            clear = "A" in image.getbands() or "transparency" in image.info
+            if clear:
+                clear = image.convert("RGBA").getchannel("A").getextrema()[0] < 255
+            if not (turned or clear):
                 return data
-            turned = ImageOps.exif_transpose(image).convert("RGB")
+            rgba = ImageOps.exif_transpose(image).convert("RGBA")
     except (OSError, ValueError, SyntaxError):  # not a picture: the lesson's decoder says so
         return data
+    shown = Image.alpha_composite(Image.new("RGBA", rgba.size, "white"), rgba).convert("RGB")
     jpeg = io.BytesIO()
-    turned.save(jpeg, format="JPEG", quality=95)
+    shown.save(jpeg, format="JPEG", quality=95)
     return jpeg.getvalue()

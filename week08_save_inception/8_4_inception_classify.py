@@ -66,8 +66,8 @@ files = files[:args.max_images]
 
 def jpeg_bytes(path):
     """The bytes to feed DecodeJpeg: a JPEG as it is (like the course), other images re-encoded;
-    a phone's photo stored turned is turned upright first (DecodeJpeg ignores the EXIF tag)."""
-    data = tfcourse.upright(path.read_bytes())
+    a phone's photo stored turned, or one with a clear background, as a viewer shows it."""
+    data = tfcourse.as_shown(path.read_bytes())
     if tf.io.is_jpeg(data):
         return data
     image = tf.io.decode_image(data, channels=3, expand_animations=False)

@@ -91,7 +91,7 @@ failed = []
 for file in files:
     try:
         with tfcourse.quiet_stderr(replay=False):  # libjpeg's complaints: said below
-            predictions = predict(tf.constant(tfcourse.upright(file.read_bytes()))).numpy()
+            predictions = predict(tf.constant(tfcourse.as_shown(file.read_bytes()))).numpy()
     except (tf.errors.InvalidArgumentError, OSError):
         print(f"{file}\nskipped: not a readable JPEG, PNG, GIF or BMP image\n")
         failed.append(file.name)

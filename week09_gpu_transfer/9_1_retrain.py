@@ -185,7 +185,7 @@ bottlenecks = {}  # {path: (2048,) array}
 created = 0
 for name in class_names:
     for path in images[name]:
-        data = tfcourse.upright(path.read_bytes())  # a phone's photo stored turned: upright
+        data = tfcourse.as_shown(path.read_bytes())  # as shown: upright, on white
         digest = hashlib.sha1(data).hexdigest()
         cache = bottleneck_dir / path.relative_to(image_dir).parent / f"{path.name}_{base_name}.txt"
         try:

@@ -131,7 +131,7 @@ if not pictures:
 # %%
 shown = []  # (path, bytes, best class, its score) for the picture below
 for path in pictures:
-    image_data = tfcourse.upright(path.read_bytes())  # a phone's photo stored turned: upright
+    image_data = tfcourse.as_shown(path.read_bytes())  # as shown: upright, on white
     try:
         with tfcourse.quiet_stderr(replay=False):  # libjpeg's complaints: said below
             result = classify(images=tf.constant([image_data]))

@@ -95,7 +95,7 @@ if convert:
     class_names = sorted(classes)
     for class_id, name in enumerate(class_names):
         for path in classes[name]:
-            image_data = tfcourse.upright(path.read_bytes())  # stored turned by a phone: upright
+            image_data = tfcourse.as_shown(path.read_bytes())  # as shown: upright, on white
             try:
                 with tfcourse.quiet_stderr(replay=False):  # libjpeg's complaints: said below
                     tf.io.decode_image(image_data, channels=3, expand_animations=False)
