@@ -44,12 +44,11 @@ def as_shown(data):
     try:
         with Image.open(io.BytesIO(data)) as image:
             turned = image.getexif().get(0x0112, 1) != 1
-            clear = "A" in image.getbands() or "transparency" in image.info
-            if clear:
-                clear = image.convert("RGBA").getchannel("A").getextrema()[0] < 255
-            if not (turned or clear):
+            if not (turned or "A" in image.getbands() or "transparency" in image.info):
                 return data
             rgba = ImageOps.exif_transpose(image).convert("RGBA")
+        if not turned and rgba.getchannel("A").getextrema()[0] == 255:  # nothing clear
+            return data
     except (OSError, ValueError, SyntaxError):  # not a picture: the lesson's decoder says so
         return data
     shown = Image.alpha_composite(Image.new("RGBA", rgba.size, "white"), rgba).convert("RGB")

@@ -42,7 +42,7 @@ def save_figure(fig, path, show=False):
     import matplotlib.pyplot as plt
     name, family, texts = cjk_font(), matplotlib.rcParams["font.family"], fig.findobj(plt.Text)
     tick_labels = {axis: axis.get_major_formatter().format_ticks(axis.get_ticklocs())
-                   for ax in fig.axes for axis in (ax.xaxis, ax.yaxis)}  # made when drawn
+                   for ax in fig.axes for axis in (ax.xaxis, ax.yaxis)} if name is None else {}
     shown = [text.get_text() for text in texts] + sum(tick_labels.values(), [])
     if name is None and not _noted and any(CJK.search(text) for text in shown):
         print(f"注意 Note: no Chinese font found, so plots show Chinese text as ?; {INSTALL_HINT}.")
@@ -54,8 +54,8 @@ def save_figure(fig, path, show=False):
             text.set_text(CJK.sub("?", text.get_text()))  # "?" reads better than boxes
         elif name not in text.get_fontfamily():
             text.set_fontfamily([*text.get_fontfamily(), name])
-    for axis, labels in tick_labels.items():  # e.g. class names as tick labels
-        if name is None and any(CJK.search(label) for label in labels):
+    for axis, labels in tick_labels.items():  # e.g. class names, made when drawn: "?" too
+        if any(CJK.search(label) for label in labels):
             axis.set_ticks(axis.get_ticklocs(), [CJK.sub("?", label) for label in labels])
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=100, bbox_inches="tight", format="png")

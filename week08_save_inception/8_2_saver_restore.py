@@ -34,12 +34,13 @@ Differences from the course code (TensorFlow 1.x):
   - 8-1's run folder is only read: this run writes its own log and record elsewhere.
 """
 # %%
+import io
 import shlex
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
-from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFilter, UnidentifiedImageError
 
 import tfcourse  # first: TensorFlow starts quietly; shared flags, MNIST, the run folder
 import tensorflow as tf
@@ -177,22 +178,35 @@ mnist = tfcourse.load_mnist(args, one_hot=True)
 
 # %%
 def read_photo(path):
-    """A picture file as grey values 0-255, upright, a transparent background made white."""
+    """A picture file as grey values 0-255, as a viewer shows it (tfcourse.as_shown: upright, a
+    transparent background on white paper)."""
     try:
-        with Image.open(path) as image:  # a phone's photo may be stored turned: EXIF says so
-            image = ImageOps.exif_transpose(image)
+        with Image.open(io.BytesIO(tfcourse.as_shown(path.read_bytes()))) as image:
             if image.mode.startswith(("I", "F")):  # 16-bit or 32-bit grey: scaled to 0-255
                 grey = np.asarray(image, np.float32)
                 grey = grey * (255 / max(grey.max(), 1))
-            else:  # a drawing app's transparent background: on white paper
-                if "A" in image.getbands() or "transparency" in image.info:
-                    image = Image.alpha_composite(Image.new("RGBA", image.size, "white"),
-                                                  image.convert("RGBA"))
+            else:
                 grey = np.asarray(image.convert("L"), np.float32)
     except (OSError, UnidentifiedImageError) as error:
         raise tfcourse.CourseError(f"--image {path}: cannot read it as a picture ({error}).\n"
                                    "Remedy: pass a JPEG or PNG photo of one digit.") from None
     return grey
+
+
+def shrunk(image, longest):
+    """`image` shrunk to about `longest` pixels a side, each block keeping its brightest pixel,
+    so that a thin line stays."""
+    k = -(-max(image.shape) // longest)
+    if k == 1:
+        return image
+    image = np.pad(image, ((0, -len(image) % k), (0, -image.shape[1] % k)))
+    return image.reshape(len(image) // k, k, -1, k).max(axis=(1, 3))
+
+
+def box(image):
+    """The smallest rectangle of `image` that holds all its non-zero pixels."""
+    rows, cols = np.flatnonzero(image.any(axis=1)), np.flatnonzero(image.any(axis=0))
+    return image[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
 
 
 def as_mnist(grey, path):
@@ -201,10 +215,7 @@ def as_mnist(grey, path):
     if np.median(edge) > 127:  # dark ink on light paper: turn it into MNIST's light on dark
         grey, edge = 255 - grey, 255 - edge
     ink = np.clip(grey - np.median(edge), 0, None)  # 0 where the paper is
-    k = -(-max(ink.shape) // 1000)  # a phone's photo: at most 1000 pixels a side are enough;
-    if k > 1:  # each k x k block keeps its darkest ink, so that a thin line stays
-        ink = np.pad(ink, ((0, -len(ink) % k), (0, -ink.shape[1] % k)))
-        ink = ink.reshape(len(ink) // k, k, -1, k).max(axis=(1, 3))
+    ink = shrunk(ink, 1000)  # a phone's photo: 1000 pixels a side are enough
     if ink.max() < 40:  # nearly one shade: no ink at all
         ink[:] = 0
     else:
@@ -217,8 +228,7 @@ def as_mnist(grey, path):
         raise tfcourse.CourseError(f"--image {path}: no digit found, the picture is nearly one "
                                    "shade.\nRemedy: a photo of a digit written darker (or "
                                    "lighter) than its paper, filling a good part of the picture.")
-    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
-    digit = ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]  # the digit's box
+    digit = box(ink)
     if np.mean(ink > 0) > 0.4:  # a digit's strokes cover far less of a picture
         print(f"注意 Note: {path.name}: {np.mean(ink > 0):.0%} of it stands out from its edges, "
               "as if the paper's edge or a shadow were in the photo; crop it to the paper "
@@ -226,10 +236,7 @@ def as_mnist(grey, path):
     elif digit.shape[1] > 1.5 * digit.shape[0]:
         print(f"注意 Note: {path.name}: what is written is wider than one digit; the model reads "
               "one digit a picture: crop it to one.")
-    k = -(-max(digit.shape) // 160)  # a phone's photo: shrink the box to about 160 pixels first,
-    if k > 1:  # keeping each k x k block's brightest pixel, so that a thin line stays
-        digit = np.pad(digit, ((0, -len(digit) % k), (0, -digit.shape[1] % k)))
-        digit = digit.reshape(len(digit) // k, k, -1, k).max(axis=(1, 3))
+    digit = shrunk(digit, 160)  # a big digit: about 160 pixels are enough to measure its strokes
     solid = digit > 0.5
     inside = (solid & np.roll(solid, 1, 0) & np.roll(solid, -1, 0)
               & np.roll(solid, 1, 1) & np.roll(solid, -1, 1))
@@ -238,9 +245,7 @@ def as_mnist(grey, path):
     if grow >= 2:
         size = grow // 2 * 2 + 1  # MaxFilter widens a stroke by size - 1 pixels
         wide = Image.fromarray(np.pad(digit * 255, size).astype(np.uint8))
-        digit = np.asarray(wide.filter(ImageFilter.MaxFilter(size)), np.float32) / 255
-        rows, cols = np.flatnonzero(digit.any(axis=1)), np.flatnonzero(digit.any(axis=0))
-        digit = digit[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+        digit = box(np.asarray(wide.filter(ImageFilter.MaxFilter(size)), np.float32) / 255)
     height, width = digit.shape
     scale = 20 / max(height, width)  # the longer side becomes 20 pixels
     small = Image.fromarray(digit).resize((max(1, round(width * scale)),
@@ -260,7 +265,7 @@ photos = [read_photo(path) for path in images]
 own = np.zeros((len(photos), 28, 28), np.float32)  # none without --image
 for i, (grey, image_path) in enumerate(zip(photos, images)):  # `path` is the checkpoint's
     own[i] = as_mnist(grey, image_path)
-own_x = own.reshape(-1, 784).astype(np.float32)  # as the model reads them: 784 values each
+own_x = own.reshape(-1, 784)  # as the model reads them: 784 values each
 
 # %% [markdown]
 # ## --api v1: the course's program

@@ -175,8 +175,8 @@ def sound_folders(root):
         print(f"left out {len(others)} file(s) that are not .wav, e.g. "
               + ", ".join(map(str, others[:3])) + "; to use one, convert it first: "
               "ffmpeg -i IN.mp3 OUT.wav (or sox IN.mp3 OUT.wav)")
-    loose = [p.name for p in root.glob("*.[wW][aA][vV]")]  # one class's folder named itself?
     if len(classes) < 2:
+        loose = [p.name for p in root.glob("*.[wW][aA][vV]")]  # one class's folder named itself?
         raise tfcourse.CourseError(
             f"--data own needs at least two sub-folders of WAV files under --data-dir {root}, one "
             f"per class; it has {len(classes)} ({found})"
